@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// The whole suite: lint, type check + build, then every compiled test file under Node's test runner.
+// Real servers that suites need are provisioned by the suites' own helpers (test/helpers/).
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+function run(cmd, args) {
+  const started = Date.now();
+  const r = spawnSync(cmd, args, { stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.error(`\n${cmd} ${args.join(' ')} failed (exit ${r.status ?? r.signal})`);
+    process.exit(r.status ?? 1);
+  }
+  console.log(`# ${cmd} ${args[0] ?? ''} took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+function findTests(dir, out = []) {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) findTests(path, out);
+    else if (name.endsWith('.test.js')) out.push(path);
+  }
+  return out;
+}
+
+run('npx', ['--no-install', 'biome', 'check', '.']);
+run('npx', ['--no-install', 'tsc', '-p', 'tsconfig.json']);
+const only = process.argv.slice(2);
+const files = findTests('dist').filter((f) => only.length === 0 || only.some((o) => f.includes(o)));
+if (files.length === 0) {
+  console.error('no test files found under dist/');
+  process.exit(1);
+}
+run(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=300000', ...files.sort()]);
