@@ -49,11 +49,17 @@ export type LogConfig =
       readonly kind: 'sqlite';
       readonly path: string;
       readonly synchronous: 'full' | 'normal';
-      readonly retention: { readonly maxAgeMs: number | null; readonly maxEvents: number | null; readonly checkEveryMs: number };
+      readonly retention: {
+        readonly maxAgeMs: number | null;
+        readonly maxEvents: number | null;
+        readonly checkEveryMs: number;
+      };
     }
   | { readonly kind: 'jetstream'; readonly servers: readonly string[]; readonly replicas: number };
 
-export type StoreConfig = { readonly kind: 'sqlite'; readonly path: string } | { readonly kind: 'postgres'; readonly url: string };
+export type StoreConfig =
+  | { readonly kind: 'sqlite'; readonly path: string }
+  | { readonly kind: 'postgres'; readonly url: string };
 
 /** The compiled, frozen configuration: defaults applied, durations in ms, sizes in bytes, paths absolute. */
 export interface Config {
@@ -122,7 +128,10 @@ function checkJsonata(expression: string, path: string, problems: ConfigProblem[
  * Turns a validated raw config into the frozen runtime form, checking what a schema cannot:
  * references between sections, unique names, and that expressions compile.
  */
-export function compileConfig(raw: RawConfig, options: { baseDir: string; overrides?: ConfigOverrides; source?: string }): Config {
+export function compileConfig(
+  raw: RawConfig,
+  options: { baseDir: string; overrides?: ConfigOverrides; source?: string },
+): Config {
   const problems: ConfigProblem[] = [];
   const { baseDir, overrides = {} } = options;
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
@@ -132,7 +141,8 @@ export function compileConfig(raw: RawConfig, options: { baseDir: string; overri
   const routeNames = new Set<string>();
   const routes: CompiledRoute[] = (raw.routes ?? []).map((route, i) => {
     const at = `routes[${i}]`;
-    if (routeNames.has(route.name)) problems.push({ path: `${at}.name`, message: `duplicate route name "${route.name}"` });
+    if (routeNames.has(route.name))
+      problems.push({ path: `${at}.name`, message: `duplicate route name "${route.name}"` });
     routeNames.add(route.name);
     if (!Object.hasOwn(connectors, route.sink)) {
       const known = Object.keys(connectors);
@@ -145,7 +155,9 @@ export function compileConfig(raw: RawConfig, options: { baseDir: string; overri
     if (route.transform) checkJsonata(route.transform, `${at}.transform`, problems);
     const retry = {
       maxAttempts: route.retry?.maxAttempts ?? DEFAULT_RETRY.maxAttempts,
-      initialDelayMs: route.retry?.initialDelay ? parseDuration(route.retry.initialDelay) : DEFAULT_RETRY.initialDelayMs,
+      initialDelayMs: route.retry?.initialDelay
+        ? parseDuration(route.retry.initialDelay)
+        : DEFAULT_RETRY.initialDelayMs,
       maxDelayMs: route.retry?.maxDelay ? parseDuration(route.retry.maxDelay) : DEFAULT_RETRY.maxDelayMs,
       maxAgeMs: route.retry?.maxAge ? parseDuration(route.retry.maxAge) : DEFAULT_RETRY.maxAgeMs,
     };
@@ -168,21 +180,28 @@ export function compileConfig(raw: RawConfig, options: { baseDir: string; overri
 
   const clientNames = new Set<string>();
   const clients: ClientConfig[] = (raw.clients ?? []).map((client, i) => {
-    if (clientNames.has(client.name)) problems.push({ path: `clients[${i}].name`, message: `duplicate client "${client.name}"` });
+    if (clientNames.has(client.name))
+      problems.push({ path: `clients[${i}].name`, message: `duplicate client "${client.name}"` });
     clientNames.add(client.name);
     return {
       name: client.name,
       scopes: [...client.scopes],
       plants: client.plants ? [...client.plants] : null,
       rateLimit: client.rateLimit
-        ? { perSecond: client.rateLimit.perSecond, burst: client.rateLimit.burst ?? Math.ceil(client.rateLimit.perSecond * 2) }
+        ? {
+            perSecond: client.rateLimit.perSecond,
+            burst: client.rateLimit.burst ?? Math.ceil(client.rateLimit.perSecond * 2),
+          }
         : null,
     };
   });
 
   for (const [name, command] of Object.entries(raw.commands ?? {})) {
     if (!Object.hasOwn(connectors, command.connector)) {
-      problems.push({ path: `commands.${name}.connector`, message: `no connector named "${command.connector}"` });
+      problems.push({
+        path: `commands.${name}.connector`,
+        message: `no connector named "${command.connector}"`,
+      });
     }
   }
 
@@ -219,7 +238,11 @@ export function compileConfig(raw: RawConfig, options: { baseDir: string; overri
 
   const host = overrides.host ?? raw.server?.host ?? '127.0.0.1';
   const tls = raw.server?.tls
-    ? { cert: abs(raw.server.tls.cert), key: abs(raw.server.tls.key), ca: raw.server.tls.ca ? abs(raw.server.tls.ca) : null }
+    ? {
+        cert: abs(raw.server.tls.cert),
+        key: abs(raw.server.tls.key),
+        ca: raw.server.tls.ca ? abs(raw.server.tls.ca) : null,
+      }
     : null;
   const insecure = raw.server?.insecure ?? false;
   const loopback = host === '127.0.0.1' || host === 'localhost' || host === '::1';

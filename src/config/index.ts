@@ -2,6 +2,7 @@ import { dirname, resolve } from 'node:path';
 import { type Config, type ConfigOverrides, compileConfig } from './compile.js';
 import { ConfigError } from './config-error.js';
 import { loadConfigFile, validateRawConfig } from './load.js';
+import type { RawConfig } from './schema.js';
 
 export type { CompiledRoute, Config, ConfigOverrides, LaneName, RetryPolicy } from './compile.js';
 export { ConfigError };
@@ -20,15 +21,33 @@ export function loadConfig(
   if (merged.port === undefined && env.CONVEYOR_PORT) {
     const port = Number(env.CONVEYOR_PORT);
     if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-      throw new ConfigError('CONVEYOR_PORT', [{ path: 'server.port', message: `"${env.CONVEYOR_PORT}" is not a TCP port (0-65535)` }]);
+      throw new ConfigError('CONVEYOR_PORT', [
+        { path: 'server.port', message: `"${env.CONVEYOR_PORT}" is not a TCP port (0-65535)` },
+      ]);
     }
     merged.port = port;
   }
   // A data directory given on the command line or in the environment is relative to where the user is.
   if (merged.dataDir !== undefined) merged.dataDir = resolve(merged.dataDir);
   if (file === undefined) {
-    return compileConfig(validateRawConfig({}, 'defaults', env), { baseDir: process.cwd(), overrides: merged });
+    return compileConfig(validateRawConfig({}, 'defaults', env), {
+      baseDir: process.cwd(),
+      overrides: merged,
+    });
   }
   const raw = loadConfigFile(file, env);
   return compileConfig(raw, { baseDir: dirname(resolve(file)), overrides: merged, source: file });
+}
+
+/** Compiles a config given as an object (the demo and tests build theirs in code). */
+export function loadConfigFromObject(
+  raw: RawConfig | Record<string, unknown>,
+  overrides: ConfigOverrides = {},
+): Config {
+  const merged = { ...overrides };
+  if (merged.dataDir !== undefined) merged.dataDir = resolve(merged.dataDir);
+  return compileConfig(validateRawConfig(raw, 'the configuration'), {
+    baseDir: process.cwd(),
+    overrides: merged,
+  });
 }

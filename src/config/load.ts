@@ -18,13 +18,17 @@ export function resolveEnvReferences(
     return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_whole, name: string) => {
       const found = env[name];
       if (found === undefined) {
-        problems.push({ path, message: `environment variable ${name} is not set; export it or write the value` });
+        problems.push({
+          path,
+          message: `environment variable ${name} is not set; export it or write the value`,
+        });
         return '';
       }
       return found;
     });
   }
-  if (Array.isArray(value)) return value.map((item, i) => resolveEnvReferences(item, env, problems, `${path}[${i}]`));
+  if (Array.isArray(value))
+    return value.map((item, i) => resolveEnvReferences(item, env, problems, `${path}[${i}]`));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
@@ -49,9 +53,10 @@ function describeAjvError(error: ErrorObject): ConfigProblem {
     }
     case 'required':
       return {
-        path: path === ''
-          ? (error.params as { missingProperty: string }).missingProperty
-          : `${path}.${(error.params as { missingProperty: string }).missingProperty}`,
+        path:
+          path === ''
+            ? (error.params as { missingProperty: string }).missingProperty
+            : `${path}.${(error.params as { missingProperty: string }).missingProperty}`,
         message: 'is required',
       };
     case 'pattern':
@@ -71,7 +76,8 @@ function condense(errors: ErrorObject[]): ConfigProblem[] {
   const unionPaths = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
   for (const error of errors) {
     const insideUnion = [...unionPaths].some(
-      (p) => error.keyword !== 'anyOf' && (error.instancePath === p || error.instancePath.startsWith(`${p}/`)),
+      (p) =>
+        error.keyword !== 'anyOf' && (error.instancePath === p || error.instancePath.startsWith(`${p}/`)),
     );
     // Inside a union, a `kind` literal mismatch says nothing useful; the union's hint does.
     if (insideUnion && error.keyword === 'const') continue;
@@ -83,11 +89,17 @@ function condense(errors: ErrorObject[]): ConfigProblem[] {
 }
 
 /** Validates a parsed config object (after env resolution) against the schema. */
-export function validateRawConfig(raw: unknown, source: string, env: NodeJS.ProcessEnv = process.env): RawConfig {
+export function validateRawConfig(
+  raw: unknown,
+  source: string,
+  env: NodeJS.ProcessEnv = process.env,
+): RawConfig {
   const problems: ConfigProblem[] = [];
   const resolved = resolveEnvReferences(raw ?? {}, env, problems);
   if (resolved === null || typeof resolved !== 'object' || Array.isArray(resolved)) {
-    throw new ConfigError(source, [{ path: '', message: 'the file must hold a mapping of keys (server:, log:, ...)' }]);
+    throw new ConfigError(source, [
+      { path: '', message: 'the file must hold a mapping of keys (server:, log:, ...)' },
+    ]);
   }
   if (!validate(resolved)) problems.push(...condense(validate.errors ?? []));
   if (problems.length > 0) throw new ConfigError(source, problems);

@@ -22,7 +22,12 @@ const Strict = { additionalProperties: false } as const;
 
 export const RetrySchema = T.Object(
   {
-    maxAttempts: T.Integer({ minimum: 1, maximum: 1000, description: 'Attempts before the DLQ.', default: 8 }),
+    maxAttempts: T.Integer({
+      minimum: 1,
+      maximum: 1000,
+      description: 'Attempts before the DLQ.',
+      default: 8,
+    }),
     initialDelay: Duration('Delay before the first retry; doubles each time (full jitter).'),
     maxDelay: Duration('Upper bound of one backoff delay.'),
     maxAge: Duration('Give up (DLQ) once the event has waited this long.'),
@@ -42,7 +47,9 @@ const TlsSchema = T.Object(
   {
     cert: T.String({ description: 'PEM certificate file.' }),
     key: T.String({ description: 'PEM private key file.' }),
-    ca: T.Optional(T.String({ description: 'PEM client CA; when set, clients must present a certificate (mTLS).' })),
+    ca: T.Optional(
+      T.String({ description: 'PEM client CA; when set, clients must present a certificate (mTLS).' }),
+    ),
   },
   Strict,
 );
@@ -63,7 +70,7 @@ export const StoreSchema = T.Union(
     T.Object({ kind: T.Literal('sqlite'), path: T.Optional(T.String({ minLength: 1 })) }, Strict),
     T.Object({ kind: T.Literal('postgres'), url: T.String({ minLength: 1 }) }, Strict),
   ],
-  { 'x-hint': '{ kind: sqlite, path: FILE } or { kind: postgres, url: ${DATABASE_URL} }' },
+  { 'x-hint': '{ kind: sqlite, path: FILE } or { kind: postgres, url: $DATABASE_URL }' },
 );
 
 export const LogSchema = T.Union(
@@ -108,7 +115,10 @@ export const ClientSchema = T.Object(
     scopes: T.Array(T.String({ minLength: 1 }), { minItems: 1 }),
     plants: T.Optional(T.Array(PlantCode)),
     rateLimit: T.Optional(
-      T.Object({ perSecond: T.Number({ exclusiveMinimum: 0 }), burst: T.Optional(T.Integer({ minimum: 1 })) }, Strict),
+      T.Object(
+        { perSecond: T.Number({ exclusiveMinimum: 0 }), burst: T.Optional(T.Integer({ minimum: 1 })) },
+        Strict,
+      ),
     ),
   },
   Strict,
@@ -177,7 +187,9 @@ export const ConfigSchema = T.Object(
     clients: T.Optional(T.Array(ClientSchema)),
     lanes: T.Optional(T.Object({ critical: T.Optional(LaneSchema), bulk: T.Optional(LaneSchema) }, Strict)),
     referenceData: T.Optional(T.Record(T.String(), T.String())),
-    connectors: T.Optional(T.Record(T.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' }), ConnectorSchema)),
+    connectors: T.Optional(
+      T.Record(T.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' }), ConnectorSchema),
+    ),
     commands: T.Optional(
       T.Record(
         T.String(),
@@ -186,7 +198,9 @@ export const ConfigSchema = T.Object(
     ),
     routes: T.Optional(T.Array(RouteSchema)),
     milestones: T.Optional(T.Array(T.Object({ name: Name }, { additionalProperties: true }))),
-    alerts: T.Optional(T.Array(T.Object({ when: T.String({ minLength: 1 }) }, { additionalProperties: true }))),
+    alerts: T.Optional(
+      T.Array(T.Object({ when: T.String({ minLength: 1 }) }, { additionalProperties: true })),
+    ),
   },
   Strict,
 );

@@ -8,7 +8,10 @@ const docsPage = readFileSync(new URL('../../../docs/errors.md', import.meta.url
 
 test('every error code has a status, a title, a doc line and a section in docs/errors.md', () => {
   for (const [code, spec] of Object.entries(ERROR_CODES)) {
-    assert.ok(spec.status >= 400 && spec.status < 600, `${code}: status ${spec.status} is not an error status`);
+    assert.ok(
+      spec.status >= 400 && spec.status < 600,
+      `${code}: status ${spec.status} is not an error status`,
+    );
     assert.ok(spec.title.length > 0, `${code}: empty title`);
     assert.ok(spec.doc.length >= 20, `${code}: doc line too short to help anyone`);
     assert.match(code, /^[a-z][a-z0-9-]*$/, `${code}: codes are kebab-case`);
@@ -18,11 +21,14 @@ test('every error code has a status, a title, a doc line and a section in docs/e
 
 test('docs/errors.md documents no code the registry lacks', () => {
   const documented = [...docsPage.matchAll(/^## ([a-z0-9-]+)$/gm)].map((m) => m[1]);
-  for (const code of documented) assert.ok(code !== undefined && code in ERROR_CODES, `${code} is documented but not registered`);
+  for (const code of documented)
+    assert.ok(code !== undefined && code in ERROR_CODES, `${code} is documented but not registered`);
 });
 
 test('a ProblemError renders RFC 9457 fields from the registry', () => {
-  const err = new ProblemError('validation-failed', 'bad data', { errors: [{ path: '/data/x', message: 'required' }] });
+  const err = new ProblemError('validation-failed', 'bad data', {
+    errors: [{ path: '/data/x', message: 'required' }],
+  });
   const doc = err.toProblem('/v1/events');
   assert.equal(doc.type, problemType('validation-failed'));
   assert.equal(doc.status, 422);

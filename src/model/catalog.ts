@@ -2,7 +2,14 @@
  * The canonical event types of version 1 (the catalog's built-in entries): owner domain, owning
  * team, delivery lane and whether events must name a plant. Schemas live beside this file.
  */
-export type Domain = 'production' | 'maintenance' | 'quality' | 'inventory' | 'logistics' | 'supplier' | 'telemetry';
+export type Domain =
+  | 'production'
+  | 'maintenance'
+  | 'quality'
+  | 'inventory'
+  | 'logistics'
+  | 'supplier'
+  | 'telemetry';
 
 export interface EventTypeInfo {
   readonly type: string;
@@ -50,7 +57,13 @@ export const CANONICAL_TYPES: ReadonlyMap<string, EventTypeInfo> = new Map(
     const domain = type.split('.')[0] as Domain;
     return [
       type,
-      Object.freeze({ type, domain, owner: OWNERS[domain], lane: domain === 'telemetry' ? 'bulk' : 'critical', plantScoped }),
+      Object.freeze({
+        type,
+        domain,
+        owner: OWNERS[domain],
+        lane: domain === 'telemetry' ? 'bulk' : 'critical',
+        plantScoped,
+      }),
     ];
   }),
 );

@@ -1,0 +1,157 @@
+import type { FastifyInstance } from 'fastify';
+import type { Principal } from '../auth/api-keys.js';
+import { type FieldError, ProblemError } from '../errors/problem.js';
+import { decodeHttpRequest } from '../ingress/http-codec.js';
+import type { EventLog } from '../log/port.js';
+import { domainOfType } from '../model/catalog.js';
+import type { CloudEvent } from '../model/envelope.js';
+import type { HubMetrics } from '../observability/metrics.js';
+import { hasScope, requirePrincipal } from './auth-plugin.js';
+import { parseListQuery } from './list-query.js';
+
+export interface EventsPluginOptions {
+  readonly log: EventLog;
+  readonly metrics: HubMetrics;
+}
+
+/** Problems that stop a principal from publishing an event: scope per domain, plant binding. */
+function publishDenials(principal: Principal, event: CloudEvent, at: string): FieldError[] {
+  const errors: FieldError[] = [];
+  const domain = domainOfType(event.type);
+  if (!hasScope(principal, `events:publish:${domain}`)) {
+    errors.push({
+      path: `${at}/type`,
+      message: `client "${principal.client}" may not publish ${domain} events (needs events:publish:${domain})`,
+    });
+  }
+  if (principal.plants !== null && (event.plant === undefined || !principal.plants.has(event.plant))) {
+    errors.push({
+      path: `${at}/plant`,
+      message: `client "${principal.client}" may not publish for plant "${event.plant ?? '(none)'}"`,
+    });
+  }
+  return errors;
+}
+
+/** The CloudEvents API: ingress in three HTTP modes, and queries over the log. */
+export async function eventsPlugin(app: FastifyInstance, options: EventsPluginOptions): Promise<void> {
+  const { log, metrics } = options;
+
+  // Bodies are parsed by the CloudEvents codec, which knows the three modes and reports errors by field.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
+  app.post('/v1/events', async (request, reply) => {
+    const started = process.hrtime.bigint();
+    const principal = requirePrincipal(request);
+    const partial = (request.query as { partial?: string }).partial === 'true';
+    const decoded = decodeHttpRequest(
+      request.headers,
+      (request.body as Buffer | undefined) ?? Buffer.alloc(0),
+    );
+    const rejected = [...decoded.rejected];
+    const accepted: typeof decoded.events = [];
+    let forbidden = false;
+    for (const item of decoded.events) {
+      const at = decoded.mode === 'batch' ? `/${item.index}` : '';
+      const denials = publishDenials(principal, item.event, at);
+      if (denials.length > 0) {
+        forbidden = true;
+        rejected.push({ index: item.index, id: item.event.id, errors: denials });
+      } else accepted.push(item);
+    }
+    const observe = (status: number) =>
+      metrics.ingestRequestSeconds.observe(
+        { mode: decoded.mode, status: String(status) },
+        Number(process.hrtime.bigint() - started) / 1e9,
+      );
+
+    if (rejected.length > 0 && !partial) {
+      metrics.ingestEvents.inc(
+        { outcome: 'rejected', mode: decoded.mode },
+        decoded.events.length + decoded.rejected.length,
+      );
+      const errors = rejected.sort((a, b) => a.index - b.index).flatMap((r) => r.errors);
+      const onlyDenied = forbidden && decoded.rejected.length === 0;
+      const count = decoded.events.length + decoded.rejected.length;
+      const detail = onlyDenied
+        ? 'the client may not publish some of these events; nothing was appended'
+        : count > 1
+          ? `${rejected.length} of ${count} events are invalid; nothing was appended (send ?partial=true to accept the valid ones)`
+          : 'the event is invalid; nothing was appended';
+      observe(onlyDenied ? 403 : 400);
+      throw new ProblemError(onlyDenied ? 'forbidden' : 'invalid-event', detail, { errors });
+    }
+
+    const outcomes = await log.append(accepted.map((a) => a.event));
+    metrics.logAppendBatch.observe(outcomes.length);
+    let duplicates = 0;
+    const results: Array<Record<string, unknown>> = accepted.map((a, i) => {
+      const outcome = outcomes[i] as { sequence: number; duplicate: boolean };
+      if (outcome.duplicate) duplicates++;
+      return {
+        index: a.index,
+        id: a.event.id,
+        sequence: outcome.sequence,
+        duplicate: outcome.duplicate,
+        status: 'accepted',
+      };
+    });
+    metrics.ingestEvents.inc({ outcome: 'accepted', mode: decoded.mode }, outcomes.length - duplicates);
+    if (duplicates > 0) metrics.ingestEvents.inc({ outcome: 'duplicate', mode: decoded.mode }, duplicates);
+    metrics.logHead.set(log.head());
+
+    if (rejected.length > 0) {
+      metrics.ingestEvents.inc({ outcome: 'rejected', mode: decoded.mode }, rejected.length);
+      for (const r of rejected)
+        results.push({ index: r.index, id: r.id, status: 'rejected', errors: r.errors });
+      results.sort((a, b) => (a.index as number) - (b.index as number));
+      observe(207);
+      return reply.code(207).send({ events: results });
+    }
+    observe(202);
+    if (decoded.mode !== 'batch') for (const r of results) delete r.index;
+    return reply.code(202).send({ events: results });
+  });
+
+  app.get('/v1/events', async (request) => {
+    const principal = requirePrincipal(request);
+    const query = request.query as Record<string, string | undefined>;
+    const { after, limit } = parseListQuery(query);
+    const types = query.type
+      ? query.type
+          .split(',')
+          .map((t) => t.trim())
+          .filter(Boolean)
+      : undefined;
+    for (const type of types ?? []) {
+      const domain = domainOfType(type);
+      if (!hasScope(principal, `events:read:${domain}`)) {
+        throw new ProblemError('forbidden', `reading ${domain} events needs the events:read:${domain} scope`);
+      }
+    }
+    const readable = types ?? (principal.scopes.has('admin') ? undefined : readableDomains(principal));
+    if (readable !== undefined && readable.length === 0) {
+      throw new ProblemError('forbidden', 'this client may not read events (needs events:read:<domain>)');
+    }
+    if (query.plant && principal.plants !== null && !principal.plants.has(query.plant)) {
+      throw new ProblemError('forbidden', `client "${principal.client}" may not read plant "${query.plant}"`);
+    }
+    const items = await log.read({
+      types: readable,
+      subject: query.subject,
+      plant: query.plant,
+      plants: principal.plants === null ? undefined : [...principal.plants],
+      after,
+      limit,
+    });
+    const last = items[items.length - 1];
+    return { items, next: items.length === limit && last ? String(last.sequence) : null };
+  });
+}
+
+function readableDomains(principal: Principal): string[] {
+  return [...principal.scopes]
+    .filter((s) => s.startsWith('events:read:'))
+    .map((s) => `${s.slice('events:read:'.length)}.*`);
+}

@@ -1,0 +1,101 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config/index.js';
+import { createHub } from '../hub.js';
+import { createLogger } from '../observability/logger.js';
+import { startDemo } from '../sim/demo.js';
+import { parseIntegerOption, parsePositiveNumber } from './options.js';
+
+/** Runs until SIGINT/SIGTERM or the optional duration, then calls `stop` once and exits 0. */
+function runUntilStopped(stop: () => Promise<void>, durationSeconds?: number): void {
+  let stopping = false;
+  const shutdown = (reason: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`\nstopping (${reason}) ...\n`);
+    stop().then(
+      () => {
+        process.stderr.write('stopped cleanly\n');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        process.stderr.write(`stop failed: ${(error as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  if (durationSeconds !== undefined)
+    setTimeout(() => shutdown(`--duration ${durationSeconds}s`), durationSeconds * 1000);
+}
+
+export function registerRunCommands(program: Command): void {
+  program
+    .command('start')
+    .description('Run the hub from a config file (embedded SQLite unless the config names another backend).')
+    .option('-c, --config <file>', 'conveyor.yaml to load')
+    .option('-d, --data <dir>', 'data directory (default ./data, or CONVEYOR_DATA)')
+    .option(
+      '-p, --port <port>',
+      'TCP port (default 8080, or CONVEYOR_PORT)',
+      parseIntegerOption('--port', 0, 65_535),
+    )
+    .option('--host <host>', 'address to listen on (default 127.0.0.1)')
+    .action(async (opts: { config?: string; data?: string; port?: number; host?: string }) => {
+      const config = loadConfig(opts.config, { dataDir: opts.data, port: opts.port, host: opts.host });
+      const logger = createLogger();
+      const hub = await createHub(config, { logger, adminKey: process.env.CONVEYOR_ADMIN_KEY });
+      const url = await hub.listen();
+      process.stdout.write(`Conveyor listening on ${url}\n`);
+      if (hub.generatedAdminKey) {
+        process.stdout.write(
+          `Admin API key (shown once; only its hash is stored): ${hub.generatedAdminKey}\n`,
+        );
+      }
+      runUntilStopped(() => hub.close());
+    });
+
+  program
+    .command('demo')
+    .description(
+      'Run the hub with simulated plant systems (ERP and one MES per plant) talking to it over HTTP.',
+    )
+    .option('--plants <n>', 'number of plants', parseIntegerOption('--plants', 1, 20), 2)
+    .option('--rate <n>', 'production orders released per second', parsePositiveNumber('--rate'), 2)
+    .option('--duration <s>', 'stop cleanly after this many seconds', parsePositiveNumber('--duration'))
+    .option('-p, --port <port>', 'TCP port', parseIntegerOption('--port', 0, 65_535), 8080)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('-d, --data <dir>', 'data directory', 'data/demo')
+    .action(
+      async (opts: {
+        plants: number;
+        rate: number;
+        duration?: number;
+        port: number;
+        host: string;
+        data: string;
+      }) => {
+        const logger = createLogger(process.env.CONVEYOR_LOG_LEVEL ?? 'warn');
+        const demo = await startDemo({
+          plants: opts.plants,
+          rate: opts.rate,
+          port: opts.port,
+          host: opts.host,
+          dataDir: opts.data,
+          logger,
+          adminKey: process.env.CONVEYOR_ADMIN_KEY,
+          onStatus: (line) => process.stdout.write(`${new Date().toISOString()}  ${line}\n`),
+        });
+        process.stdout.write(
+          [
+            `Conveyor demo running on ${demo.url}  (${opts.plants} plants, ${opts.rate} orders/s)`,
+            `Admin API key: ${demo.adminKey}`,
+            `Try: curl -H "Authorization: Bearer ${demo.adminKey}" "${demo.url}/v1/events?type=production.operation.completed&limit=5"`,
+            'Press Ctrl-C to stop.',
+            '',
+          ].join('\n'),
+        );
+        runUntilStopped(() => demo.stop(), opts.duration);
+      },
+    );
+}

@@ -1,0 +1,135 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { authPlugin } from './api/auth-plugin.js';
+import { eventsPlugin } from './api/events-plugin.js';
+import { opsPlugin } from './api/ops-plugin.js';
+import { installProblemHandlers } from './api/problem-handler.js';
+import { ApiKeyVerifier, clientRecordFor, generateApiKey } from './auth/api-keys.js';
+import { type Config, ConfigError } from './config/index.js';
+import { HttpForwarder } from './delivery/http-forwarder.js';
+import { openEventLog } from './log/factory.js';
+import type { EventLog } from './log/port.js';
+import { RetentionJob } from './log/retention.js';
+import type { Logger } from './observability/logger.js';
+import { HubMetrics } from './observability/metrics.js';
+import { openStateStore } from './store/factory.js';
+import type { StateStore } from './store/port.js';
+
+export interface HubOptions {
+  readonly logger: Logger;
+  /** Seeds (or re-keys) the `admin` client with this key; see CONVEYOR_ADMIN_KEY. */
+  readonly adminKey?: string;
+  /** Collect Node process metrics. @default true */
+  readonly processMetrics?: boolean;
+}
+
+export interface Hub {
+  readonly config: Config;
+  readonly app: FastifyInstance;
+  readonly log: EventLog;
+  readonly store: StateStore;
+  readonly metrics: HubMetrics;
+  readonly forwarders: readonly HttpForwarder[];
+  /** The base URL it listens on (after `listen`). */
+  url: string;
+  /** A generated admin key, set only on the very first start without CONVEYOR_ADMIN_KEY. */
+  readonly generatedAdminKey: string | null;
+  listen(): Promise<string>;
+  /** Stops taking requests, lets in-flight ones finish, flushes the log, closes everything. */
+  close(): Promise<void>;
+}
+
+const ADMIN_CLIENT = 'admin';
+
+/** Makes sure an admin exists: from the given key, or a fresh one whose key is returned once. */
+async function seedAdmin(store: StateStore, adminKey: string | undefined): Promise<string | null> {
+  const now = Date.now();
+  if (adminKey !== undefined) {
+    await store.clients.upsert(clientRecordFor(ADMIN_CLIENT, adminKey, ['admin'], null, now));
+    return null;
+  }
+  const clients = await store.clients.list();
+  if (clients.some((c) => c.revokedAt === null && c.scopes.includes('admin'))) return null;
+  const key = generateApiKey();
+  await store.clients.upsert(clientRecordFor(ADMIN_CLIENT, key, ['admin'], null, now));
+  return key;
+}
+
+/** The HTTP URL each route delivers to; a route whose sink cannot receive is a config error. */
+function routeSinkUrls(config: Config): string[] {
+  return config.routes.map((route, i) => {
+    const connector = config.connectors[route.sink];
+    const url = connector?.kind === 'http' ? (connector.url ?? connector.baseUrl) : undefined;
+    if (typeof url !== 'string') {
+      throw new ConfigError('the configuration', [
+        {
+          path: `routes[${i}].sink`,
+          message: `connector "${route.sink}" must be kind http with a url to receive deliveries`,
+        },
+      ]);
+    }
+    return url;
+  });
+}
+
+/** Builds a hub from a compiled config: opens the store and log, assembles the API. */
+export async function createHub(config: Config, options: HubOptions): Promise<Hub> {
+  const sinkUrls = routeSinkUrls(config);
+  const store = await openStateStore(config);
+  const log = await openEventLog(config);
+  const metrics = new HubMetrics({ defaultMetrics: options.processMetrics ?? true });
+  const generatedAdminKey = await seedAdmin(store, options.adminKey);
+  const verifier = new ApiKeyVerifier(store.clients);
+  let ready = false;
+
+  const app = Fastify({
+    // pino's own types are stricter than fastify's logger interface; the instance is compatible.
+    loggerInstance: options.logger as unknown as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.server.bodyLimitBytes,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  installProblemHandlers(app);
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('cache-control', 'no-store');
+  });
+  await app.register(authPlugin, { verifier });
+  await app.register(opsPlugin, { metrics, isReady: () => ready });
+  await app.register(eventsPlugin, { log, metrics });
+
+  const forwarders = config.routes.map(
+    (route, i) => new HttpForwarder(log, route, sinkUrls[i] as string, options.logger),
+  );
+
+  const retention =
+    config.log.kind === 'sqlite' ? new RetentionJob(log, config.log.retention, options.logger) : null;
+
+  const hub: Hub = {
+    config,
+    app,
+    log,
+    store,
+    metrics,
+    forwarders,
+    url: '',
+    generatedAdminKey,
+    async listen() {
+      const address = await app.listen({ host: config.server.host, port: config.server.port });
+      hub.url = address;
+      retention?.start();
+      for (const forwarder of forwarders) await forwarder.start();
+      ready = true;
+      return address;
+    },
+    async close() {
+      ready = false;
+      retention?.stop();
+      await app.close();
+      for (const forwarder of forwarders) await forwarder.close();
+      await log.close();
+      await store.close();
+    },
+  };
+  return hub;
+}

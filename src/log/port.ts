@@ -1,0 +1,77 @@
+import type { CloudEvent, StoredEvent } from '../model/envelope.js';
+
+/** What became of one appended event. A duplicate keeps the sequence it was first stored at. */
+export interface AppendOutcome {
+  readonly sequence: number;
+  readonly duplicate: boolean;
+}
+
+/** Which events a read or a consumer sees. Types are exact (`quality.hold.placed`) or `domain.*`. */
+export interface EventFilter {
+  readonly types?: readonly string[];
+  readonly subject?: string;
+  readonly plant?: string;
+  readonly plants?: readonly string[];
+}
+
+export interface ReadOptions extends EventFilter {
+  /** Exclusive: events with a greater sequence. @default 0 */
+  readonly after?: number;
+  /** @default 100 */
+  readonly limit?: number;
+}
+
+/**
+ * A named, durable position in the log. `fetch` hands out events past the read position;
+ * `commit` makes a position durable, so after a restart the consumer resumes there and
+ * re-reads what was fetched but not committed (at-least-once).
+ */
+export interface Consumer {
+  readonly name: string;
+  /** The last durably committed sequence. */
+  committed(): number;
+  /** Waits (up to `waitMs`) for events past the read position and returns at most `max` of them. */
+  fetch(max: number, waitMs: number, signal?: AbortSignal): Promise<StoredEvent[]>;
+  /** Durably records that every event up to `sequence` is done. */
+  commit(sequence: number): Promise<void>;
+  /** Moves both the read and committed positions (replay, or skipping ahead); durable. */
+  seek(sequence: number): Promise<void>;
+  close(): void;
+}
+
+export interface LogStats {
+  readonly head: number;
+  readonly events: number;
+  readonly bytes: number;
+  readonly domains: readonly string[];
+}
+
+/**
+ * The event log port: every backend (embedded SQLite, NATS JetStream) implements this and
+ * passes `eventLogContract()`. An append resolves only once the events are durable.
+ */
+export interface EventLog {
+  readonly kind: string;
+  /** Appends in order; idempotent by (source, id) for as long as the log keeps the event. */
+  append(events: readonly CloudEvent[]): Promise<AppendOutcome[]>;
+  read(options: ReadOptions): Promise<StoredEvent[]>;
+  /** The highest sequence assigned so far (0 when empty). */
+  head(): number;
+  /** The first sequence whose event was appended at or after `time` (ms since epoch); head+1 if none. */
+  sequenceAt(time: number): Promise<number>;
+  /** Opens (or creates at `startAt`, default the current head) a durable consumer. */
+  consume(name: string, filter: EventFilter, options?: { startAt?: number }): Promise<Consumer>;
+  /** Names and committed positions of every durable consumer. */
+  consumers(): Promise<Array<{ name: string; position: number }>>;
+  stats(): Promise<LogStats>;
+  /** Flushes pending appends, then releases resources. */
+  close(): Promise<void>;
+}
+
+/** Compiles a type list into a predicate; `domain.*` matches every type of that domain. */
+export function typeMatcher(types: readonly string[] | undefined): (type: string) => boolean {
+  if (types === undefined || types.length === 0 || types.includes('*')) return () => true;
+  const exact = new Set(types.filter((t) => !t.endsWith('.*')));
+  const prefixes = types.filter((t) => t.endsWith('.*')).map((t) => t.slice(0, -1));
+  return (type) => exact.has(type) || prefixes.some((p) => type.startsWith(p));
+}

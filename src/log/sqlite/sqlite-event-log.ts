@@ -1,0 +1,508 @@
+import { EventEmitter } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import { domainOfType } from '../../model/catalog.js';
+import { type CloudEvent, partitionKeyOf, type StoredEvent } from '../../model/envelope.js';
+import type { AppendOutcome, Consumer, EventFilter, EventLog, LogStats, ReadOptions } from '../port.js';
+import { typeMatcher } from '../port.js';
+import { applyPragmas, BASE_DDL } from './schema.js';
+import type { ReadyMessage, RowInput, WriteReply, WriteRequest } from './writer-protocol.js';
+
+export interface SqliteEventLogOptions {
+  readonly path: string;
+  /** `full`: every acknowledged append survives power loss. `normal`: faster, may lose the last commits on power loss. @default 'full' */
+  readonly synchronous?: 'full' | 'normal';
+  /** Largest number of events one group commit takes. @default 5000 */
+  readonly maxBatch?: number;
+}
+
+interface PendingAppend {
+  rows: RowInput[];
+  resolve: (outcomes: AppendOutcome[]) => void;
+  reject: (error: Error) => void;
+}
+
+interface PendingCursor {
+  position: number;
+  waiters: Array<{ resolve: () => void; reject: (error: Error) => void }>;
+}
+
+/** Serialises an event once; the stored body is exactly what the hub later delivers (plus `sequence`). */
+function toRow(event: CloudEvent): RowInput {
+  return [
+    event.type,
+    event.source,
+    event.id,
+    event.subject ?? null,
+    event.plant ?? null,
+    partitionKeyOf(event),
+    domainOfType(event.type),
+    JSON.stringify(event),
+  ];
+}
+
+/**
+ * The embedded event log. Appends are group-committed by a writer thread: while one
+ * transaction is being made durable, new appends and cursor commits queue up and go into the
+ * next one. Reads use a separate read-only connection on this thread (WAL lets both proceed).
+ */
+export class SqliteEventLog implements EventLog {
+  readonly kind = 'sqlite';
+  private readonly worker: Worker;
+  private readonly reader: Database.Database;
+  private readonly maxBatch: number;
+  private readonly emitter = new EventEmitter();
+  private tables = new Map<string, string>();
+  private headSequence: number;
+  private nextRequestId = 1;
+  private inFlight: { id: number; appends: PendingAppend[]; cursors: Map<string, PendingCursor> } | null =
+    null;
+  private queuedAppends: PendingAppend[] = [];
+  private queuedRows = 0;
+  private queuedCursors = new Map<string, PendingCursor>();
+  private flushScheduled = false;
+  private closed = false;
+  private failure: Error | null = null;
+  private readonly openConsumers = new Set<SqliteConsumer>();
+
+  private constructor(worker: Worker, reader: Database.Database, head: number, maxBatch: number) {
+    this.worker = worker;
+    this.reader = reader;
+    this.headSequence = head;
+    this.maxBatch = maxBatch;
+    this.emitter.setMaxListeners(0);
+    this.refreshTables();
+    worker.on('message', (reply: WriteReply) => this.onReply(reply));
+    worker.on('error', (error) => this.fail(error));
+    worker.on('exit', (code) => {
+      if (!this.closed) this.fail(new Error(`event log writer exited with code ${code}`));
+    });
+  }
+
+  /** Opens (creating if needed) the log at `path`; resolves once the writer has recovered the head. */
+  static async open(options: SqliteEventLogOptions): Promise<SqliteEventLog> {
+    mkdirSync(dirname(options.path), { recursive: true });
+    const worker = new Worker(new URL('./writer-worker.js', import.meta.url), {
+      workerData: { path: options.path, synchronous: options.synchronous ?? 'full' },
+    });
+    // Remove only our own listeners: Worker keeps internal ones that must stay.
+    const ready = await new Promise<ReadyMessage>((resolve, reject) => {
+      const onExit = (code: number) =>
+        reject(new Error(`event log writer exited with code ${code} while opening`));
+      worker.once('message', (message: ReadyMessage) => {
+        worker.off('error', reject);
+        worker.off('exit', onExit);
+        resolve(message);
+      });
+      worker.once('error', reject);
+      worker.once('exit', onExit);
+    });
+    const reader = new Database(options.path, { readonly: false });
+    applyPragmas(reader, options.synchronous ?? 'full', false);
+    reader.exec(BASE_DDL);
+    return new SqliteEventLog(worker, reader, ready.head, options.maxBatch ?? 5000);
+  }
+
+  head(): number {
+    return this.headSequence;
+  }
+
+  append(events: readonly CloudEvent[]): Promise<AppendOutcome[]> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.closed) return Promise.reject(new Error('event log is closed'));
+    if (events.length === 0) return Promise.resolve([]);
+    const rows = events.map(toRow);
+    return new Promise((resolve, reject) => {
+      this.queuedAppends.push({ rows, resolve, reject });
+      this.queuedRows += rows.length;
+      this.scheduleFlush();
+    });
+  }
+
+  /** Queues a durable cursor update; resolves when it is committed. */
+  commitCursor(name: string, position: number): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      const pending = this.queuedCursors.get(name) ?? { position, waiters: [] };
+      pending.position = position;
+      pending.waiters.push({ resolve, reject });
+      this.queuedCursors.set(name, pending);
+      this.scheduleFlush();
+    });
+  }
+
+  private scheduleFlush(): void {
+    if (this.inFlight || this.flushScheduled) return;
+    this.flushScheduled = true;
+    // Let the requests already read from sockets in this turn join the same commit.
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    if (this.inFlight || (this.queuedAppends.length === 0 && this.queuedCursors.size === 0)) return;
+    const appends: PendingAppend[] = [];
+    let rowCount = 0;
+    while (
+      this.queuedAppends.length > 0 &&
+      (rowCount === 0 || rowCount + (this.queuedAppends[0]?.rows.length ?? 0) <= this.maxBatch)
+    ) {
+      const next = this.queuedAppends.shift() as PendingAppend;
+      appends.push(next);
+      rowCount += next.rows.length;
+    }
+    this.queuedRows -= rowCount;
+    const cursors = this.queuedCursors;
+    this.queuedCursors = new Map();
+    const id = this.nextRequestId++;
+    this.inFlight = { id, appends, cursors };
+    const request: WriteRequest = {
+      id,
+      rows: appends.length === 1 ? (appends[0] as PendingAppend).rows : appends.flatMap((a) => a.rows),
+      cursors: [...cursors].map(([name, c]) => [name, c.position]),
+    };
+    this.worker.postMessage(request);
+  }
+
+  private onReply(reply: WriteReply): void {
+    const batch = this.inFlight;
+    if (!batch || batch.id !== reply.id) return;
+    this.inFlight = null;
+    if (reply.error !== undefined || !reply.sequences) {
+      const error = new Error(`event log write failed: ${reply.error ?? 'no result'}`);
+      for (const a of batch.appends) a.reject(error);
+      for (const c of batch.cursors.values()) for (const w of c.waiters) w.reject(error);
+    } else {
+      if (reply.newDomains && reply.newDomains.length > 0) this.refreshTables();
+      let offset = 0;
+      for (const a of batch.appends) {
+        const outcomes: AppendOutcome[] = new Array(a.rows.length);
+        for (let i = 0; i < a.rows.length; i++) {
+          const s = reply.sequences[offset + i] as number;
+          outcomes[i] = s < 0 ? { sequence: -s, duplicate: true } : { sequence: s, duplicate: false };
+          if (s > this.headSequence) this.headSequence = s;
+        }
+        offset += a.rows.length;
+        a.resolve(outcomes);
+      }
+      for (const c of batch.cursors.values()) for (const w of c.waiters) w.resolve();
+      if (batch.appends.length > 0) this.emitter.emit('appended', this.headSequence);
+    }
+    this.flush();
+    if (!this.inFlight) this.emitter.emit('idle');
+  }
+
+  private fail(error: Error): void {
+    if (this.failure) return;
+    this.failure = error;
+    const all = [...(this.inFlight?.appends ?? []), ...this.queuedAppends];
+    const cursors = [...(this.inFlight?.cursors.values() ?? []), ...this.queuedCursors.values()];
+    this.inFlight = null;
+    this.queuedAppends = [];
+    this.queuedCursors = new Map();
+    for (const a of all) a.reject(error);
+    for (const c of cursors) for (const w of c.waiters) w.reject(error);
+    this.emitter.emit('failed', error);
+  }
+
+  private refreshTables(): void {
+    const rows = this.reader.prepare('SELECT name, tbl FROM domains').all() as Array<{
+      name: string;
+      tbl: string;
+    }>;
+    this.tables = new Map(rows.map((r) => [r.name, r.tbl]));
+  }
+
+  /** Tables that can hold events of the given types (all tables when unfiltered). */
+  private tablesFor(types: readonly string[] | undefined): string[] {
+    if (types === undefined || types.length === 0 || types.includes('*'))
+      return [...new Set(this.tables.values())];
+    const out = new Set<string>();
+    for (const type of types) {
+      const table = this.tables.get(domainOfType(type));
+      if (table) out.add(table);
+    }
+    // Domains beyond the table limit share a table; include it when the type is unknown here.
+    if (types.some((t) => !this.tables.has(domainOfType(t)))) {
+      for (const table of this.tables.values()) if (table === 'ev_other') out.add(table);
+    }
+    return [...out];
+  }
+
+  private readonly statements = new Map<string, Database.Statement>();
+
+  private statement(sql: string): Database.Statement {
+    let stmt = this.statements.get(sql);
+    if (!stmt) {
+      stmt = this.reader.prepare(sql);
+      this.statements.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  /** Synchronous read used by both `read` and consumers. Merges domain tables by sequence. */
+  readSync(options: ReadOptions & { before?: number }): StoredEvent[] {
+    const limit = Math.max(1, Math.min(options.limit ?? 100, 10_000));
+    const after = options.after ?? 0;
+    const matches = typeMatcher(options.types);
+    const plants = options.plants ? new Set(options.plants) : null;
+    const rows: Array<{ seq: number; type: string; plant: string | null; body: string }> = [];
+    for (const table of this.tablesFor(options.types)) {
+      const where: string[] = ['seq > ?'];
+      const params: unknown[] = [after];
+      if (options.before !== undefined) {
+        where.push('seq < ?');
+        params.push(options.before);
+      }
+      if (options.subject !== undefined) {
+        where.push('subject = ?');
+        params.push(options.subject);
+      }
+      if (options.plant !== undefined) {
+        where.push('plant = ?');
+        params.push(options.plant);
+      }
+      const exactTypes = options.types?.filter((t) => !t.endsWith('.*') && t !== '*');
+      if (exactTypes && exactTypes.length === options.types?.length && exactTypes.length > 0) {
+        where.push(`type IN (${exactTypes.map(() => '?').join(',')})`);
+        params.push(...exactTypes);
+      }
+      // Read past filtered-out rows in pages so one call stays bounded even on sparse matches.
+      const sql = `SELECT seq, type, plant, body FROM ${table} WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`;
+      let cursor = after;
+      for (let page = 0; page < 20; page++) {
+        const got = this.statement(sql).all(
+          ...params.map((p, i) => (i === 0 ? cursor : p)),
+          limit,
+        ) as typeof rows;
+        for (const row of got) {
+          if (matches(row.type) && (plants === null || (row.plant !== null && plants.has(row.plant))))
+            rows.push(row);
+        }
+        if (got.length < limit || rows.length >= limit) break;
+        cursor = (got[got.length - 1] as { seq: number }).seq;
+      }
+    }
+    rows.sort((a, b) => a.seq - b.seq);
+    return rows.slice(0, limit).map((row) => {
+      const event = JSON.parse(row.body) as StoredEvent;
+      event.sequence = row.seq;
+      return event;
+    });
+  }
+
+  async read(options: ReadOptions): Promise<StoredEvent[]> {
+    this.assertOpen();
+    return this.readSync(options);
+  }
+
+  async sequenceAt(time: number): Promise<number> {
+    this.assertOpen();
+    let best = this.headSequence + 1;
+    for (const table of new Set(this.tables.values())) {
+      const found = this.firstSequenceAtOrAfter(table, time);
+      if (found !== null && found < best) best = found;
+    }
+    return best;
+  }
+
+  /** Binary search by sequence: the writer keeps appended_at non-decreasing along the sequence. */
+  private firstSequenceAtOrAfter(table: string, time: number): number | null {
+    const bounds = this.statement(`SELECT min(seq) AS lo, max(seq) AS hi FROM ${table}`).get() as {
+      lo: number | null;
+      hi: number | null;
+    };
+    if (bounds.lo === null || bounds.hi === null) return null;
+    const at = this.statement(
+      `SELECT seq, appended_at AS t FROM ${table} WHERE seq >= ? ORDER BY seq LIMIT 1`,
+    );
+    let lo = bounds.lo;
+    let hi = bounds.hi;
+    const last = at.get(hi) as { seq: number; t: number };
+    if (last.t < time) return null;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      const row = at.get(mid) as { seq: number; t: number };
+      if (row.t >= time) hi = mid;
+      else lo = row.seq + 1;
+    }
+    return (at.get(lo) as { seq: number }).seq;
+  }
+
+  async consume(name: string, filter: EventFilter, options: { startAt?: number } = {}): Promise<Consumer> {
+    this.assertOpen();
+    const row = this.statement('SELECT position FROM cursors WHERE name = ?').get(name) as
+      | { position: number }
+      | undefined;
+    let position = row?.position;
+    if (position === undefined) {
+      position = options.startAt ?? this.headSequence;
+      await this.commitCursor(name, position);
+    }
+    const consumer = new SqliteConsumer(this, name, filter, position);
+    this.openConsumers.add(consumer);
+    return consumer;
+  }
+
+  async consumers(): Promise<Array<{ name: string; position: number }>> {
+    return this.statement('SELECT name, position FROM cursors ORDER BY name').all() as Array<{
+      name: string;
+      position: number;
+    }>;
+  }
+
+  async stats(): Promise<LogStats> {
+    let events = 0;
+    for (const table of new Set(this.tables.values())) {
+      events += (this.statement(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+    }
+    const pages = this.reader.pragma('page_count', { simple: true }) as number;
+    const pageSize = this.reader.pragma('page_size', { simple: true }) as number;
+    return {
+      head: this.headSequence,
+      events,
+      bytes: pages * pageSize,
+      domains: [...this.tables.keys()].sort(),
+    };
+  }
+
+  /** Deletes events below `beforeSequence` (bounded per call); returns how many went. */
+  retain(beforeSequence: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const id = this.nextRequestId++;
+      const onReply = (reply: WriteReply) => {
+        if (reply.id !== id) return;
+        this.worker.off('message', onReply);
+        if (reply.error) reject(new Error(reply.error));
+        else resolve(reply.deleted ?? 0);
+      };
+      // Retention runs as its own request only when no group commit is in flight.
+      const send = () => {
+        if (this.inFlight) {
+          this.emitter.once('idle', send);
+          return;
+        }
+        this.inFlight = { id, appends: [], cursors: new Map() };
+        this.worker.on('message', onReply);
+        this.worker.postMessage({
+          id,
+          rows: [],
+          cursors: [],
+          retention: { beforeSequence },
+        } satisfies WriteRequest);
+      };
+      send();
+    });
+  }
+
+  /** Waits for the next append (or `waitMs`), whichever first. */
+  waitForAppend(after: number, waitMs: number, signal?: AbortSignal): Promise<void> {
+    if (this.headSequence > after || waitMs <= 0 || signal?.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.emitter.off('appended', onAppend);
+        this.emitter.off('failed', done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const onAppend = (head: number) => {
+        if (head > after) done();
+      };
+      const timer = setTimeout(done, waitMs);
+      this.emitter.on('appended', onAppend);
+      this.emitter.on('failed', done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('event log is closed');
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    while (this.inFlight || this.queuedAppends.length > 0 || this.queuedCursors.size > 0) {
+      if (this.failure) break;
+      await new Promise((resolve) => this.emitter.once('idle', resolve));
+    }
+    this.closed = true;
+    for (const consumer of this.openConsumers) consumer.close();
+    const exited = new Promise((resolve) => this.worker.once('exit', resolve));
+    this.worker.postMessage('close');
+    await exited;
+    this.reader.close();
+  }
+
+  forgetConsumer(consumer: SqliteConsumer): void {
+    this.openConsumers.delete(consumer);
+  }
+}
+
+class SqliteConsumer implements Consumer {
+  private readPosition: number;
+  private committedPosition: number;
+  private closed = false;
+  private readonly abort = new AbortController();
+
+  constructor(
+    private readonly log: SqliteEventLog,
+    readonly name: string,
+    private readonly filter: EventFilter,
+    position: number,
+  ) {
+    this.readPosition = position;
+    this.committedPosition = position;
+  }
+
+  committed(): number {
+    return this.committedPosition;
+  }
+
+  async fetch(max: number, waitMs: number, signal?: AbortSignal): Promise<StoredEvent[]> {
+    const deadline = Date.now() + waitMs;
+    while (!this.closed && !signal?.aborted) {
+      const head = this.log.head();
+      if (head > this.readPosition) {
+        const events = this.log.readSync({
+          ...this.filter,
+          after: this.readPosition,
+          limit: max,
+          before: head + 1,
+        });
+        // Nothing matched up to the head: everything read is skipped, so the position moves on.
+        this.readPosition =
+          events.length > 0 && events.length === max
+            ? (events[events.length - 1] as StoredEvent).sequence
+            : head;
+        if (events.length > 0) return events;
+      }
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return [];
+      await this.log.waitForAppend(this.readPosition, remaining, signal ?? this.abort.signal);
+    }
+    return [];
+  }
+
+  async commit(sequence: number): Promise<void> {
+    if (sequence <= this.committedPosition) return;
+    await this.log.commitCursor(this.name, sequence);
+    this.committedPosition = Math.max(this.committedPosition, sequence);
+  }
+
+  async seek(sequence: number): Promise<void> {
+    await this.log.commitCursor(this.name, sequence);
+    this.committedPosition = sequence;
+    this.readPosition = sequence;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.abort.abort();
+    this.log.forgetConsumer(this);
+  }
+}

@@ -1,0 +1,46 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** The hub's Prometheus metrics, one registry per hub instance (tests run several in one process). */
+export class HubMetrics {
+  readonly registry = new Registry();
+  readonly ingestEvents: Counter<'outcome' | 'mode'>;
+  readonly ingestRequestSeconds: Histogram<'mode' | 'status'>;
+  readonly logAppendBatch: Histogram;
+  readonly logHead: Gauge;
+  readonly httpRequests: Counter<'route' | 'method' | 'status'>;
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    if (options.defaultMetrics ?? true)
+      collectDefaultMetrics({ register: this.registry, prefix: 'conveyor_process_' });
+    this.ingestEvents = new Counter({
+      name: 'conveyor_ingest_events_total',
+      help: 'Events received at ingress, by outcome (accepted, duplicate, rejected) and HTTP mode.',
+      labelNames: ['outcome', 'mode'],
+      registers: [this.registry],
+    });
+    this.ingestRequestSeconds = new Histogram({
+      name: 'conveyor_ingest_request_duration_seconds',
+      help: 'Time from request received to reply for POST /v1/events, including the durable append.',
+      labelNames: ['mode', 'status'],
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+      registers: [this.registry],
+    });
+    this.logAppendBatch = new Histogram({
+      name: 'conveyor_log_append_batch_events',
+      help: 'Events per append call to the event log.',
+      buckets: [1, 10, 100, 1000],
+      registers: [this.registry],
+    });
+    this.logHead = new Gauge({
+      name: 'conveyor_log_head_sequence',
+      help: 'Highest sequence in the event log.',
+      registers: [this.registry],
+    });
+    this.httpRequests = new Counter({
+      name: 'conveyor_http_requests_total',
+      help: 'HTTP requests by route pattern, method and status.',
+      labelNames: ['route', 'method', 'status'],
+      registers: [this.registry],
+    });
+  }
+}
