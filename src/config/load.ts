@@ -22,7 +22,8 @@ export function resolveEnvReferences(
           path,
           message: `environment variable ${name} is not set; export it or write the value`,
         });
-        return '';
+        // Keep the reference text so the schema check adds no noise about an empty value.
+        return `\${${name}}`;
       }
       return found;
     });
@@ -70,22 +71,41 @@ function describeAjvError(error: ErrorObject): ConfigProblem {
   }
 }
 
-/** Ajv reports every branch of a union; keep one clear line per path instead of a wall of noise. */
+/**
+ * Ajv reports every branch of a union. When the value names its `kind`, only the branch of that
+ * kind speaks; otherwise the union's hint does. Then one line per path and message.
+ */
 function condense(errors: ErrorObject[]): ConfigProblem[] {
-  const byPath = new Map<string, ConfigProblem>();
-  const unionPaths = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
-  for (const error of errors) {
-    const insideUnion = [...unionPaths].some(
-      (p) =>
-        error.keyword !== 'anyOf' && (error.instancePath === p || error.instancePath.startsWith(`${p}/`)),
+  const unions = errors.filter((e) => e.keyword === 'anyOf');
+  const dropped = new Set<ErrorObject>();
+  for (const union of unions) {
+    const prefix = `${union.schemaPath.slice(0, -'/anyOf'.length)}/anyOf/`;
+    const branches = new Map<string, ErrorObject[]>();
+    for (const e of errors) {
+      if (e === union || !e.schemaPath.startsWith(prefix)) continue;
+      const branch = e.schemaPath.slice(prefix.length).split('/')[0] as string;
+      branches.set(branch, [...(branches.get(branch) ?? []), e]);
+    }
+    const matching = [...branches.values()].filter(
+      (list) => !list.some((e) => e.keyword === 'const' && e.instancePath === `${union.instancePath}/kind`),
     );
-    // Inside a union, a `kind` literal mismatch says nothing useful; the union's hint does.
-    if (insideUnion && error.keyword === 'const') continue;
+    const data = union.data as { kind?: unknown } | null;
+    const kindNamed = data !== null && typeof data === 'object' && typeof data.kind === 'string';
+    if (kindNamed && matching.length === 1) {
+      dropped.add(union);
+      for (const list of branches.values()) if (list !== matching[0]) for (const e of list) dropped.add(e);
+    } else {
+      for (const list of branches.values()) for (const e of list) dropped.add(e);
+    }
+  }
+  const byKey = new Map<string, ConfigProblem>();
+  for (const error of errors) {
+    if (dropped.has(error)) continue;
     const problem = describeAjvError(error);
     const key = `${problem.path}\u0000${problem.message}`;
-    if (!byPath.has(key)) byPath.set(key, problem);
+    if (!byKey.has(key)) byKey.set(key, problem);
   }
-  return [...byPath.values()];
+  return [...byKey.values()];
 }
 
 /** Validates a parsed config object (after env resolution) against the schema. */

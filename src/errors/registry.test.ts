@@ -19,6 +19,16 @@ test('every error code has a status, a title, a doc line and a section in docs/e
   }
 });
 
+test("docs/errors.md states each code's status and retryability as the registry does", () => {
+  for (const [code, spec] of Object.entries(ERROR_CODES)) {
+    const line = `## ${code}\n\nHTTP ${spec.status} · ${spec.title} · ${spec.retryable ? 'retryable' : 'not retryable'}`;
+    assert.ok(
+      docsPage.includes(line),
+      `${code}: docs/errors.md is stale; run node scripts/gen-error-docs.mjs`,
+    );
+  }
+});
+
 test('docs/errors.md documents no code the registry lacks', () => {
   const documented = [...docsPage.matchAll(/^## ([a-z0-9-]+)$/gm)].map((m) => m[1]);
   for (const code of documented)

@@ -109,7 +109,7 @@ export const ERROR_CODES = {
 export type ErrorCode = keyof typeof ERROR_CODES;
 
 /** Base of every problem `type` URI; the docs page has one anchor per code. */
-export const PROBLEM_TYPE_BASE = 'https://conveyor.dev/problems/';
+export const PROBLEM_TYPE_BASE = 'urn:conveyor:problem:';
 
 export function problemType(code: ErrorCode): string {
   return PROBLEM_TYPE_BASE + code;
