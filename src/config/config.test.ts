@@ -165,3 +165,9 @@ test('a union speaks through the branch its kind names', () => {
     { path: 'log', message: 'must be { kind: sqlite } or { kind: jetstream, servers: [nats://...] }' },
   ]);
 });
+
+test('the shipped conveyor.example.yaml is a valid configuration', () => {
+  const config = loadConfig(new URL('../../../conveyor.example.yaml', import.meta.url).pathname, {}, {});
+  assert.equal(config.routes.length, 2);
+  assert.equal(config.log.kind === 'sqlite' && config.log.retention.maxAgeMs, 30 * 86_400_000);
+});

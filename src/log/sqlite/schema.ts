@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 
 /**
@@ -45,12 +45,14 @@ CREATE INDEX IF NOT EXISTS ${table}_subject ON ${table} (subject) WHERE subject 
 
 /** 64-bit signed hash of the idempotency key; collisions are handled, so speed matters more than strength. */
 export function dedupHash(source: string, id: string): bigint {
-  return createHash('sha1').update(source).update('\u0000').update(id).digest().readBigInt64BE(0);
+  return hash('sha1', `${source}\u0000${id}`, 'buffer').readBigInt64BE(0);
 }
 
 export type SynchronousMode = 'full' | 'normal';
 
 export function applyPragmas(db: Database.Database, synchronous: SynchronousMode, writer: boolean): void {
+  // Larger pages mean fewer B-tree splits and WAL frames per appended event; only takes effect on a new file.
+  if (writer) db.pragma('page_size = 16384');
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   db.pragma('busy_timeout = 5000');

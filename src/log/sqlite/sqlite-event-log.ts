@@ -24,6 +24,25 @@ interface PendingAppend {
   reject: (error: Error) => void;
 }
 
+interface PendingRetention {
+  beforeSequence: number;
+  resolve: (deleted: number) => void;
+  reject: (error: Error) => void;
+}
+
+interface WriteBatch {
+  id: number;
+  appends: PendingAppend[];
+  cursors: Map<string, PendingCursor>;
+  retention: PendingRetention | null;
+}
+
+/**
+ * Requests the writer may hold at once. Two keep it busy: while it commits one, the next is
+ * already waiting in its queue, so no commit waits on a thread hop.
+ */
+const MAX_IN_FLIGHT = 2;
+
 interface PendingCursor {
   position: number;
   waiters: Array<{ resolve: () => void; reject: (error: Error) => void }>;
@@ -57,11 +76,12 @@ export class SqliteEventLog implements EventLog {
   private tables = new Map<string, string>();
   private headSequence: number;
   private nextRequestId = 1;
-  private inFlight: { id: number; appends: PendingAppend[]; cursors: Map<string, PendingCursor> } | null =
-    null;
+  /** Requests sent to the writer and not yet answered, oldest first (the writer answers in order). */
+  private readonly inFlight: WriteBatch[] = [];
   private queuedAppends: PendingAppend[] = [];
   private queuedRows = 0;
   private queuedCursors = new Map<string, PendingCursor>();
+  private queuedRetention: PendingRetention | null = null;
   private flushScheduled = false;
   private closed = false;
   private failure: Error | null = null;
@@ -134,7 +154,7 @@ export class SqliteEventLog implements EventLog {
   }
 
   private scheduleFlush(): void {
-    if (this.inFlight || this.flushScheduled) return;
+    if (this.inFlight.length >= MAX_IN_FLIGHT || this.flushScheduled) return;
     this.flushScheduled = true;
     // Let the requests already read from sockets in this turn join the same commit.
     setImmediate(() => {
@@ -143,8 +163,12 @@ export class SqliteEventLog implements EventLog {
     });
   }
 
+  private hasQueuedWork(): boolean {
+    return this.queuedAppends.length > 0 || this.queuedCursors.size > 0 || this.queuedRetention !== null;
+  }
+
   private flush(): void {
-    if (this.inFlight || (this.queuedAppends.length === 0 && this.queuedCursors.size === 0)) return;
+    if (this.inFlight.length >= MAX_IN_FLIGHT || !this.hasQueuedWork()) return;
     const appends: PendingAppend[] = [];
     let rowCount = 0;
     while (
@@ -158,24 +182,28 @@ export class SqliteEventLog implements EventLog {
     this.queuedRows -= rowCount;
     const cursors = this.queuedCursors;
     this.queuedCursors = new Map();
-    const id = this.nextRequestId++;
-    this.inFlight = { id, appends, cursors };
+    const retention = this.queuedRetention;
+    this.queuedRetention = null;
+    const batch: WriteBatch = { id: this.nextRequestId++, appends, cursors, retention };
+    this.inFlight.push(batch);
     const request: WriteRequest = {
-      id,
+      id: batch.id,
       rows: appends.length === 1 ? (appends[0] as PendingAppend).rows : appends.flatMap((a) => a.rows),
       cursors: [...cursors].map(([name, c]) => [name, c.position]),
+      ...(retention ? { retention: { beforeSequence: retention.beforeSequence } } : {}),
     };
     this.worker.postMessage(request);
   }
 
   private onReply(reply: WriteReply): void {
-    const batch = this.inFlight;
-    if (!batch || batch.id !== reply.id) return;
-    this.inFlight = null;
+    const index = this.inFlight.findIndex((b) => b.id === reply.id);
+    if (index === -1) return;
+    const [batch] = this.inFlight.splice(index, 1) as [WriteBatch];
     if (reply.error !== undefined || !reply.sequences) {
       const error = new Error(`event log write failed: ${reply.error ?? 'no result'}`);
       for (const a of batch.appends) a.reject(error);
       for (const c of batch.cursors.values()) for (const w of c.waiters) w.reject(error);
+      batch.retention?.reject(error);
     } else {
       if (reply.newDomains && reply.newDomains.length > 0) this.refreshTables();
       let offset = 0;
@@ -190,22 +218,26 @@ export class SqliteEventLog implements EventLog {
         a.resolve(outcomes);
       }
       for (const c of batch.cursors.values()) for (const w of c.waiters) w.resolve();
+      batch.retention?.resolve(reply.deleted ?? 0);
       if (batch.appends.length > 0) this.emitter.emit('appended', this.headSequence);
     }
     this.flush();
-    if (!this.inFlight) this.emitter.emit('idle');
+    if (this.inFlight.length === 0) this.emitter.emit('idle');
   }
 
   private fail(error: Error): void {
     if (this.failure) return;
     this.failure = error;
-    const all = [...(this.inFlight?.appends ?? []), ...this.queuedAppends];
-    const cursors = [...(this.inFlight?.cursors.values() ?? []), ...this.queuedCursors.values()];
-    this.inFlight = null;
+    const batches = this.inFlight.splice(0);
+    const appends = [...batches.flatMap((b) => b.appends), ...this.queuedAppends];
+    const cursors = [...batches.flatMap((b) => [...b.cursors.values()]), ...this.queuedCursors.values()];
+    const retentions = [...batches.map((b) => b.retention), this.queuedRetention];
     this.queuedAppends = [];
     this.queuedCursors = new Map();
-    for (const a of all) a.reject(error);
+    this.queuedRetention = null;
+    for (const a of appends) a.reject(error);
     for (const c of cursors) for (const w of c.waiters) w.reject(error);
+    for (const r of retentions) r?.reject(error);
     this.emitter.emit('failed', error);
   }
 
@@ -372,30 +404,11 @@ export class SqliteEventLog implements EventLog {
 
   /** Deletes events below `beforeSequence` (bounded per call); returns how many went. */
   retain(beforeSequence: number): Promise<number> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.queuedRetention) return Promise.resolve(0);
     return new Promise((resolve, reject) => {
-      const id = this.nextRequestId++;
-      const onReply = (reply: WriteReply) => {
-        if (reply.id !== id) return;
-        this.worker.off('message', onReply);
-        if (reply.error) reject(new Error(reply.error));
-        else resolve(reply.deleted ?? 0);
-      };
-      // Retention runs as its own request only when no group commit is in flight.
-      const send = () => {
-        if (this.inFlight) {
-          this.emitter.once('idle', send);
-          return;
-        }
-        this.inFlight = { id, appends: [], cursors: new Map() };
-        this.worker.on('message', onReply);
-        this.worker.postMessage({
-          id,
-          rows: [],
-          cursors: [],
-          retention: { beforeSequence },
-        } satisfies WriteRequest);
-      };
-      send();
+      this.queuedRetention = { beforeSequence, resolve, reject };
+      this.scheduleFlush();
     });
   }
 
@@ -426,7 +439,7 @@ export class SqliteEventLog implements EventLog {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    while (this.inFlight || this.queuedAppends.length > 0 || this.queuedCursors.size > 0) {
+    while (this.inFlight.length > 0 || this.hasQueuedWork()) {
       if (this.failure) break;
       await new Promise((resolve) => this.emitter.once('idle', resolve));
     }
