@@ -1,11 +1,13 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { authPlugin } from './api/auth-plugin.js';
+import { deliveryPlugin } from './api/delivery-plugin.js';
 import { eventsPlugin } from './api/events-plugin.js';
 import { opsPlugin } from './api/ops-plugin.js';
 import { installProblemHandlers } from './api/problem-handler.js';
 import { ApiKeyVerifier, clientRecordFor, generateApiKey } from './auth/api-keys.js';
-import { type Config, ConfigError } from './config/index.js';
-import { HttpForwarder } from './delivery/http-forwarder.js';
+import type { Config } from './config/index.js';
+import { type Clock, systemClock } from './delivery/clock.js';
+import { DeliveryEngine, compileSinkConnectors } from './delivery/engine.js';
 import { openEventLog } from './log/factory.js';
 import type { EventLog } from './log/port.js';
 import { RetentionJob } from './log/retention.js';
@@ -20,6 +22,10 @@ export interface HubOptions {
   readonly adminKey?: string;
   /** Collect Node process metrics. @default true */
   readonly processMetrics?: boolean;
+  /** The delivery engine's clock (tests drive time). @default the system clock */
+  readonly clock?: Clock;
+  /** Events a route holds between the log and its endpoint. @default 10000 */
+  readonly deliveryWindow?: number;
 }
 
 export interface Hub {
@@ -28,13 +34,13 @@ export interface Hub {
   readonly log: EventLog;
   readonly store: StateStore;
   readonly metrics: HubMetrics;
-  readonly forwarders: readonly HttpForwarder[];
+  readonly delivery: DeliveryEngine;
   /** The base URL it listens on (after `listen`). */
   url: string;
   /** A generated admin key, set only on the very first start without CONVEYOR_ADMIN_KEY. */
   readonly generatedAdminKey: string | null;
   listen(): Promise<string>;
-  /** Stops taking requests, lets in-flight ones finish, flushes the log, closes everything. */
+  /** Stops taking requests, lets in-flight ones finish, stops deliveries, flushes the log, closes everything. */
   close(): Promise<void>;
 }
 
@@ -54,31 +60,18 @@ async function seedAdmin(store: StateStore, adminKey: string | undefined): Promi
   return key;
 }
 
-/** The HTTP URL each route delivers to; a route whose sink cannot receive is a config error. */
-function routeSinkUrls(config: Config): string[] {
-  return config.routes.map((route, i) => {
-    const connector = config.connectors[route.sink];
-    const url = connector?.kind === 'http' ? (connector.url ?? connector.baseUrl) : undefined;
-    if (typeof url !== 'string') {
-      throw new ConfigError('the configuration', [
-        {
-          path: `routes[${i}].sink`,
-          message: `connector "${route.sink}" must be kind http with a url to receive deliveries`,
-        },
-      ]);
-    }
-    return url;
-  });
-}
-
-/** Builds a hub from a compiled config: opens the store and log, assembles the API. */
+/** Builds a hub from a compiled config: opens the store and log, assembles the API and the delivery engine. */
 export async function createHub(config: Config, options: HubOptions): Promise<Hub> {
-  const sinkUrls = routeSinkUrls(config);
+  compileSinkConnectors(config); // refuse a bad sink before opening anything
   const store = await openStateStore(config);
   const log = await openEventLog(config);
   const metrics = new HubMetrics({ defaultMetrics: options.processMetrics ?? true });
   const generatedAdminKey = await seedAdmin(store, options.adminKey);
   const verifier = new ApiKeyVerifier(store.clients);
+  const delivery = new DeliveryEngine(config, log, store, metrics.registry, options.logger, {
+    clock: options.clock ?? systemClock,
+    ...(options.deliveryWindow !== undefined ? { window: options.deliveryWindow } : {}),
+  });
   let ready = false;
 
   const app = Fastify({
@@ -97,13 +90,9 @@ export async function createHub(config: Config, options: HubOptions): Promise<Hu
   await app.register(authPlugin, { verifier });
   await app.register(opsPlugin, { metrics, isReady: () => ready });
   await app.register(eventsPlugin, { log, metrics });
+  await app.register(deliveryPlugin, { log, store, delivery });
 
-  const forwarders = config.routes.map(
-    (route, i) => new HttpForwarder(log, route, sinkUrls[i] as string, options.logger),
-  );
-
-  const retention =
-    config.log.kind === 'sqlite' ? new RetentionJob(log, config.log.retention, options.logger) : null;
+  const retention = config.log.kind === 'sqlite' ? new RetentionJob(log, config.log.retention, options.logger) : null;
 
   const hub: Hub = {
     config,
@@ -111,14 +100,14 @@ export async function createHub(config: Config, options: HubOptions): Promise<Hu
     log,
     store,
     metrics,
-    forwarders,
+    delivery,
     url: '',
     generatedAdminKey,
     async listen() {
       const address = await app.listen({ host: config.server.host, port: config.server.port });
       hub.url = address;
       retention?.start();
-      for (const forwarder of forwarders) await forwarder.start();
+      await delivery.start();
       ready = true;
       return address;
     },
@@ -126,7 +115,7 @@ export async function createHub(config: Config, options: HubOptions): Promise<Hu
       ready = false;
       retention?.stop();
       await app.close();
-      for (const forwarder of forwarders) await forwarder.close();
+      await delivery.close();
       await log.close();
       await store.close();
     },

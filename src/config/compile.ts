@@ -111,6 +111,16 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+function connectorTimeout(connector: { timeout?: unknown } | undefined, path: string, problems: ConfigProblem[]): number {
+  if (connector?.timeout === undefined) return 5_000;
+  try {
+    return parseDuration(String(connector.timeout));
+  } catch (error) {
+    problems.push({ path, message: (error as Error).message });
+    return 5_000;
+  }
+}
+
 /** Checks a JSONata expression compiles; returns the problem with its position if not. */
 function checkJsonata(expression: string, path: string, problems: ConfigProblem[]): void {
   try {
@@ -173,7 +183,8 @@ export function compileConfig(
       transform: route.transform ?? null,
       sink: route.sink,
       retry,
-      timeoutMs: route.timeout ? parseDuration(route.timeout) : 5_000,
+      // Unset: the sink connector's timeout, else 5 s.
+      timeoutMs: route.timeout ? parseDuration(route.timeout) : connectorTimeout(connectors[route.sink] as { timeout?: unknown } | undefined, `connectors.${route.sink}.timeout`, problems),
       lane,
     };
   });

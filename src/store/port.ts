@@ -1,3 +1,5 @@
+import type { StoredEvent } from '../model/envelope.js';
+
 /** A client of the API: who it is, what it may do, which plants it may touch. */
 export interface ClientRecord {
   readonly name: string;
@@ -22,12 +24,80 @@ export interface ClientRepository {
   revoke(name: string, at: number): Promise<boolean>;
 }
 
+export type DeadLetterStatus = 'open' | 'replaying' | 'replayed' | 'discarded';
+
+/** One delivery attempt, as kept with a dead letter. */
+export interface AttemptRecord {
+  readonly at: string;
+  readonly status?: number;
+  readonly error?: string;
+  readonly ms: number;
+}
+
+/** An event a route could not deliver, with every attempt and the reason it was given up. */
+export interface DeadLetterRecord {
+  readonly id: string;
+  /** Position in the DLQ, for paging. */
+  readonly position: number;
+  readonly route: string;
+  /** `rejected` (non-retryable answer), `max-attempts` or `max-age`. */
+  readonly reason: string;
+  readonly event: StoredEvent;
+  readonly attempts: readonly AttemptRecord[];
+  readonly at: number;
+  readonly status: DeadLetterStatus;
+  readonly updatedAt: number;
+  readonly updatedBy: string | null;
+}
+
+export interface DeadLetterFilter {
+  readonly route?: string;
+  readonly type?: string;
+  readonly reason?: string;
+  readonly status?: DeadLetterStatus;
+  /** Only entries whose event belongs to one of these plants. */
+  readonly plants?: readonly string[];
+  readonly since?: number;
+  readonly until?: number;
+}
+
+export interface DeadLetterRepository {
+  add(entry: Omit<DeadLetterRecord, 'position' | 'updatedAt' | 'updatedBy'>): Promise<void>;
+  get(id: string): Promise<DeadLetterRecord | undefined>;
+  /** Entries matching the filter with position > `after`, oldest first. */
+  list(filter: DeadLetterFilter, after: number, limit: number): Promise<DeadLetterRecord[]>;
+  /** Sets status (and optionally replaces attempts); false when the entry does not exist. */
+  update(
+    id: string,
+    change: { status: DeadLetterStatus; attempts?: readonly AttemptRecord[]; at: number; by: string | null },
+  ): Promise<boolean>;
+  /** Open entries per route. */
+  openCounts(): Promise<Map<string, number>>;
+}
+
+/** A record of who did what, when, with which outcome. */
+export interface AuditEntry {
+  readonly at: number;
+  readonly actor: string;
+  readonly action: string;
+  readonly target: string;
+  readonly outcome: string;
+  readonly detail?: Record<string, unknown>;
+}
+
+export interface AuditRepository {
+  record(entry: AuditEntry): Promise<void>;
+  list(filter: { actor?: string; action?: string; since?: number }, after: number, limit: number): Promise<Array<AuditEntry & { position: number }>>;
+}
+
 /**
- * The hub's state besides the event log (clients, and later registry, DLQ, audit...).
+ * The hub's state besides the event log: clients, dead letters, the audit trail.
  * Every backend (embedded SQLite, PostgreSQL) implements this port.
  */
 export interface StateStore {
   readonly kind: string;
   readonly clients: ClientRepository;
+  readonly deadLetters: DeadLetterRepository;
+  readonly audit: AuditRepository;
   close(): Promise<void>;
 }

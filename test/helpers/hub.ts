@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfigFromObject } from '../../src/config/index.js';
-import { createHub, type Hub } from '../../src/hub.js';
+import { createHub, type Hub, type HubOptions } from '../../src/hub.js';
 import { createLogger } from '../../src/observability/logger.js';
 
 export const ADMIN_KEY = 'cvy_test-admin-key-0123456789abcdefghijklmnopqrstuv';
@@ -21,12 +21,14 @@ export class LogCapture extends Writable {
 export async function createTestHub(
   raw: Record<string, unknown> = {},
   logs = new LogCapture(),
+  options: Partial<HubOptions> = {},
 ): Promise<Hub & { logs: LogCapture; dataDir: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'conveyor-hub-'));
   const config = loadConfigFromObject({ server: { port: 0 }, ...raw }, { dataDir });
   const hub = await createHub(config, {
     logger: createLogger('info', logs),
     adminKey: ADMIN_KEY,
+    ...options,
     processMetrics: false,
   });
   await hub.app.ready();

@@ -1,0 +1,155 @@
+import type { Config } from '../config/index.js';
+import { type HttpConnectorSettings, compileHttpConnector } from '../connectors/http/http-connector.js';
+import { ConfigError } from '../config/index.js';
+import type { EventLog } from '../log/port.js';
+import type { Logger } from '../observability/logger.js';
+import type { DeadLetterRecord, StateStore } from '../store/port.js';
+import { CircuitBreaker, type CircuitState } from './circuit-breaker.js';
+import { type Clock, systemClock } from './clock.js';
+import { DeliveryMetrics } from './delivery-metrics.js';
+import { HttpSink } from './http-sink.js';
+import { LaneLimiter } from './lane-limiter.js';
+import { RouteWorker, type RouteStatus } from './route-worker.js';
+import type { Registry } from 'prom-client';
+
+export interface DeliveryEngineOptions {
+  readonly clock?: Clock;
+  readonly random?: () => number;
+  /** Events a route holds between the log and its endpoint. @default 10000 */
+  readonly window?: number;
+}
+
+const CIRCUIT_GAUGE: Record<CircuitState, number> = { closed: 0, 'half-open': 1, open: 2 };
+
+/** Compiles every http connector a route uses; problems by key path. */
+export function compileSinkConnectors(config: Config): Map<string, HttpConnectorSettings> {
+  const problems: Array<{ path: string; message: string }> = [];
+  const connectors = new Map<string, HttpConnectorSettings>();
+  config.routes.forEach((route, i) => {
+    const raw = config.connectors[route.sink];
+    if (raw === undefined || connectors.has(route.sink)) return;
+    if (raw.kind !== 'http') {
+      problems.push({ path: `routes[${i}].sink`, message: `connector "${route.sink}" is kind ${raw.kind}; routes deliver to kind http` });
+      return;
+    }
+    const settings = compileHttpConnector(route.sink, raw, problems);
+    if (settings.url === null && settings.baseUrl === null) return;
+    connectors.set(route.sink, settings);
+  });
+  if (problems.length > 0) throw new ConfigError('the configuration', problems);
+  return connectors;
+}
+
+/**
+ * The delivery engine: one worker per route, one connection pool and circuit breaker per
+ * endpoint, one concurrency limit per lane. Dead letters and their replays go through here.
+ */
+export class DeliveryEngine {
+  readonly metrics: DeliveryMetrics;
+  private readonly workers = new Map<string, RouteWorker>();
+  private readonly sinks: HttpSink[] = [];
+  private readonly breakers = new Map<string, CircuitBreaker>();
+  private readonly replays = new Set<Promise<unknown>>();
+  private readonly stop = new AbortController();
+  private dlqGaugeTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    config: Config,
+    log: EventLog,
+    private readonly store: StateStore,
+    registry: Registry,
+    private readonly logger: Logger,
+    options: DeliveryEngineOptions = {},
+  ) {
+    const clock = options.clock ?? systemClock;
+    this.metrics = new DeliveryMetrics(registry);
+    const connectors = compileSinkConnectors(config);
+    const sinks = new Map<string, HttpSink>();
+    for (const [name, settings] of connectors) {
+      const sink = new HttpSink(settings, clock);
+      sinks.set(name, sink);
+      this.sinks.push(sink);
+      const breaker = new CircuitBreaker(sink.endpoint, settings.circuitBreaker, clock);
+      breaker.onChange((state) => {
+        this.metrics.circuitState.set({ endpoint: name }, CIRCUIT_GAUGE[state]);
+        logger.warn({ connector: name, endpoint: sink.endpoint, state }, 'circuit state changed');
+      });
+      this.metrics.circuitState.set({ endpoint: name }, 0);
+      this.breakers.set(name, breaker);
+    }
+    const lanes = {
+      critical: new LaneLimiter('critical', config.lanes.critical.concurrency),
+      bulk: new LaneLimiter('bulk', config.lanes.bulk.concurrency),
+    };
+    for (const route of config.routes) {
+      const sink = sinks.get(route.sink) as HttpSink;
+      this.workers.set(
+        route.name,
+        new RouteWorker(route, {
+          log,
+          sink,
+          breaker: this.breakers.get(route.sink) as CircuitBreaker,
+          lane: lanes[route.lane],
+          deadLetters: store.deadLetters,
+          clock,
+          metrics: this.metrics,
+          logger,
+          ...(options.window !== undefined ? { window: options.window } : {}),
+          ...(options.random !== undefined ? { random: options.random } : {}),
+        }),
+      );
+    }
+  }
+
+  async start(): Promise<void> {
+    for (const worker of this.workers.values()) await worker.start();
+    await this.refreshDlqGauge();
+    this.dlqGaugeTimer = setInterval(() => void this.refreshDlqGauge(), 5_000);
+    this.dlqGaugeTimer.unref();
+  }
+
+  async close(): Promise<void> {
+    this.stop.abort();
+    if (this.dlqGaugeTimer) clearInterval(this.dlqGaugeTimer);
+    await Promise.all([...this.workers.values()].map((w) => w.close()));
+    await Promise.allSettled([...this.replays]);
+    await Promise.all(this.sinks.map((s) => s.close()));
+  }
+
+  routeNames(): string[] {
+    return [...this.workers.keys()];
+  }
+
+  worker(name: string): RouteWorker | undefined {
+    return this.workers.get(name);
+  }
+
+  subscriptions(): RouteStatus[] {
+    return [...this.workers.values()].map((w) => w.status());
+  }
+
+  /** Re-delivers a dead letter in the background; resolves once it is marked `replaying`. */
+  async replayDeadLetter(entry: DeadLetterRecord, actor: string): Promise<'replaying'> {
+    const worker = this.workers.get(entry.route);
+    if (!worker) throw new Error(`route "${entry.route}" no longer exists`);
+    await this.store.deadLetters.update(entry.id, { status: 'replaying', at: Date.now(), by: actor });
+    const run = worker.redeliver(entry, actor, this.stop.signal).catch((error: unknown) => {
+      this.logger.error({ dlq: entry.id, err: error }, 'dead-letter replay failed');
+    });
+    this.replays.add(run);
+    void run.finally(() => {
+      this.replays.delete(run);
+      void this.refreshDlqGauge();
+    });
+    return 'replaying';
+  }
+
+  private async refreshDlqGauge(): Promise<void> {
+    try {
+      const counts = await this.store.deadLetters.openCounts();
+      for (const name of this.workers.keys()) this.metrics.dlqOpen.set({ route: name }, counts.get(name) ?? 0);
+    } catch (error) {
+      this.logger.error({ err: error }, 'could not count dead letters');
+    }
+  }
+}

@@ -1,0 +1,89 @@
+import type jsonata from 'jsonata';
+import { Pool } from 'undici';
+import type { HttpConnectorSettings } from '../connectors/http/http-connector.js';
+import type { StoredEvent } from '../model/envelope.js';
+import type { Clock } from './clock.js';
+import { type AttemptOutcome, classifyStatus } from './outcome.js';
+import { parseRetryAfter } from './retry.js';
+
+const ATTRIBUTE_HEADER_SKIP = new Set(['data', 'data_base64', 'datacontenttype']);
+
+/** Percent-encodes what HTTP headers cannot carry, as the CloudEvents HTTP binding asks. */
+function headerValue(value: unknown): string {
+  return String(value).replace(/[^\x20-\x7e]|%/g, (c) => encodeURIComponent(c));
+}
+
+/**
+ * Delivers events to one HTTP endpoint over a keep-alive connection pool. Without a transform
+ * the body is the event in CloudEvents structured mode; with one, the transform's result is the
+ * body and the attributes travel as `ce-*` headers (binary mode).
+ */
+export class HttpSink {
+  private readonly pool: Pool;
+  private readonly origin: string;
+  private readonly path: string;
+
+  constructor(
+    readonly connector: HttpConnectorSettings,
+    private readonly clock: Clock,
+  ) {
+    const target = new URL(connector.url ?? connector.baseUrl ?? '');
+    this.origin = target.origin;
+    this.path = `${target.pathname}${target.search}`;
+    this.pool = new Pool(this.origin, { connections: connector.connections, keepAliveTimeout: 30_000, pipelining: 1 });
+  }
+
+  get endpoint(): string {
+    return `${this.origin}${this.path}`;
+  }
+
+  async send(event: StoredEvent, transform: jsonata.Expression | null, timeoutMs: number, signal?: AbortSignal): Promise<AttemptOutcome> {
+    const started = performance.now();
+    const headers: Record<string, string> = { ...this.connector.headers };
+    let body: string;
+    try {
+      if (transform) {
+        body = JSON.stringify((await transform.evaluate(event)) ?? null);
+        headers['content-type'] = 'application/json';
+        for (const [name, value] of Object.entries(event)) {
+          if (!ATTRIBUTE_HEADER_SKIP.has(name) && value !== undefined && value !== null) headers[`ce-${name}`] = headerValue(value);
+        }
+      } else {
+        body = JSON.stringify(event);
+        headers['content-type'] = 'application/cloudevents+json';
+      }
+    } catch (error) {
+      // A transform that fails on this event will fail on every retry too.
+      return { kind: 'rejected', status: 0, error: `transform failed: ${(error as Error).message}`, ms: 0 };
+    }
+    // undici's own timeouts are coarse (about half a second); a timer of our own keeps the route's timeout exact.
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(), timeoutMs);
+    const combined = signal ? AbortSignal.any([signal, timeout.signal]) : timeout.signal;
+    try {
+      const response = await this.pool.request({ method: 'POST', path: this.path, headers, body, signal: combined });
+      const text = (await response.body.text()).slice(0, 300);
+      const ms = performance.now() - started;
+      const kind = classifyStatus(response.statusCode);
+      if (kind === 'delivered') return { kind, status: response.statusCode, ms };
+      const error = `HTTP ${response.statusCode}${text ? `: ${text}` : ''}`;
+      if (kind === 'rejected') return { kind, status: response.statusCode, error, ms };
+      return {
+        kind,
+        status: response.statusCode,
+        error,
+        ms,
+        retryAfterMs: parseRetryAfter(response.headers['retry-after'], this.clock.now()),
+      };
+    } catch (error) {
+      const reason = timeout.signal.aborted ? `timeout after ${timeoutMs} ms` : (error as Error).message;
+      return { kind: 'retry', error: reason, ms: performance.now() - started, retryAfterMs: null };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+}

@@ -1,0 +1,381 @@
+import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
+import jsonata from 'jsonata';
+import type { CompiledRoute } from '../config/index.js';
+import type { Consumer, EventLog } from '../log/port.js';
+import { type StoredEvent, partitionKeyOf } from '../model/envelope.js';
+import type { Logger } from '../observability/logger.js';
+import type { AttemptRecord, DeadLetterRecord, DeadLetterRepository } from '../store/port.js';
+import type { CircuitBreaker } from './circuit-breaker.js';
+import type { Clock } from './clock.js';
+import type { DeliveryMetrics } from './delivery-metrics.js';
+import type { HttpSink } from './http-sink.js';
+import type { LaneLimiter } from './lane-limiter.js';
+import type { AttemptOutcome } from './outcome.js';
+import { backoffDelay } from './retry.js';
+
+export interface RouteWorkerDeps {
+  readonly log: EventLog;
+  readonly sink: HttpSink;
+  readonly breaker: CircuitBreaker;
+  readonly lane: LaneLimiter;
+  readonly deadLetters: DeadLetterRepository;
+  readonly clock: Clock;
+  readonly metrics: DeliveryMetrics;
+  readonly logger: Logger;
+  /** Most events a route holds between the log and the endpoint. @default 10000 */
+  readonly window?: number;
+  readonly random?: () => number;
+}
+
+export interface RouteStatus {
+  readonly name: string;
+  readonly types: readonly string[];
+  readonly sink: string;
+  readonly endpoint: string;
+  readonly lane: string;
+  readonly state: 'running' | 'stopped' | 'replaying';
+  /** Every event up to here is delivered, dead-lettered or filtered out (durable). */
+  readonly position: number;
+  readonly lag: { readonly events: number; readonly seconds: number };
+  readonly inFlight: number;
+  readonly retryingKeys: number;
+  readonly circuit: string;
+  readonly lastError: { readonly at: string; readonly eventId: string; readonly error: string } | null;
+  readonly delivered: number;
+  readonly failedAttempts: number;
+  readonly deadLettered: number;
+}
+
+type GiveUp = (reason: string, attempts: AttemptRecord[]) => Promise<void>;
+
+/**
+ * Delivers one route's events: in log order per partition key, keys in parallel (bounded by the
+ * lane), each key's head retried with backoff until delivered or dead-lettered. The route's
+ * durable cursor only moves past an event once it and every earlier one is finished, so a
+ * restart re-delivers at most the events that were in flight (at-least-once).
+ */
+export class RouteWorker {
+  readonly route: CompiledRoute;
+  private readonly deps: RouteWorkerDeps;
+  private readonly filter: jsonata.Expression | null;
+  private readonly transform: jsonata.Expression | null;
+  private readonly window: number;
+  private consumer: Consumer | null = null;
+  private stop = new AbortController();
+  private state: RouteStatus['state'] = 'stopped';
+  private fetchLoop: Promise<void> | null = null;
+  private readonly drains = new Set<Promise<void>>();
+  private readonly keys = new Map<string, StoredEvent[]>();
+  private readonly retrying = new Set<string>();
+  // Fetched sequences in log order with when they were fetched; `done` marks the finished ones.
+  private order: number[] = [];
+  private fetchedAt: number[] = [];
+  private head = 0;
+  private readonly done = new Set<number>();
+  private watermark = 0;
+  private committing = false;
+  private roomWaiter: (() => void) | null = null;
+  private counters = { delivered: 0, failedAttempts: 0, deadLettered: 0 };
+  private lastError: RouteStatus['lastError'] = null;
+
+  constructor(route: CompiledRoute, deps: RouteWorkerDeps) {
+    this.route = route;
+    this.deps = deps;
+    this.filter = route.filter ? jsonata(route.filter) : null;
+    this.transform = route.transform ? jsonata(route.transform) : null;
+    this.window = deps.window ?? 10_000;
+  }
+
+  get consumerName(): string {
+    return `route:${this.route.name}`;
+  }
+
+  async start(): Promise<void> {
+    this.consumer ??= await this.deps.log.consume(this.consumerName, { types: this.route.types });
+    this.watermark = this.consumer.committed();
+    this.stop = new AbortController();
+    // Every key in flight listens on this signal; their number is bounded by the window, not by 10.
+    setMaxListeners(0, this.stop.signal);
+    this.state = 'running';
+    this.fetchLoop = this.runFetchLoop(this.consumer, this.stop.signal);
+  }
+
+  /** Stops fetching and delivering; waits for attempts under way; commits what is finished. */
+  async halt(): Promise<void> {
+    this.stop.abort();
+    this.roomWaiter?.();
+    await this.fetchLoop;
+    await Promise.all([...this.drains]);
+    await this.commitNow();
+    this.state = 'stopped';
+  }
+
+  async close(): Promise<void> {
+    await this.halt();
+    this.consumer?.close();
+    this.consumer = null;
+  }
+
+  /** Re-delivers from `sequence` (inclusive): stops, moves the durable cursor back, starts again. */
+  async replayFrom(sequence: number): Promise<void> {
+    await this.halt();
+    this.state = 'replaying';
+    this.keys.clear();
+    this.retrying.clear();
+    this.order = [];
+    this.fetchedAt = [];
+    this.head = 0;
+    this.done.clear();
+    await this.consumer?.seek(Math.max(0, sequence - 1));
+    await this.start();
+  }
+
+  status(): RouteStatus {
+    const now = this.deps.clock.now();
+    const outstanding = this.order.length - this.head;
+    const oldest = outstanding > 0 ? (this.fetchedAt[this.head] as number) : now;
+    return {
+      name: this.route.name,
+      types: this.route.types,
+      sink: this.route.sink,
+      endpoint: this.deps.sink.endpoint,
+      lane: this.route.lane,
+      state: this.state,
+      position: this.watermark,
+      lag: { events: Math.max(0, this.deps.log.head() - this.watermark), seconds: Math.max(0, (now - oldest) / 1000) },
+      inFlight: outstanding,
+      retryingKeys: this.retrying.size,
+      circuit: this.deps.breaker.state,
+      lastError: this.lastError,
+      ...this.counters,
+    };
+  }
+
+  private async runFetchLoop(consumer: Consumer, signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      const room = this.window - (this.order.length - this.head);
+      if (room <= 0) {
+        await new Promise<void>((resolve) => {
+          this.roomWaiter = resolve;
+        });
+        this.roomWaiter = null;
+        continue;
+      }
+      let events: StoredEvent[];
+      try {
+        events = await consumer.fetch(Math.min(room, 500), 1_000, signal);
+      } catch (error) {
+        this.deps.logger.error({ route: this.route.name, err: error }, 'reading the log failed; retrying');
+        await this.deps.clock.sleep(1_000, signal);
+        continue;
+      }
+      const now = this.deps.clock.now();
+      for (const event of events) {
+        this.order.push(event.sequence);
+        this.fetchedAt.push(now);
+        if (!(await this.matches(event))) {
+          this.finish(event.sequence);
+          continue;
+        }
+        const key = partitionKeyOf(event);
+        const queue = this.keys.get(key);
+        if (queue) queue.push(event);
+        else {
+          this.keys.set(key, [event]);
+          const drain = this.drainKey(key, signal);
+          this.drains.add(drain);
+          void drain.finally(() => this.drains.delete(drain));
+        }
+      }
+      this.deps.metrics.lag.set({ route: this.route.name }, Math.max(0, this.deps.log.head() - this.watermark));
+    }
+  }
+
+  private async matches(event: StoredEvent): Promise<boolean> {
+    if (this.filter === null) return true;
+    try {
+      return Boolean(await this.filter.evaluate(event));
+    } catch (error) {
+      // A filter that cannot be evaluated on this event does not select it; say so once per event.
+      this.deps.logger.warn({ route: this.route.name, eventId: event.id, err: error }, 'route filter failed; event skipped');
+      return false;
+    }
+  }
+
+  private async drainKey(key: string, signal: AbortSignal): Promise<void> {
+    const queue = this.keys.get(key) as StoredEvent[];
+    while (queue.length > 0) {
+      const event = queue[0] as StoredEvent;
+      const finished = await this.deliver(event, key, signal, (reason, attempts) => this.deadLetter(event, reason, attempts));
+      if (!finished) return;
+      queue.shift();
+      this.finish(event.sequence);
+    }
+    this.keys.delete(key);
+  }
+
+  /**
+   * Attempts one event until it is delivered or given up (then `giveUp` runs). Returns false only
+   * when the worker is stopping and the event is not finished.
+   */
+  async deliver(event: StoredEvent, key: string, signal: AbortSignal, giveUp: GiveUp): Promise<boolean> {
+    const { breaker, clock, lane, sink, metrics } = this.deps;
+    const attempts: AttemptRecord[] = [];
+    const firstTry = clock.now();
+    // Failed half-open probes are the endpoint's failures, not this event's: they do not count.
+    let counted = 0;
+    const labels = { route: this.route.name };
+    while (!signal.aborted) {
+      if (!breaker.tryAcquire()) {
+        // Circuit open: wait without spending an attempt; wake early if the circuit closes.
+        await Promise.race([clock.sleep(breaker.waitMs(), signal), breaker.changed()]);
+        continue;
+      }
+      const probe = breaker.state === 'half-open';
+      await lane.acquire();
+      let outcome: AttemptOutcome;
+      try {
+        outcome = await sink.send(event, this.transform, this.route.timeoutMs, signal);
+      } finally {
+        lane.release();
+      }
+      if (signal.aborted && outcome.kind === 'retry') {
+        breaker.release();
+        return false;
+      }
+      const record: AttemptRecord = {
+        at: new Date(clock.now()).toISOString(),
+        ms: Math.round(outcome.ms * 100) / 100,
+        ...('status' in outcome && outcome.status ? { status: outcome.status } : {}),
+        ...('error' in outcome ? { error: outcome.error } : {}),
+      };
+      attempts.push(record);
+      metrics.attempts.inc({ ...labels, outcome: outcome.kind });
+      metrics.attemptSeconds.observe(labels, outcome.ms / 1000);
+      if (outcome.kind === 'delivered') {
+        breaker.success();
+        this.retrying.delete(key);
+        this.counters.delivered++;
+        return true;
+      }
+      if (outcome.kind === 'rejected') {
+        breaker.success(); // the endpoint is up; it refused this one event
+        this.noteError(event, outcome.error);
+        this.retrying.delete(key);
+        return this.giveUp(giveUp, 'rejected', attempts, signal, key);
+      }
+      breaker.failure();
+      if (!probe) counted++;
+      this.counters.failedAttempts++;
+      this.noteError(event, outcome.error);
+      this.deps.logger.warn(
+        { route: this.route.name, eventId: event.id, sequence: event.sequence, attempt: attempts.length, error: outcome.error },
+        'delivery attempt failed',
+      );
+      if (!probe && counted >= this.route.retry.maxAttempts) return this.giveUp(giveUp, 'max-attempts', attempts, signal, key);
+      if (!probe && clock.now() - firstTry >= this.route.retry.maxAgeMs) return this.giveUp(giveUp, 'max-age', attempts, signal, key);
+      this.retrying.add(key);
+      await clock.sleep(backoffDelay(this.route.retry, Math.max(1, counted), outcome.retryAfterMs, this.deps.random), signal);
+    }
+    return false;
+  }
+
+  private async giveUp(giveUp: GiveUp, reason: string, attempts: AttemptRecord[], signal: AbortSignal, key: string): Promise<boolean> {
+    this.retrying.delete(key);
+    // The dead letter must be stored before the event counts as finished; keep trying if the store is down.
+    for (let wait = 100; !signal.aborted; wait = Math.min(wait * 2, 10_000)) {
+      try {
+        await giveUp(reason, attempts);
+        return true;
+      } catch (error) {
+        this.deps.logger.error({ route: this.route.name, err: error }, 'could not store a dead letter; retrying');
+        await this.deps.clock.sleep(wait, signal);
+      }
+    }
+    return false;
+  }
+
+  private async deadLetter(event: StoredEvent, reason: string, attempts: AttemptRecord[]): Promise<void> {
+    const entry: Omit<DeadLetterRecord, 'position' | 'updatedAt' | 'updatedBy'> = {
+      id: `dlq_${this.deps.clock.now().toString(36)}_${randomUUID().slice(0, 8)}`,
+      route: this.route.name,
+      reason,
+      event,
+      attempts,
+      at: this.deps.clock.now(),
+      status: 'open',
+    };
+    await this.deps.deadLetters.add(entry);
+    this.counters.deadLettered++;
+    this.deps.metrics.deadLettered.inc({ route: this.route.name, reason });
+    this.deps.logger.warn(
+      { route: this.route.name, eventId: event.id, sequence: event.sequence, reason, attempts: attempts.length, dlq: entry.id },
+      'event moved to the dead-letter queue',
+    );
+  }
+
+  private noteError(event: StoredEvent, error: string): void {
+    this.lastError = { at: new Date(this.deps.clock.now()).toISOString(), eventId: event.id, error };
+  }
+
+  /** Marks a sequence finished and moves the watermark over every finished prefix. */
+  private finish(sequence: number): void {
+    this.done.add(sequence);
+    let moved = false;
+    while (this.head < this.order.length && this.done.has(this.order[this.head] as number)) {
+      const s = this.order[this.head] as number;
+      this.done.delete(s);
+      this.watermark = s;
+      this.head++;
+      moved = true;
+    }
+    if (this.head > 4096 && this.head * 2 > this.order.length) {
+      this.order = this.order.slice(this.head);
+      this.fetchedAt = this.fetchedAt.slice(this.head);
+      this.head = 0;
+    }
+    if (moved) {
+      this.roomWaiter?.();
+      void this.scheduleCommit();
+    }
+  }
+
+  private async scheduleCommit(): Promise<void> {
+    if (this.committing) return;
+    this.committing = true;
+    try {
+      // Commits ride the log's group commit; one in flight at a time, always the latest watermark.
+      while (this.consumer && this.watermark > this.consumer.committed()) await this.consumer.commit(this.watermark);
+    } catch (error) {
+      this.deps.logger.error({ route: this.route.name, err: error }, 'could not commit the route position');
+    } finally {
+      this.committing = false;
+    }
+  }
+
+  private async commitNow(): Promise<void> {
+    while (this.committing) await new Promise((resolve) => setImmediate(resolve));
+    if (this.consumer && this.watermark > this.consumer.committed()) await this.consumer.commit(this.watermark);
+  }
+
+  /** Delivers a dead letter again, outside key order; a failure updates the same entry. */
+  async redeliver(entry: DeadLetterRecord, actor: string, signal: AbortSignal): Promise<'replayed' | 'failed'> {
+    let failed = false;
+    const finished = await this.deliver(entry.event, `dlq:${entry.id}`, signal, async (_reason, attempts) => {
+      failed = true;
+      await this.deps.deadLetters.update(entry.id, {
+        status: 'open',
+        attempts: [...entry.attempts, ...attempts],
+        at: this.deps.clock.now(),
+        by: actor,
+      });
+    });
+    if (finished && !failed) {
+      await this.deps.deadLetters.update(entry.id, { status: 'replayed', at: this.deps.clock.now(), by: actor });
+      return 'replayed';
+    }
+    if (!finished) await this.deps.deadLetters.update(entry.id, { status: 'open', at: this.deps.clock.now(), by: actor });
+    return 'failed';
+  }
+}
