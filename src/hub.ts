@@ -7,7 +7,8 @@ import { installProblemHandlers } from './api/problem-handler.js';
 import { ApiKeyVerifier, clientRecordFor, generateApiKey } from './auth/api-keys.js';
 import type { Config } from './config/index.js';
 import { type Clock, systemClock } from './delivery/clock.js';
-import { DeliveryEngine, compileSinkConnectors } from './delivery/engine.js';
+import { compileSinkConnectors, DeliveryEngine } from './delivery/engine.js';
+import { LaneAdmission } from './ingress/lane-admission.js';
 import { openEventLog } from './log/factory.js';
 import type { EventLog } from './log/port.js';
 import { RetentionJob } from './log/retention.js';
@@ -89,10 +90,12 @@ export async function createHub(config: Config, options: HubOptions): Promise<Hu
   });
   await app.register(authPlugin, { verifier });
   await app.register(opsPlugin, { metrics, isReady: () => ready });
-  await app.register(eventsPlugin, { log, metrics });
+  const admission = new LaneAdmission(config, (lane) => delivery.backlog(lane));
+  await app.register(eventsPlugin, { log, metrics, admission });
   await app.register(deliveryPlugin, { log, store, delivery });
 
-  const retention = config.log.kind === 'sqlite' ? new RetentionJob(log, config.log.retention, options.logger) : null;
+  const retention =
+    config.log.kind === 'sqlite' ? new RetentionJob(log, config.log.retention, options.logger) : null;
 
   const hub: Hub = {
     config,

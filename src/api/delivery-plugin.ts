@@ -44,7 +44,11 @@ function parseTime(value: unknown, path: string): number | undefined {
 }
 
 /** A filter from query or body fields; a plant-bound client only ever sees its plants' entries. */
-function deadLetterFilter(source: Record<string, unknown>, principal: Principal, where: string): DeadLetterFilter {
+function deadLetterFilter(
+  source: Record<string, unknown>,
+  principal: Principal,
+  where: string,
+): DeadLetterFilter {
   const status = source.status;
   if (status !== undefined && !STATUSES.includes(status as DeadLetterStatus)) {
     throw new ProblemError('bad-request', `status must be one of ${STATUSES.join(', ')}`, {
@@ -54,7 +58,10 @@ function deadLetterFilter(source: Record<string, unknown>, principal: Principal,
   const text = (name: string) => {
     const v = source[name];
     if (v === undefined || v === '') return undefined;
-    if (typeof v !== 'string') throw new ProblemError('bad-request', `${name} must be a string`, { errors: [{ path: `${where}${name}`, message: 'must be a string' }] });
+    if (typeof v !== 'string')
+      throw new ProblemError('bad-request', `${name} must be a string`, {
+        errors: [{ path: `${where}${name}`, message: 'must be a string' }],
+      });
     return v;
   };
   const route = text('route');
@@ -74,14 +81,29 @@ function deadLetterFilter(source: Record<string, unknown>, principal: Principal,
 }
 
 function visibleTo(principal: Principal, entry: DeadLetterRecord): boolean {
-  return principal.plants === null || (entry.event.plant !== undefined && principal.plants.has(entry.event.plant));
+  return (
+    principal.plants === null || (entry.event.plant !== undefined && principal.plants.has(entry.event.plant))
+  );
 }
 
 /** Subscriptions (route state, replay) and the dead-letter queue. Everything here needs the `ops` scope. */
 export async function deliveryPlugin(app: FastifyInstance, options: DeliveryPluginOptions): Promise<void> {
   const { log, store, delivery } = options;
-  const audit = (request: FastifyRequest, action: string, target: string, outcome: string, detail?: Record<string, unknown>) =>
-    store.audit.record({ at: Date.now(), actor: request.principal?.client ?? 'anonymous', action, target, outcome, ...(detail ? { detail } : {}) });
+  const audit = (
+    request: FastifyRequest,
+    action: string,
+    target: string,
+    outcome: string,
+    detail?: Record<string, unknown>,
+  ) =>
+    store.audit.record({
+      at: Date.now(),
+      actor: request.principal?.client ?? 'anonymous',
+      action,
+      target,
+      outcome,
+      ...(detail ? { detail } : {}),
+    });
 
   const loadEntry = async (id: string, principal: Principal) => {
     const entry = await store.deadLetters.get(id);
@@ -97,10 +119,12 @@ export async function deliveryPlugin(app: FastifyInstance, options: DeliveryPlug
 
   app.post('/v1/subscriptions/:name/replay', async (request, reply) => {
     const principal = requireScope(request, 'ops');
-    if (principal.plants !== null) throw new ProblemError('forbidden', 'a plant-bound client cannot replay a whole subscription');
+    if (principal.plants !== null)
+      throw new ProblemError('forbidden', 'a plant-bound client cannot replay a whole subscription');
     const { name } = request.params as { name: string };
     const worker = delivery.worker(name);
-    if (!worker) throw new ProblemError('not-found', `no subscription "${name}"; GET /v1/subscriptions lists them`);
+    if (!worker)
+      throw new ProblemError('not-found', `no subscription "${name}"; GET /v1/subscriptions lists them`);
     const from = (request.body as { from?: unknown } | undefined)?.from;
     let sequence: number;
     if (typeof from === 'number' && Number.isSafeInteger(from) && from >= 0) sequence = from;
@@ -108,12 +132,16 @@ export async function deliveryPlugin(app: FastifyInstance, options: DeliveryPlug
     else if (typeof from === 'string' && isRfc3339(from)) sequence = await log.sequenceAt(Date.parse(from));
     else {
       throw new ProblemError('validation-failed', 'from must be a sequence number or an RFC 3339 time', {
-        errors: [{ path: '/from', message: 'must be a sequence (e.g. 1042) or a time (e.g. 2026-03-01T08:00:00Z)' }],
+        errors: [
+          { path: '/from', message: 'must be a sequence (e.g. 1042) or a time (e.g. 2026-03-01T08:00:00Z)' },
+        ],
       });
     }
     await worker.replayFrom(sequence);
     await audit(request, 'subscription.replay', name, 'accepted', { from: sequence });
-    return reply.code(202).send({ name, from: sequence, head: log.head(), events: Math.max(0, log.head() - sequence + 1) });
+    return reply
+      .code(202)
+      .send({ name, from: sequence, head: log.head(), events: Math.max(0, log.head() - sequence + 1) });
   });
 
   app.get('/v1/dlq', async (request) => {
@@ -135,7 +163,10 @@ export async function deliveryPlugin(app: FastifyInstance, options: DeliveryPlug
     const entry = await loadEntry((request.params as { id: string }).id, principal);
     if (entry.status !== 'open') {
       await audit(request, 'dlq.replay', entry.id, 'refused', { status: entry.status });
-      throw new ProblemError('conflict', `dead letter ${entry.id} is ${entry.status}; only open entries can be replayed`);
+      throw new ProblemError(
+        'conflict',
+        `dead letter ${entry.id} is ${entry.status}; only open entries can be replayed`,
+      );
     }
     await delivery.replayDeadLetter(entry, principal.client);
     await audit(request, 'dlq.replay', entry.id, 'accepted', { route: entry.route, eventId: entry.event.id });
@@ -145,7 +176,11 @@ export async function deliveryPlugin(app: FastifyInstance, options: DeliveryPlug
   app.post('/v1/dlq/:id/discard', async (request) => {
     const principal = requireScope(request, 'ops');
     const entry = await loadEntry((request.params as { id: string }).id, principal);
-    if (entry.status !== 'open') throw new ProblemError('conflict', `dead letter ${entry.id} is ${entry.status}; only open entries can be discarded`);
+    if (entry.status !== 'open')
+      throw new ProblemError(
+        'conflict',
+        `dead letter ${entry.id} is ${entry.status}; only open entries can be discarded`,
+      );
     await store.deadLetters.update(entry.id, { status: 'discarded', at: Date.now(), by: principal.client });
     await audit(request, 'dlq.discard', entry.id, 'done', { route: entry.route, eventId: entry.event.id });
     return { id: entry.id, status: 'discarded' };
@@ -156,7 +191,10 @@ export async function deliveryPlugin(app: FastifyInstance, options: DeliveryPlug
     const principal = requireScope(request, 'ops');
     const body = (request.body ?? {}) as Record<string, unknown>;
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-      throw new ProblemError('validation-failed', 'the body must be a filter object, e.g. {"route": "mes-p1-orders"}');
+      throw new ProblemError(
+        'validation-failed',
+        'the body must be a filter object, e.g. {"route": "mes-p1-orders"}',
+      );
     }
     const filter = { ...deadLetterFilter(body, principal, '/'), status: 'open' as const };
     const ids: string[] = [];
@@ -165,7 +203,12 @@ export async function deliveryPlugin(app: FastifyInstance, options: DeliveryPlug
       if (page.length === 0) break;
       for (const entry of page) {
         if (action === 'replay') await delivery.replayDeadLetter(entry, principal.client);
-        else await store.deadLetters.update(entry.id, { status: 'discarded', at: Date.now(), by: principal.client });
+        else
+          await store.deadLetters.update(entry.id, {
+            status: 'discarded',
+            at: Date.now(),
+            by: principal.client,
+          });
         ids.push(entry.id);
       }
       after = (page[page.length - 1] as DeadLetterRecord).position;

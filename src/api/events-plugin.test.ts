@@ -301,3 +301,30 @@ test('10,000 fuzzed bodies never cause a 5xx and never append an invalid event',
     afterSeq = page[page.length - 1]!.sequence;
   }
 });
+
+test('a bulk flood over the lane rate gets 429 with Retry-After; critical events still pass', async () => {
+  const limited = await createTestHub({ lanes: { bulk: { ingressPerSecond: 50 } } });
+  try {
+    const telemetry = Array.from({ length: 60 }, () =>
+      makeEvent({
+        type: 'telemetry.machine.counter',
+        data: { plant: 'P1', equipmentId: 'PRESS-1', counter: 'good', value: 1, at: '2026-03-01T08:00:00Z' },
+      }),
+    );
+    const send = (events: unknown[]) =>
+      limited.app.inject({
+        method: 'POST',
+        url: '/v1/events',
+        headers: { ...auth(), 'content-type': 'application/cloudevents-batch+json' },
+        payload: JSON.stringify(events),
+      });
+    assert.equal((await send(telemetry.slice(0, 50))).statusCode, 202);
+    const flood = await send(telemetry.slice(50));
+    assert.equal(flood.statusCode, 429);
+    assert.ok(Number(flood.headers['retry-after']) >= 1);
+    assert.equal(flood.json().code, 'rate-limited');
+    assert.equal((await send([makeEvent()])).statusCode, 202, 'critical traffic is unaffected');
+  } finally {
+    await limited.close();
+  }
+});

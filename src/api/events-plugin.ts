@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Principal } from '../auth/api-keys.js';
 import { type FieldError, ProblemError } from '../errors/problem.js';
 import { decodeHttpRequest } from '../ingress/http-codec.js';
+import type { LaneAdmission } from '../ingress/lane-admission.js';
 import type { EventLog } from '../log/port.js';
 import { domainOfType } from '../model/catalog.js';
 import type { CloudEvent } from '../model/envelope.js';
@@ -12,6 +13,7 @@ import { parseListQuery } from './list-query.js';
 export interface EventsPluginOptions {
   readonly log: EventLog;
   readonly metrics: HubMetrics;
+  readonly admission: LaneAdmission;
 }
 
 /** Problems that stop a principal from publishing an event: scope per domain, plant binding. */
@@ -83,6 +85,13 @@ export async function eventsPlugin(app: FastifyInstance, options: EventsPluginOp
       throw new ProblemError(onlyDenied ? 'forbidden' : 'invalid-event', detail, { errors });
     }
 
+    try {
+      options.admission.admit(accepted.map((a) => a.event.type));
+    } catch (error) {
+      metrics.ingestEvents.inc({ outcome: 'throttled', mode: decoded.mode }, accepted.length);
+      observe(429);
+      throw error;
+    }
     const outcomes = await log.append(accepted.map((a) => a.event));
     metrics.logAppendBatch.observe(outcomes.length);
     let duplicates = 0;

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { ConfigError } from '../config/index.js';
 import { registerBenchCommand } from './bench-command.js';
+import { registerDeliveryCommands } from './delivery-commands.js';
 import { registerKeysCommand } from './keys-command.js';
 import { registerRunCommands } from './run-commands.js';
 
@@ -13,6 +14,7 @@ const program = new Command()
 
 registerRunCommands(program);
 registerKeysCommand(program);
+registerDeliveryCommands(program);
 registerBenchCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {

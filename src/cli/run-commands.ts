@@ -75,7 +75,8 @@ export function registerRunCommands(program: Command): void {
         host: string;
         data: string;
       }) => {
-        const logger = createLogger(process.env.CONVEYOR_LOG_LEVEL ?? 'warn');
+        // The status line tells the story; warnings (each retry) would drown it.
+        const logger = createLogger(process.env.CONVEYOR_LOG_LEVEL ?? 'error');
         const demo = await startDemo({
           plants: opts.plants,
           rate: opts.rate,

@@ -30,7 +30,8 @@ export class CircuitBreaker {
   ) {}
 
   get state(): CircuitState {
-    if (this.stateValue === 'open' && this.clock.now() - this.openedAt >= this.options.resetAfterMs) return 'half-open';
+    if (this.stateValue === 'open' && this.clock.now() - this.openedAt >= this.options.resetAfterMs)
+      return 'half-open';
     return this.stateValue;
   }
 

@@ -1,6 +1,7 @@
+import type { Registry } from 'prom-client';
 import type { Config } from '../config/index.js';
-import { type HttpConnectorSettings, compileHttpConnector } from '../connectors/http/http-connector.js';
 import { ConfigError } from '../config/index.js';
+import { compileHttpConnector, type HttpConnectorSettings } from '../connectors/http/http-connector.js';
 import type { EventLog } from '../log/port.js';
 import type { Logger } from '../observability/logger.js';
 import type { DeadLetterRecord, StateStore } from '../store/port.js';
@@ -9,8 +10,7 @@ import { type Clock, systemClock } from './clock.js';
 import { DeliveryMetrics } from './delivery-metrics.js';
 import { HttpSink } from './http-sink.js';
 import { LaneLimiter } from './lane-limiter.js';
-import { RouteWorker, type RouteStatus } from './route-worker.js';
-import type { Registry } from 'prom-client';
+import { type RouteStatus, RouteWorker } from './route-worker.js';
 
 export interface DeliveryEngineOptions {
   readonly clock?: Clock;
@@ -29,7 +29,10 @@ export function compileSinkConnectors(config: Config): Map<string, HttpConnector
     const raw = config.connectors[route.sink];
     if (raw === undefined || connectors.has(route.sink)) return;
     if (raw.kind !== 'http') {
-      problems.push({ path: `routes[${i}].sink`, message: `connector "${route.sink}" is kind ${raw.kind}; routes deliver to kind http` });
+      problems.push({
+        path: `routes[${i}].sink`,
+        message: `connector "${route.sink}" is kind ${raw.kind}; routes deliver to kind http`,
+      });
       return;
     }
     const settings = compileHttpConnector(route.sink, raw, problems);
@@ -124,6 +127,15 @@ export class DeliveryEngine {
     return this.workers.get(name);
   }
 
+  /** Events waiting in a lane: the largest backlog among its routes. */
+  backlog(lane: string): number {
+    let most = 0;
+    for (const worker of this.workers.values()) {
+      if (worker.route.lane === lane) most = Math.max(most, worker.lagEvents());
+    }
+    return most;
+  }
+
   subscriptions(): RouteStatus[] {
     return [...this.workers.values()].map((w) => w.status());
   }
@@ -147,7 +159,8 @@ export class DeliveryEngine {
   private async refreshDlqGauge(): Promise<void> {
     try {
       const counts = await this.store.deadLetters.openCounts();
-      for (const name of this.workers.keys()) this.metrics.dlqOpen.set({ route: name }, counts.get(name) ?? 0);
+      for (const name of this.workers.keys())
+        this.metrics.dlqOpen.set({ route: name }, counts.get(name) ?? 0);
     } catch (error) {
       this.logger.error({ err: error }, 'could not count dead letters');
     }

@@ -18,4 +18,3 @@ export function classifyStatus(status: number): 'delivered' | 'retry' | 'rejecte
   if (status === 408 || status === 429 || status >= 500) return 'retry';
   return 'rejected';
 }
-

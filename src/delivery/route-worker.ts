@@ -3,7 +3,7 @@ import { setMaxListeners } from 'node:events';
 import jsonata from 'jsonata';
 import type { CompiledRoute } from '../config/index.js';
 import type { Consumer, EventLog } from '../log/port.js';
-import { type StoredEvent, partitionKeyOf } from '../model/envelope.js';
+import { partitionKeyOf, type StoredEvent } from '../model/envelope.js';
 import type { Logger } from '../observability/logger.js';
 import type { AttemptRecord, DeadLetterRecord, DeadLetterRepository } from '../store/port.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
@@ -131,6 +131,11 @@ export class RouteWorker {
     await this.start();
   }
 
+  /** Events in the log this route has not finished. */
+  lagEvents(): number {
+    return Math.max(0, this.deps.log.head() - this.watermark);
+  }
+
   status(): RouteStatus {
     const now = this.deps.clock.now();
     const outstanding = this.order.length - this.head;
@@ -143,7 +148,10 @@ export class RouteWorker {
       lane: this.route.lane,
       state: this.state,
       position: this.watermark,
-      lag: { events: Math.max(0, this.deps.log.head() - this.watermark), seconds: Math.max(0, (now - oldest) / 1000) },
+      lag: {
+        events: Math.max(0, this.deps.log.head() - this.watermark),
+        seconds: Math.max(0, (now - oldest) / 1000),
+      },
       inFlight: outstanding,
       retryingKeys: this.retrying.size,
       circuit: this.deps.breaker.state,
@@ -170,6 +178,14 @@ export class RouteWorker {
         await this.deps.clock.sleep(1_000, signal);
         continue;
       }
+      if (events.length === 0) {
+        // Nothing of this route's types arrived: with nothing outstanding, the position moves on too.
+        if (this.order.length === this.head && consumer.readPosition() > this.watermark) {
+          this.watermark = consumer.readPosition();
+          void this.scheduleCommit();
+        }
+        continue;
+      }
       const now = this.deps.clock.now();
       for (const event of events) {
         this.order.push(event.sequence);
@@ -188,7 +204,10 @@ export class RouteWorker {
           void drain.finally(() => this.drains.delete(drain));
         }
       }
-      this.deps.metrics.lag.set({ route: this.route.name }, Math.max(0, this.deps.log.head() - this.watermark));
+      this.deps.metrics.lag.set(
+        { route: this.route.name },
+        Math.max(0, this.deps.log.head() - this.watermark),
+      );
     }
   }
 
@@ -198,7 +217,10 @@ export class RouteWorker {
       return Boolean(await this.filter.evaluate(event));
     } catch (error) {
       // A filter that cannot be evaluated on this event does not select it; say so once per event.
-      this.deps.logger.warn({ route: this.route.name, eventId: event.id, err: error }, 'route filter failed; event skipped');
+      this.deps.logger.warn(
+        { route: this.route.name, eventId: event.id, err: error },
+        'route filter failed; event skipped',
+      );
       return false;
     }
   }
@@ -207,7 +229,9 @@ export class RouteWorker {
     const queue = this.keys.get(key) as StoredEvent[];
     while (queue.length > 0) {
       const event = queue[0] as StoredEvent;
-      const finished = await this.deliver(event, key, signal, (reason, attempts) => this.deadLetter(event, reason, attempts));
+      const finished = await this.deliver(event, key, signal, (reason, attempts) =>
+        this.deadLetter(event, reason, attempts),
+      );
       if (!finished) return;
       queue.shift();
       this.finish(event.sequence);
@@ -270,18 +294,35 @@ export class RouteWorker {
       this.counters.failedAttempts++;
       this.noteError(event, outcome.error);
       this.deps.logger.warn(
-        { route: this.route.name, eventId: event.id, sequence: event.sequence, attempt: attempts.length, error: outcome.error },
+        {
+          route: this.route.name,
+          eventId: event.id,
+          sequence: event.sequence,
+          attempt: attempts.length,
+          error: outcome.error,
+        },
         'delivery attempt failed',
       );
-      if (!probe && counted >= this.route.retry.maxAttempts) return this.giveUp(giveUp, 'max-attempts', attempts, signal, key);
-      if (!probe && clock.now() - firstTry >= this.route.retry.maxAgeMs) return this.giveUp(giveUp, 'max-age', attempts, signal, key);
+      if (!probe && counted >= this.route.retry.maxAttempts)
+        return this.giveUp(giveUp, 'max-attempts', attempts, signal, key);
+      if (!probe && clock.now() - firstTry >= this.route.retry.maxAgeMs)
+        return this.giveUp(giveUp, 'max-age', attempts, signal, key);
       this.retrying.add(key);
-      await clock.sleep(backoffDelay(this.route.retry, Math.max(1, counted), outcome.retryAfterMs, this.deps.random), signal);
+      await clock.sleep(
+        backoffDelay(this.route.retry, Math.max(1, counted), outcome.retryAfterMs, this.deps.random),
+        signal,
+      );
     }
     return false;
   }
 
-  private async giveUp(giveUp: GiveUp, reason: string, attempts: AttemptRecord[], signal: AbortSignal, key: string): Promise<boolean> {
+  private async giveUp(
+    giveUp: GiveUp,
+    reason: string,
+    attempts: AttemptRecord[],
+    signal: AbortSignal,
+    key: string,
+  ): Promise<boolean> {
     this.retrying.delete(key);
     // The dead letter must be stored before the event counts as finished; keep trying if the store is down.
     for (let wait = 100; !signal.aborted; wait = Math.min(wait * 2, 10_000)) {
@@ -289,7 +330,10 @@ export class RouteWorker {
         await giveUp(reason, attempts);
         return true;
       } catch (error) {
-        this.deps.logger.error({ route: this.route.name, err: error }, 'could not store a dead letter; retrying');
+        this.deps.logger.error(
+          { route: this.route.name, err: error },
+          'could not store a dead letter; retrying',
+        );
         await this.deps.clock.sleep(wait, signal);
       }
     }
@@ -310,7 +354,14 @@ export class RouteWorker {
     this.counters.deadLettered++;
     this.deps.metrics.deadLettered.inc({ route: this.route.name, reason });
     this.deps.logger.warn(
-      { route: this.route.name, eventId: event.id, sequence: event.sequence, reason, attempts: attempts.length, dlq: entry.id },
+      {
+        route: this.route.name,
+        eventId: event.id,
+        sequence: event.sequence,
+        reason,
+        attempts: attempts.length,
+        dlq: entry.id,
+      },
       'event moved to the dead-letter queue',
     );
   }
@@ -346,7 +397,8 @@ export class RouteWorker {
     this.committing = true;
     try {
       // Commits ride the log's group commit; one in flight at a time, always the latest watermark.
-      while (this.consumer && this.watermark > this.consumer.committed()) await this.consumer.commit(this.watermark);
+      while (this.consumer && this.watermark > this.consumer.committed())
+        await this.consumer.commit(this.watermark);
     } catch (error) {
       this.deps.logger.error({ route: this.route.name, err: error }, 'could not commit the route position');
     } finally {
@@ -356,11 +408,16 @@ export class RouteWorker {
 
   private async commitNow(): Promise<void> {
     while (this.committing) await new Promise((resolve) => setImmediate(resolve));
-    if (this.consumer && this.watermark > this.consumer.committed()) await this.consumer.commit(this.watermark);
+    if (this.consumer && this.watermark > this.consumer.committed())
+      await this.consumer.commit(this.watermark);
   }
 
   /** Delivers a dead letter again, outside key order; a failure updates the same entry. */
-  async redeliver(entry: DeadLetterRecord, actor: string, signal: AbortSignal): Promise<'replayed' | 'failed'> {
+  async redeliver(
+    entry: DeadLetterRecord,
+    actor: string,
+    signal: AbortSignal,
+  ): Promise<'replayed' | 'failed'> {
     let failed = false;
     const finished = await this.deliver(entry.event, `dlq:${entry.id}`, signal, async (_reason, attempts) => {
       failed = true;
@@ -372,10 +429,15 @@ export class RouteWorker {
       });
     });
     if (finished && !failed) {
-      await this.deps.deadLetters.update(entry.id, { status: 'replayed', at: this.deps.clock.now(), by: actor });
+      await this.deps.deadLetters.update(entry.id, {
+        status: 'replayed',
+        at: this.deps.clock.now(),
+        by: actor,
+      });
       return 'replayed';
     }
-    if (!finished) await this.deps.deadLetters.update(entry.id, { status: 'open', at: this.deps.clock.now(), by: actor });
+    if (!finished)
+      await this.deps.deadLetters.update(entry.id, { status: 'open', at: this.deps.clock.now(), by: actor });
     return 'failed';
   }
 }

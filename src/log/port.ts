@@ -30,6 +30,8 @@ export interface Consumer {
   readonly name: string;
   /** The last durably committed sequence. */
   committed(): number;
+  /** How far `fetch` has read (every matching event up to here has been handed out). */
+  readPosition(): number;
   /** Waits (up to `waitMs`) for events past the read position and returns at most `max` of them. */
   fetch(max: number, waitMs: number, signal?: AbortSignal): Promise<StoredEvent[]>;
   /** Durably records that every event up to `sequence` is done. */

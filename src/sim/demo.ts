@@ -2,7 +2,7 @@ import { clientRecordFor, generateApiKey } from '../auth/api-keys.js';
 import { type ConfigOverrides, loadConfigFromObject } from '../config/index.js';
 import { createHub, type Hub } from '../hub.js';
 import type { Logger } from '../observability/logger.js';
-import { SimulatedErp } from './erp.js';
+import { SimulatedErp, UNKNOWN_MATERIAL } from './erp.js';
 import { HubClient } from './hub-client.js';
 import { SimulatedMes } from './mes.js';
 
@@ -41,7 +41,13 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
       () => lateBound.keys.get(`mes-${plant.toLowerCase()}`) ?? '',
     );
     mesClients.set(plant, client);
-    const system = new SimulatedMes(client);
+    // Plant 1's MES refuses unknown materials and fails now and then; plant 2's also has a
+    // 10-second outage every minute, so its circuit opens and its backlog catches up after.
+    const system = new SimulatedMes(client, 300, {
+      randomFailureRate: 0.03,
+      unknownMaterials: [UNKNOWN_MATERIAL],
+      ...(plant === 'P2' ? { outage: { periodMs: 60_000, downMs: 10_000 } } : {}),
+    });
     await system.listen();
     mes.set(plant, system);
   }
@@ -86,8 +92,12 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
   const status = setInterval(() => {
     const completions = [...mes.values()].reduce((n, m) => n + m.completionsReported, 0);
     const received = [...mes.values()].reduce((n, m) => n + m.received, 0);
+    const subs = hub.delivery.subscriptions();
+    const dead = subs.reduce((n, s) => n + s.deadLettered, 0);
+    const retries = subs.reduce((n, s) => n + s.failedAttempts, 0);
+    const circuits = subs.map((s) => `${s.sink}:${s.circuit}`).join(' ');
     options.onStatus?.(
-      `orders released ${erp.released} · delivered to MES ${received} · operations completed ${completions} · log head ${hub.log.head()}`,
+      `orders released ${erp.released} · delivered to MES ${received} · operations completed ${completions} · failed attempts ${retries} · dead letters ${dead} · circuits ${circuits}`,
     );
   }, 5_000);
   status.unref();

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { HubClient } from './hub-client.js';
 
 const MATERIALS = ['FG-1000', 'FG-2000', 'FG-3000'];
+/** A material MES does not know: every 25th order carries it, and MES refuses it (a dead letter). */
+export const UNKNOWN_MATERIAL = 'FG-9999';
 
 /** Simulated ERP: releases production orders for its plants at a steady rate. */
 export class SimulatedErp {
@@ -38,7 +40,7 @@ export class SimulatedErp {
       data: {
         orderId,
         plant,
-        material: MATERIALS[n % MATERIALS.length],
+        material: n % 25 === 0 ? UNKNOWN_MATERIAL : MATERIALS[n % MATERIALS.length],
         quantity: { value: 100 + (n % 5) * 50, uom: 'EA' },
         dueDate: new Date(now.getTime() + 2 * 86_400_000).toISOString(),
         routing: [

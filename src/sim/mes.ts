@@ -3,11 +3,22 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { HubClient } from './hub-client.js';
 
+/** How the simulated MES misbehaves, so retries, circuits and dead letters show in the demo. */
+export interface MesFaults {
+  /** Share of deliveries answered 503 at random. @default 0 */
+  readonly randomFailureRate?: number;
+  /** Every `periodMs` the MES is down (503) for `downMs`. */
+  readonly outage?: { readonly periodMs: number; readonly downMs: number };
+  /** Materials the MES refuses with 422 (the order can never be scheduled). */
+  readonly unknownMaterials?: readonly string[];
+}
+
 interface ReleasedOrder {
   id: string;
   data: {
     orderId: string;
     plant: string;
+    material?: string;
     quantity: { value: number; uom: string };
     routing?: Array<{ operation: string; workCenter: string }>;
   };
@@ -20,6 +31,8 @@ interface ReleasedOrder {
  */
 export class SimulatedMes {
   received = 0;
+  refused = 0;
+  failed = 0;
   duplicates = 0;
   completionsReported = 0;
   private readonly seen = new Set<string>();
@@ -27,23 +40,49 @@ export class SimulatedMes {
   private readonly timers = new Set<NodeJS.Timeout>();
   url = '';
 
+  private readonly started = Date.now();
+
   constructor(
     private readonly hub: HubClient,
     private readonly delayMs = 300,
+    private readonly faults: MesFaults = {},
   ) {
     this.server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
+        let event: ReleasedOrder;
         try {
-          const event = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ReleasedOrder;
-          res.writeHead(204).end();
-          this.onOrder(event);
+          event = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ReleasedOrder;
         } catch {
           res.writeHead(400).end();
+          return;
         }
+        if (this.isDown() || Math.random() < (this.faults.randomFailureRate ?? 0)) {
+          this.failed++;
+          res
+            .writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' })
+            .end('{"error":"scheduler busy"}');
+          return;
+        }
+        if (event.data.material && this.faults.unknownMaterials?.includes(event.data.material)) {
+          this.refused++;
+          res
+            .writeHead(422, { 'content-type': 'application/json' })
+            .end(`{"error":"unknown material ${event.data.material}"}`);
+          return;
+        }
+        res.writeHead(204).end();
+        this.onOrder(event);
       });
     });
+  }
+
+  /** Inside a scheduled outage window. */
+  isDown(): boolean {
+    const outage = this.faults.outage;
+    if (!outage) return false;
+    return (Date.now() - this.started) % outage.periodMs >= outage.periodMs - outage.downMs;
   }
 
   async listen(): Promise<string> {

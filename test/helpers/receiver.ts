@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { type IncomingHttpHeaders, type Server, createServer } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
 export interface Received {
@@ -12,9 +12,11 @@ export interface Received {
 }
 
 /** What the receiver does with a request: answer, answer late, or drop the connection. */
-export type Behaviour = (request: { id: string; key: string; count: number }) =>
-  | { status: number; headers?: Record<string, string>; delayMs?: number }
-  | 'drop';
+export type Behaviour = (request: {
+  id: string;
+  key: string;
+  count: number;
+}) => { status: number; headers?: Record<string, string>; delayMs?: number } | 'drop';
 
 /**
  * A real HTTP endpoint on 127.0.0.1 for delivery tests. It records what it receives (only the
@@ -43,7 +45,12 @@ export class TestReceiver extends EventEmitter {
         let sequence = Number(req.headers['ce-sequence'] ?? 0);
         if (!id) {
           try {
-            const event = JSON.parse(body) as { id: string; subject?: string; partitionkey?: string; sequence: number };
+            const event = JSON.parse(body) as {
+              id: string;
+              subject?: string;
+              partitionkey?: string;
+              sequence: number;
+            };
             id = event.id;
             key = event.partitionkey ?? event.subject ?? '';
             sequence = event.sequence;
@@ -93,7 +100,9 @@ export class TestReceiver extends EventEmitter {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.off('received', check);
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what} (received ${this.received.length})`));
+        reject(
+          new Error(`timed out after ${timeoutMs} ms waiting for ${what} (received ${this.received.length})`),
+        );
       }, timeoutMs);
       const check = () => {
         if (!predicate()) return;

@@ -21,8 +21,16 @@ async function receiver(): Promise<TestReceiver> {
 
 const FAST_RETRY = { maxAttempts: 5, initialDelay: '5ms', maxDelay: '20ms', maxAge: '1h' };
 
-async function hubWith(routes: Array<Record<string, unknown>>, connectors: Record<string, unknown>, options: { clock?: ManualClock } = {}) {
-  const hub = await createTestHub({ connectors, routes }, undefined, options.clock ? { clock: options.clock } : {});
+async function hubWith(
+  routes: Array<Record<string, unknown>>,
+  connectors: Record<string, unknown>,
+  options: { clock?: ManualClock } = {},
+) {
+  const hub = await createTestHub(
+    { connectors, routes },
+    undefined,
+    options.clock ? { clock: options.clock } : {},
+  );
   await hub.listen();
   open.push(hub);
   return hub;
@@ -50,11 +58,14 @@ async function until(predicate: () => boolean, what: string, timeoutMs = 10_000)
 }
 
 const keyed = (keys: number, perKey: number) =>
-  Array.from({ length: perKey }, (_, n) => Array.from({ length: keys }, (_, k) => makeEvent({ subject: `order-${k}`, id: `order-${k}#${n}` }))).flat();
+  Array.from({ length: perKey }, (_, n) =>
+    Array.from({ length: keys }, (_, k) => makeEvent({ subject: `order-${k}`, id: `order-${k}#${n}` })),
+  ).flat();
 
 function expectKeyOrder(rx: TestReceiver, events: CloudEvent[]): void {
   const expected = new Map<string, string[]>();
-  for (const e of events) expected.set(e.subject as string, [...(expected.get(e.subject as string) ?? []), e.id]);
+  for (const e of events)
+    expected.set(e.subject as string, [...(expected.get(e.subject as string) ?? []), e.id]);
   const got = rx.orderByKey();
   for (const [key, ids] of expected) assert.deepEqual(got.get(key), ids, `order of ${key}`);
 }
@@ -63,7 +74,9 @@ test('events reach the endpoint in order per key while keys proceed in parallel'
   const rx = await receiver();
   // Uneven response times shuffle the keys' progress; order within a key must still hold.
   rx.behaviour = ({ count }) => ({ status: 204, delayMs: (count * 7) % 4 });
-  const hub = await hubWith([{ name: 'orders', types: ['production.*'], sink: 'rx', retry: FAST_RETRY }], { rx: { kind: 'http', url: rx.url } });
+  const hub = await hubWith([{ name: 'orders', types: ['production.*'], sink: 'rx', retry: FAST_RETRY }], {
+    rx: { kind: 'http', url: rx.url },
+  });
   const events = keyed(12, 25);
   await publish(hub, events);
   await rx.waitFor(() => rx.received.length >= events.length, 20_000, 'all events');
@@ -72,7 +85,10 @@ test('events reach the endpoint in order per key while keys proceed in parallel'
   assert.equal(body.specversion, '1.0');
   assert.equal(typeof body.sequence, 'number', 'deliveries carry the hub sequence');
   assert.equal(rx.received[0]!.headers['content-type'], 'application/cloudevents+json');
-  await until(() => hub.delivery.subscriptions()[0]!.position === hub.log.head(), 'the route position to reach the head');
+  await until(
+    () => hub.delivery.subscriptions()[0]!.position === hub.log.head(),
+    'the route position to reach the head',
+  );
   assert.equal(hub.delivery.subscriptions()[0]!.delivered, events.length);
 });
 
@@ -80,7 +96,9 @@ test('a poison event (400) is dead-lettered after one attempt; its key continues
   const rx = await receiver();
   const poison = makeEvent({ subject: 'P', id: 'poison-1' });
   rx.behaviour = ({ id }) => (id === poison.id ? { status: 400 } : { status: 204 });
-  const hub = await hubWith([{ name: 'orders', types: ['production.*'], sink: 'rx', retry: FAST_RETRY }], { rx: { kind: 'http', url: rx.url } });
+  const hub = await hubWith([{ name: 'orders', types: ['production.*'], sink: 'rx', retry: FAST_RETRY }], {
+    rx: { kind: 'http', url: rx.url },
+  });
   const after = [makeEvent({ subject: 'P', id: 'P-2' }), makeEvent({ subject: 'P', id: 'P-3' })];
   const others = Array.from({ length: 20 }, (_, i) => makeEvent({ subject: `K${i}` }));
   await publish(hub, [poison, ...after, ...others]);
@@ -115,34 +133,61 @@ test('retryable answers are retried with backoff; exhausting maxAttempts dead-le
   await publish(hub, [flaky, doomed, dropped]);
   await rx.waitFor(() => rx.received.some((r) => r.id === flaky.id), 10_000, 'the flaky event');
   assert.equal(rx.attempts.filter((a) => a.id === flaky.id).length, 3);
-  let entries: Array<{ id: string; reason: string; event: { id: string }; attempts: Array<{ status?: number; error?: string }> }> = [];
+  let entries: Array<{
+    id: string;
+    reason: string;
+    event: { id: string };
+    attempts: Array<{ status?: number; error?: string }>;
+  }> = [];
   for (let i = 0; i < 200 && entries.length < 2; i++) {
     await new Promise((resolve) => setTimeout(resolve, 25));
-    entries = (await hub.app.inject({ method: 'GET', url: '/v1/dlq?reason=max-attempts', headers: auth() })).json().items;
+    entries = (
+      await hub.app.inject({ method: 'GET', url: '/v1/dlq?reason=max-attempts', headers: auth() })
+    ).json().items;
   }
   assert.equal(entries.length, 2);
   const doomedEntry = entries.find((e) => e.event.id === doomed.id)!;
-  assert.deepEqual(doomedEntry.attempts.map((a) => a.status), [500, 500, 500]);
+  assert.deepEqual(
+    doomedEntry.attempts.map((a) => a.status),
+    [500, 500, 500],
+  );
   const droppedEntry = entries.find((e) => e.event.id === dropped.id)!;
   assert.equal(droppedEntry.attempts.length, 3);
   assert.ok(droppedEntry.attempts.every((a) => a.status === undefined && (a.error ?? '').length > 0));
 
   healthy = true;
-  const replay = await hub.app.inject({ method: 'POST', url: `/v1/dlq/${doomedEntry.id}/replay`, headers: auth() });
+  const replay = await hub.app.inject({
+    method: 'POST',
+    url: `/v1/dlq/${doomedEntry.id}/replay`,
+    headers: auth(),
+  });
   assert.equal(replay.statusCode, 202);
   await rx.waitFor(() => rx.received.some((r) => r.id === doomed.id), 10_000, 'the replayed event');
   let status = '';
   for (let i = 0; i < 100 && status !== 'replayed'; i++) {
     await new Promise((resolve) => setTimeout(resolve, 10));
-    status = (await hub.app.inject({ method: 'GET', url: `/v1/dlq/${doomedEntry.id}`, headers: auth() })).json().status;
+    status = (
+      await hub.app.inject({ method: 'GET', url: `/v1/dlq/${doomedEntry.id}`, headers: auth() })
+    ).json().status;
   }
   assert.equal(status, 'replayed');
-  const again = await hub.app.inject({ method: 'POST', url: `/v1/dlq/${doomedEntry.id}/replay`, headers: auth() });
+  const again = await hub.app.inject({
+    method: 'POST',
+    url: `/v1/dlq/${doomedEntry.id}/replay`,
+    headers: auth(),
+  });
   assert.equal(again.statusCode, 409, 'a replayed entry cannot be replayed twice');
 
-  const discard = await hub.app.inject({ method: 'POST', url: `/v1/dlq/${droppedEntry.id}/discard`, headers: auth() });
+  const discard = await hub.app.inject({
+    method: 'POST',
+    url: `/v1/dlq/${droppedEntry.id}/discard`,
+    headers: auth(),
+  });
   assert.equal(discard.json().status, 'discarded');
-  assert.equal(rx.received.some((r) => r.id === dropped.id), false);
+  assert.equal(
+    rx.received.some((r) => r.id === dropped.id),
+    false,
+  );
   const audit = await hub.store.audit.list({}, 0, 100);
   assert.deepEqual(
     audit.map((a) => [a.action, a.target, a.actor]),
@@ -159,13 +204,19 @@ test('bulk replay by filter re-delivers every matching open entry', async () => 
   const rx = await receiver();
   let healthy = false;
   rx.behaviour = () => (healthy ? { status: 204 } : { status: 422 });
-  const hub = await hubWith([{ name: 'qms', types: ['quality.*'], sink: 'rx', retry: FAST_RETRY }], { rx: { kind: 'http', url: rx.url } });
-  const events = Array.from({ length: 30 }, (_, i) => makeEvent({ type: 'quality.hold.placed', subject: `H${i}` }));
+  const hub = await hubWith([{ name: 'qms', types: ['quality.*'], sink: 'rx', retry: FAST_RETRY }], {
+    rx: { kind: 'http', url: rx.url },
+  });
+  const events = Array.from({ length: 30 }, (_, i) =>
+    makeEvent({ type: 'quality.hold.placed', subject: `H${i}` }),
+  );
   await publish(hub, events);
   let open = 0;
   for (let i = 0; i < 200 && open < 30; i++) {
     await new Promise((resolve) => setTimeout(resolve, 20));
-    open = (await hub.app.inject({ method: 'GET', url: '/v1/dlq?status=open&route=qms', headers: auth() })).json().items.length;
+    open = (
+      await hub.app.inject({ method: 'GET', url: '/v1/dlq?status=open&route=qms', headers: auth() })
+    ).json().items.length;
   }
   assert.equal(open, 30);
   healthy = true;
@@ -196,11 +247,20 @@ test('a receiver down for 5 minutes (simulated): its circuit opens, the other ro
   const clock = new ManualClock(Date.now());
   const hub = await hubWith(
     [
-      { name: 'to-down', types: ['production.*'], sink: 'down', retry: { maxAttempts: 8, initialDelay: '500ms', maxDelay: '30s', maxAge: '24h' } },
+      {
+        name: 'to-down',
+        types: ['production.*'],
+        sink: 'down',
+        retry: { maxAttempts: 8, initialDelay: '500ms', maxDelay: '30s', maxAge: '24h' },
+      },
       { name: 'to-healthy', types: ['production.*'], sink: 'healthy', retry: FAST_RETRY },
     ],
     {
-      down: { kind: 'http', url: `http://127.0.0.1:${port}/events`, circuitBreaker: { failureThreshold: 5, resetAfter: '30s' } },
+      down: {
+        kind: 'http',
+        url: `http://127.0.0.1:${port}/events`,
+        circuitBreaker: { failureThreshold: 5, resetAfter: '30s' },
+      },
       healthy: { kind: 'http', url: healthy.url },
     },
     { clock },
@@ -215,7 +275,10 @@ test('a receiver down for 5 minutes (simulated): its circuit opens, the other ro
   }
   const during = hub.delivery.subscriptions().find((s) => s.name === 'to-down')!;
   assert.equal(during.circuit, 'open');
-  assert.ok(during.failedAttempts <= 5 + 12, `an open circuit sends only probes (${during.failedAttempts} failed attempts)`);
+  assert.ok(
+    during.failedAttempts <= 5 + 12,
+    `an open circuit sends only probes (${during.failedAttempts} failed attempts)`,
+  );
   assert.equal(during.deadLettered, 0, 'waiting events are not failed');
   assert.equal(during.position < hub.log.head(), true);
 
@@ -236,10 +299,22 @@ test('a timeout is retried; a transform sends its result with the attributes as 
   const rx = await receiver();
   rx.behaviour = ({ count }) => (count === 1 ? { status: 204, delayMs: 400 } : { status: 202 });
   const hub = await hubWith(
-    [{ name: 'wms', types: ['production.*'], sink: 'rx', timeout: '100ms', retry: FAST_RETRY, transform: '{ "order": data.orderId, "qty": data.quantityGood.value }' }],
+    [
+      {
+        name: 'wms',
+        types: ['production.*'],
+        sink: 'rx',
+        timeout: '100ms',
+        retry: FAST_RETRY,
+        transform: '{ "order": data.orderId, "qty": data.quantityGood.value }',
+      },
+    ],
     { rx: { kind: 'http', url: rx.url } },
   );
-  const event = makeEvent({ subject: 'PO-9', data: { orderId: 'PO-9', plant: 'P1', quantityGood: { value: 42, uom: 'EA' } } });
+  const event = makeEvent({
+    subject: 'PO-9',
+    data: { orderId: 'PO-9', plant: 'P1', quantityGood: { value: 42, uom: 'EA' } },
+  });
   await publish(hub, [event]);
   await rx.waitFor(() => rx.received.length >= 2, 10_000, 'the retried delivery');
   const last = rx.received[rx.received.length - 1]!;
@@ -255,7 +330,9 @@ test('a timeout is retried; a transform sends its result with the attributes as 
 
 test('replaying a subscription from a sequence or a time re-delivers with the original ids', async () => {
   const rx = await receiver();
-  const hub = await hubWith([{ name: 'mes', types: ['production.*'], sink: 'rx', retry: FAST_RETRY }], { rx: { kind: 'http', url: rx.url } });
+  const hub = await hubWith([{ name: 'mes', types: ['production.*'], sink: 'rx', retry: FAST_RETRY }], {
+    rx: { kind: 'http', url: rx.url },
+  });
   const events = keyed(3, 5);
   await publish(hub, events);
   await rx.waitFor(() => rx.received.length >= 15, 10_000, 'first delivery');
@@ -270,10 +347,23 @@ test('replaying a subscription from a sequence or a time re-delivers with the or
   await rx.waitFor(() => rx.received.length >= 25, 10_000, 'replayed events');
   // Keys run in parallel, so compare as sets; order per key is checked below.
   const replayed = rx.received.slice(15).map((r) => r.id);
-  assert.deepEqual(replayed.sort(), events.slice(5).map((e) => e.id).sort());
+  assert.deepEqual(
+    replayed.sort(),
+    events
+      .slice(5)
+      .map((e) => e.id)
+      .sort(),
+  );
   const replayedKeys = new Map<string, string[]>();
   for (const r of rx.received.slice(15)) replayedKeys.set(r.key, [...(replayedKeys.get(r.key) ?? []), r.id]);
-  for (const [key, ids] of replayedKeys) assert.deepEqual(ids, events.slice(5).filter((e) => e.subject === key).map((e) => e.id));
+  for (const [key, ids] of replayedKeys)
+    assert.deepEqual(
+      ids,
+      events
+        .slice(5)
+        .filter((e) => e.subject === key)
+        .map((e) => e.id),
+    );
   const byTime = await hub.app.inject({
     method: 'POST',
     url: '/v1/subscriptions/mes/replay',
@@ -289,7 +379,12 @@ test('replaying a subscription from a sequence or a time re-delivers with the or
     payload: { from: 'yesterday' },
   });
   assert.equal(bad.statusCode, 422);
-  const missing = await hub.app.inject({ method: 'POST', url: '/v1/subscriptions/nope/replay', headers: { ...auth(), 'content-type': 'application/json' }, payload: { from: 1 } });
+  const missing = await hub.app.inject({
+    method: 'POST',
+    url: '/v1/subscriptions/nope/replay',
+    headers: { ...auth(), 'content-type': 'application/json' },
+    payload: { from: 1 },
+  });
   assert.equal(missing.statusCode, 404);
   const subs = (await hub.app.inject({ method: 'GET', url: '/v1/subscriptions', headers: auth() })).json();
   assert.equal(subs.items[0].name, 'mes');

@@ -457,7 +457,7 @@ export class SqliteEventLog implements EventLog {
 }
 
 class SqliteConsumer implements Consumer {
-  private readPosition: number;
+  private readAt: number;
   private committedPosition: number;
   private closed = false;
   private readonly abort = new AbortController();
@@ -468,7 +468,7 @@ class SqliteConsumer implements Consumer {
     private readonly filter: EventFilter,
     position: number,
   ) {
-    this.readPosition = position;
+    this.readAt = position;
     this.committedPosition = position;
   }
 
@@ -476,19 +476,23 @@ class SqliteConsumer implements Consumer {
     return this.committedPosition;
   }
 
+  readPosition(): number {
+    return this.readAt;
+  }
+
   async fetch(max: number, waitMs: number, signal?: AbortSignal): Promise<StoredEvent[]> {
     const deadline = Date.now() + waitMs;
     while (!this.closed && !signal?.aborted) {
       const head = this.log.head();
-      if (head > this.readPosition) {
+      if (head > this.readAt) {
         const events = this.log.readSync({
           ...this.filter,
-          after: this.readPosition,
+          after: this.readAt,
           limit: max,
           before: head + 1,
         });
         // Nothing matched up to the head: everything read is skipped, so the position moves on.
-        this.readPosition =
+        this.readAt =
           events.length > 0 && events.length === max
             ? (events[events.length - 1] as StoredEvent).sequence
             : head;
@@ -496,7 +500,7 @@ class SqliteConsumer implements Consumer {
       }
       const remaining = deadline - Date.now();
       if (remaining <= 0) return [];
-      await this.log.waitForAppend(this.readPosition, remaining, signal ?? this.abort.signal);
+      await this.log.waitForAppend(this.readAt, remaining, signal ?? this.abort.signal);
     }
     return [];
   }
@@ -510,7 +514,7 @@ class SqliteConsumer implements Consumer {
   async seek(sequence: number): Promise<void> {
     await this.log.commitCursor(this.name, sequence);
     this.committedPosition = sequence;
-    this.readPosition = sequence;
+    this.readAt = sequence;
   }
 
   close(): void {

@@ -1,0 +1,82 @@
+import type { Config, LaneName } from '../config/index.js';
+import { ProblemError } from '../errors/problem.js';
+import { laneOfType } from '../model/catalog.js';
+
+/** A token bucket: `rate` tokens a second, holding at most `burst`. */
+class TokenBucket {
+  private tokens: number;
+  private last: number;
+
+  constructor(
+    private readonly rate: number,
+    private readonly burst: number,
+    now: number,
+  ) {
+    this.tokens = burst;
+    this.last = now;
+  }
+
+  /** Takes `n` tokens if there are; otherwise returns the seconds until there will be. */
+  take(n: number, now: number): number {
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);
+    this.last = now;
+    if (this.tokens >= n) {
+      this.tokens -= n;
+      return 0;
+    }
+    return (n - this.tokens) / this.rate;
+  }
+}
+
+/**
+ * Admission per lane at ingress: the bulk lane's `ingressPerSecond` and `maxQueued` turn a flood
+ * into 429s with Retry-After instead of an ever-growing backlog that would crowd critical traffic.
+ */
+export class LaneAdmission {
+  private readonly buckets = new Map<LaneName, TokenBucket>();
+
+  constructor(
+    private readonly config: Config,
+    /** Events waiting for delivery in a lane (the largest backlog of its routes). */
+    private readonly backlog: (lane: LaneName) => number,
+    private readonly now: () => number = Date.now,
+  ) {
+    for (const lane of ['critical', 'bulk'] as const) {
+      const rate = config.lanes[lane].ingressPerSecond;
+      if (Number.isFinite(rate)) this.buckets.set(lane, new TokenBucket(rate, Math.max(1, rate), now()));
+    }
+  }
+
+  /** Throws `rate-limited` when any lane of these event types is over its rate or queue bound. */
+  admit(types: readonly string[]): void {
+    const perLane = new Map<LaneName, number>();
+    for (const type of types) {
+      const lane = laneOfType(type);
+      perLane.set(lane, (perLane.get(lane) ?? 0) + 1);
+    }
+    for (const [lane, count] of perLane) {
+      const queued = this.backlog(lane);
+      if (queued >= this.config.lanes[lane].maxQueued) {
+        throw new ProblemError(
+          'rate-limited',
+          `the ${lane} lane has ${queued} events waiting for delivery (lanes.${lane}.maxQueued); retry later`,
+          {
+            retryAfterSeconds: 1,
+            extensions: { lane },
+          },
+        );
+      }
+      const wait = this.buckets.get(lane)?.take(count, this.now()) ?? 0;
+      if (wait > 0) {
+        throw new ProblemError(
+          'rate-limited',
+          `the ${lane} lane admits ${this.config.lanes[lane].ingressPerSecond} events/s (lanes.${lane}.ingressPerSecond); retry later`,
+          {
+            retryAfterSeconds: wait,
+            extensions: { lane },
+          },
+        );
+      }
+    }
+  }
+}
