@@ -111,7 +111,11 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-function connectorTimeout(connector: { timeout?: unknown } | undefined, path: string, problems: ConfigProblem[]): number {
+function connectorTimeout(
+  connector: { timeout?: unknown } | undefined,
+  path: string,
+  problems: ConfigProblem[],
+): number {
   if (connector?.timeout === undefined) return 5_000;
   try {
     return parseDuration(String(connector.timeout));
@@ -184,7 +188,13 @@ export function compileConfig(
       sink: route.sink,
       retry,
       // Unset: the sink connector's timeout, else 5 s.
-      timeoutMs: route.timeout ? parseDuration(route.timeout) : connectorTimeout(connectors[route.sink] as { timeout?: unknown } | undefined, `connectors.${route.sink}.timeout`, problems),
+      timeoutMs: route.timeout
+        ? parseDuration(route.timeout)
+        : connectorTimeout(
+            connectors[route.sink] as { timeout?: unknown } | undefined,
+            `connectors.${route.sink}.timeout`,
+            problems,
+          ),
       lane,
     };
   });

@@ -87,7 +87,11 @@ export interface AuditEntry {
 
 export interface AuditRepository {
   record(entry: AuditEntry): Promise<void>;
-  list(filter: { actor?: string; action?: string; since?: number }, after: number, limit: number): Promise<Array<AuditEntry & { position: number }>>;
+  list(
+    filter: { actor?: string; action?: string; since?: number },
+    after: number,
+    limit: number,
+  ): Promise<Array<AuditEntry & { position: number }>>;
 }
 
 /**

@@ -16,7 +16,11 @@ export interface HttpConnectorSettings {
 
 const DEFAULT_BREAKER = { failureThreshold: 5, resetAfterMs: 30_000 };
 
-function checkUrl(value: unknown, path: string, problems: Array<{ path: string; message: string }>): string | null {
+function checkUrl(
+  value: unknown,
+  path: string,
+  problems: Array<{ path: string; message: string }>,
+): string | null {
   if (value === undefined) return null;
   if (typeof value !== 'string') {
     problems.push({ path, message: 'must be an http(s) URL' });
@@ -41,12 +45,19 @@ export function compileHttpConnector(
   const at = `connectors.${name}`;
   const known = new Set(['kind', 'url', 'baseUrl', 'timeout', 'headers', 'circuitBreaker', 'connections']);
   for (const key of Object.keys(raw)) {
-    if (!known.has(key)) problems.push({ path: `${at}.${key}`, message: `unknown key; expected one of: ${[...known].join(', ')}` });
+    if (!known.has(key))
+      problems.push({
+        path: `${at}.${key}`,
+        message: `unknown key; expected one of: ${[...known].join(', ')}`,
+      });
   }
   const url = checkUrl(raw.url, `${at}.url`, problems);
   const baseUrl = checkUrl(raw.baseUrl, `${at}.baseUrl`, problems);
   if (url === null && baseUrl === null && raw.url === undefined && raw.baseUrl === undefined) {
-    problems.push({ path: `${at}.url`, message: 'an http connector needs url (deliveries) or baseUrl (commands)' });
+    problems.push({
+      path: `${at}.url`,
+      message: 'an http connector needs url (deliveries) or baseUrl (commands)',
+    });
   }
   const duration = (value: unknown, path: string): number | null => {
     if (value === undefined) return null;
@@ -67,12 +78,14 @@ export function compileHttpConnector(
     }
     circuitBreaker = {
       failureThreshold: Number(threshold),
-      resetAfterMs: duration(cb.resetAfter, `${at}.circuitBreaker.resetAfter`) ?? DEFAULT_BREAKER.resetAfterMs,
+      resetAfterMs:
+        duration(cb.resetAfter, `${at}.circuitBreaker.resetAfter`) ?? DEFAULT_BREAKER.resetAfterMs,
     };
   }
   const headers: Record<string, string> = {};
   if (raw.headers !== undefined) {
-    if (raw.headers === null || typeof raw.headers !== 'object') problems.push({ path: `${at}.headers`, message: 'must be a mapping of header names to strings' });
+    if (raw.headers === null || typeof raw.headers !== 'object')
+      problems.push({ path: `${at}.headers`, message: 'must be a mapping of header names to strings' });
     else for (const [k, v] of Object.entries(raw.headers)) headers[k.toLowerCase()] = String(v);
   }
   const connections = raw.connections === undefined ? 16 : Number(raw.connections);

@@ -15,11 +15,20 @@ export class SqliteAudit implements AuditRepository {
   private readonly insert: Database.Statement;
 
   constructor(private readonly db: Database.Database) {
-    this.insert = db.prepare('INSERT INTO audit (at, actor, action, target, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)');
+    this.insert = db.prepare(
+      'INSERT INTO audit (at, actor, action, target, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)',
+    );
   }
 
   async record(entry: AuditEntry): Promise<void> {
-    this.insert.run(entry.at, entry.actor, entry.action, entry.target, entry.outcome, entry.detail ? JSON.stringify(entry.detail) : null);
+    this.insert.run(
+      entry.at,
+      entry.actor,
+      entry.action,
+      entry.target,
+      entry.outcome,
+      entry.detail ? JSON.stringify(entry.detail) : null,
+    );
   }
 
   async list(

@@ -31,7 +31,8 @@ export class SqliteClients implements ClientRepository {
   private readonly revokeStmt: Database.Statement;
 
   constructor(db: Database.Database) {
-    this.upsertStmt = db.prepare(`INSERT INTO clients (name, key_prefix, key_hash, scopes, plants, created_at, revoked_at)
+    this.upsertStmt =
+      db.prepare(`INSERT INTO clients (name, key_prefix, key_hash, scopes, plants, created_at, revoked_at)
       VALUES (@name, @keyPrefix, @keyHash, @scopes, @plants, @createdAt, @revokedAt)
       ON CONFLICT (name) DO UPDATE SET key_prefix = excluded.key_prefix, key_hash = excluded.key_hash,
         scopes = excluded.scopes, plants = excluded.plants, created_at = excluded.created_at, revoked_at = excluded.revoked_at`);

@@ -63,10 +63,13 @@ export class SqliteDeadLetters implements DeadLetterRepository {
   private readonly counts: Database.Statement;
 
   constructor(private readonly db: Database.Database) {
-    this.insert = db.prepare(`INSERT INTO dead_letters (id, route, reason, event_type, plant, event, attempts, at, status, updated_at)
+    this.insert =
+      db.prepare(`INSERT INTO dead_letters (id, route, reason, event_type, plant, event, attempts, at, status, updated_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.byId = db.prepare('SELECT * FROM dead_letters WHERE id = ?');
-    this.counts = db.prepare("SELECT route, count(*) AS n FROM dead_letters WHERE status = 'open' GROUP BY route");
+    this.counts = db.prepare(
+      "SELECT route, count(*) AS n FROM dead_letters WHERE status = 'open' GROUP BY route",
+    );
   }
 
   async add(entry: Omit<DeadLetterRecord, 'position' | 'updatedAt' | 'updatedBy'>): Promise<void> {
@@ -103,7 +106,9 @@ export class SqliteDeadLetters implements DeadLetterRepository {
   ): Promise<boolean> {
     const result = change.attempts
       ? this.db
-          .prepare('UPDATE dead_letters SET status = ?, attempts = ?, updated_at = ?, updated_by = ? WHERE id = ?')
+          .prepare(
+            'UPDATE dead_letters SET status = ?, attempts = ?, updated_at = ?, updated_by = ? WHERE id = ?',
+          )
           .run(change.status, JSON.stringify(change.attempts), change.at, change.by, id)
       : this.db
           .prepare('UPDATE dead_letters SET status = ?, updated_at = ?, updated_by = ? WHERE id = ?')
