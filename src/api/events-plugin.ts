@@ -47,10 +47,10 @@ export async function eventsPlugin(app: FastifyInstance, options: EventsPluginOp
     const started = process.hrtime.bigint();
     const principal = requirePrincipal(request);
     const partial = (request.query as { partial?: string }).partial === 'true';
-    const decoded = decodeHttpRequest(
-      request.headers,
-      (request.body as Buffer | undefined) ?? Buffer.alloc(0),
-    );
+    const body = (request.body as Buffer | undefined) ?? Buffer.alloc(0);
+    const ceType = request.headers['ce-type'];
+    options.admission.preCheck(typeof ceType === 'string' ? ceType : body);
+    const decoded = decodeHttpRequest(request.headers, body);
     const rejected = [...decoded.rejected];
     const accepted: typeof decoded.events = [];
     let forbidden = false;

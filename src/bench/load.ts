@@ -91,7 +91,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
           buffer = buffer.subarray(headerEnd + 4 + length);
           const done = performance.now();
           statuses[status] = (statuses[status] ?? 0) + 1;
-          if (sentAt >= warmupEnd) {
+          if ((options.rate ? scheduledAt : sentAt) >= warmupEnd) {
             latencies.push(done - (options.rate ? scheduledAt : sentAt));
             timedRequests++;
           }

@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { SqliteEventLog } from '../log/sqlite/sqlite-event-log.js';
 import type { CloudEvent } from '../model/envelope.js';
 import { CONVEYOR_CLI, type ServerProcess, startServerProcess } from './child-process.js';
 import { type LoadResult, percentile, runLoad } from './load.js';
+import { BenchReceiver, monotonicMs } from './bench-receiver.js';
 import { measureSqliteCeiling } from './sqlite-ceiling.js';
 
 export interface BenchResult {
@@ -23,6 +24,8 @@ export interface BenchReport {
 
 export interface BenchOptions {
   readonly quick: boolean;
+  /** Run only these groups (ingest, e2e, fanout, isolation, replay); all when empty. */
+  readonly only?: readonly string[];
   readonly progress: (line: string) => void;
 }
 
@@ -95,8 +98,16 @@ function assertAll202(load: LoadResult, what: string): void {
 async function withHub<T>(
   dataDir: string,
   fn: (hub: ServerProcess, host: string, port: number) => Promise<T>,
+  configYaml?: string,
 ): Promise<T> {
-  const hub = await startServerProcess(CONVEYOR_CLI, ['start', '--data', dataDir, '--port', '0'], {
+  const args = ['start', '--data', dataDir, '--port', '0'];
+  if (configYaml !== undefined) {
+    mkdirSync(dataDir, { recursive: true });
+    const file = join(dataDir, 'conveyor.yaml');
+    writeFileSync(file, configYaml);
+    args.push('--config', file);
+  }
+  const hub = await startServerProcess(CONVEYOR_CLI, args, {
     CONVEYOR_ADMIN_KEY: BENCH_KEY,
     CONVEYOR_LOG_LEVEL: 'error',
   });
@@ -117,6 +128,8 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchReport>
   const prefillLarge = quick ? 100_000 : 1_000_000;
   const tmp = mkdtempSync(join(tmpdir(), 'conveyor-bench-'));
   const results: BenchResult[] = [];
+  let noopSingle = 0;
+  let noopP99 = 0;
   const closedLoop = async (host: string, port: number, batch: number, connections: number) => {
     const load = await runLoad({
       host,
@@ -150,8 +163,6 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchReport>
   try {
     progress('ceiling: no-op fastify route (single events, 50 connections)');
     const noop = await startServerProcess(new URL('./noop-server.js', import.meta.url).pathname, []);
-    let noopSingle: number;
-    let noopP99: number;
     try {
       const { hostname, port } = new URL(noop.url);
       const single: number[] = [];
@@ -165,6 +176,16 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchReport>
       await noop.stop();
     }
 
+    const want = (group: string) =>
+      !options.only || options.only.length === 0 || options.only.includes(group);
+    if (want('ingest')) await ingestGroup();
+    await runDeliveryBenchmarks({ tmp, runs, seconds, warmupMs, quick, progress, results, noopSingle, want });
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  return report();
+
+  async function ingestGroup(): Promise<void> {
     progress('ceiling: raw SQLite inserts, same schema, 100 per transaction');
     const rawSqlite = median(
       Array.from({ length: runs }, () => measureSqliteCeiling(eventObject, 100, quick ? 50_000 : 200_000)),
@@ -230,21 +251,291 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchReport>
       if (quick) large.note = `quick mode: log prefilled with ${prefillLarge} events, not 10^6`;
       results.push(large);
     });
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
   }
 
-  return {
-    machine: {
-      cpus: cpus().length,
-      cpuModel: cpus()[0]?.model ?? 'unknown',
-      memoryGiB: round(totalmem() / 1024 ** 3, 1),
-      node: process.version,
-      platform: `${process.platform}-${process.arch}`,
-      mode: quick ? 'quick' : 'full',
-      runsPerFigure: runs,
-      secondsPerRun: seconds,
-    },
-    results,
+  function report(): BenchReport {
+    return {
+      machine: {
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model ?? 'unknown',
+        memoryGiB: round(totalmem() / 1024 ** 3, 1),
+        node: process.version,
+        platform: `${process.platform}-${process.arch}`,
+        mode: quick ? 'quick' : 'full',
+        runsPerFigure: runs,
+        secondsPerRun: seconds,
+      },
+      results,
+    };
+  }
+}
+
+interface DeliveryBenchContext {
+  readonly tmp: string;
+  readonly runs: number;
+  readonly seconds: number;
+  readonly warmupMs: number;
+  readonly quick: boolean;
+  readonly progress: (line: string) => void;
+  readonly results: BenchResult[];
+  /** The no-op route's requests/s: every delivery is one HTTP request, so this bounds delivery rates. */
+  readonly noopSingle: number;
+  readonly want: (group: string) => boolean;
+}
+
+/** An event whose data carries the send instant, so the receiver (same process) can time delivery. */
+let timedSerial = 0;
+
+function timedEventJson(type: string, n: number): string {
+  const order = `PO-${n % 5000}`;
+  // A fresh id on every call: load runs restart n at 0, and the hub would drop a repeated id.
+  return `{"specversion":"1.0","id":"${RUN_ID}-t-${++timedSerial}","source":"/plants/P1/mes","type":"${type}","time":"2026-03-01T08:15:00Z","subject":"${order}","plant":"P1","data":{"orderId":"${order}","plant":"P1","equipmentId":"PRESS-${n % 8}","operation":"0010","workCenter":"P1-WC","quantityGood":{"value":1,"uom":"EA"},"completedAt":"2026-03-01T08:15:00Z","sentAt":${monotonicMs()}}}`;
+}
+
+function routesYaml(
+  receiver: string,
+  routes: Array<{ name: string; types: string; lane?: string }>,
+  extra = '',
+): string {
+  return [
+    'connectors:',
+    ...routes.map((r) => `  ${r.name}: { kind: http, url: "${receiver}/${r.name}", connections: 32 }`),
+    'routes:',
+    ...routes.map(
+      (r) =>
+        `  - { name: ${r.name}, types: [${r.types}], sink: ${r.name}${r.lane ? `, lane: ${r.lane}` : ''} }`,
+    ),
+    extra,
+  ].join('\n');
+}
+
+async function waitUntil(predicate: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (performance.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return true;
+}
+
+/** End-to-end latency, fan-out, lane isolation and replay, each beside its ceiling. */
+async function runDeliveryBenchmarks(ctx: DeliveryBenchContext): Promise<void> {
+  const { tmp, runs, seconds, warmupMs, progress, results } = ctx;
+  const receiver = new BenchReceiver();
+  const base = await receiver.listen();
+  const headers = HEADERS_SINGLE;
+  const openLoop = (
+    host: string,
+    port: number,
+    rate: number,
+    body: (n: number) => string,
+    batchHeaders = headers,
+  ) =>
+    runLoad({
+      host,
+      port,
+      path: '/v1/events',
+      headers: batchHeaders,
+      connections: 32,
+      durationMs: seconds * 1000,
+      warmupMs,
+      rate,
+      body,
+    });
+  const timedLatencies = async (path: string, run: () => Promise<unknown>) => {
+    await receiver.reset();
+    const start = setTimeout(() => void receiver.record(true), warmupMs);
+    await run();
+    clearTimeout(start);
+    await waitUntil(async () => false, 300); // deliveries of the last requests
+    await receiver.record(false);
+    return receiver.latencies(path);
   };
+  try {
+    if (ctx.want('e2e')) await e2eGroup();
+    if (ctx.want('fanout')) await fanoutGroup();
+    if (ctx.want('isolation')) await isolationGroup();
+    if (ctx.want('replay')) await replayGroup();
+  } finally {
+    await receiver.close();
+  }
+
+  async function e2eGroup(): Promise<void> {
+    progress('delivery: end-to-end latency at 2,000 events/s (accept -> receiver)');
+    const noop = await startServerProcess(new URL('./noop-server.js', import.meta.url).pathname, []);
+    let noopP50 = 0;
+    let noopP99At2k = 0;
+    try {
+      const { hostname, port } = new URL(noop.url);
+      const load = await openLoop(hostname, Number(port), 2000, eventJson);
+      noopP50 = percentile(load.latencies, 50);
+      noopP99At2k = percentile(load.latencies, 99);
+    } finally {
+      await noop.stop();
+    }
+    await withHub(
+      join(tmp, 'e2e'),
+      async (_hub, host, port) => {
+        const p50: number[] = [];
+        const p99: number[] = [];
+        for (let r = 0; r < runs; r++) {
+          const lat = await timedLatencies('/e2e', () =>
+            openLoop(host, port, 2000, (n) => timedEventJson('production.operation.completed', n)),
+          );
+          p50.push(percentile(lat, 50));
+          p99.push(percentile(lat, 99));
+        }
+        results.push(
+          result(
+            'e2e.p50_at_2k',
+            median(p50),
+            'ms',
+            { name: 'http.noop_route.p50_at_2k', value: noopP50 },
+            false,
+          ),
+        );
+        results.push(
+          result(
+            'e2e.p99_at_2k',
+            median(p99),
+            'ms',
+            { name: 'http.noop_route.p99_at_2k', value: noopP99At2k },
+            false,
+          ),
+        );
+      },
+      routesYaml(base, [{ name: 'e2e', types: 'production.operation.completed' }]),
+    );
+  }
+
+  async function fanoutGroup(): Promise<void> {
+    progress('delivery: fan-out of one type to 10 routes at 5,000 events/s');
+    const fanRoutes = Array.from({ length: 10 }, (_, i) => ({
+      name: `fan${i}`,
+      types: 'production.operation.completed',
+    }));
+    await withHub(
+      join(tmp, 'fanout'),
+      async (_hub, host, port) => {
+        await receiver.reset();
+        const batch = (n: number) =>
+          `[${Array.from({ length: 50 }, (_, i) => timedEventJson('production.operation.completed', n * 50 + i)).join(',')}]`;
+        const started = performance.now();
+        const load = await runLoad({
+          host,
+          port,
+          path: '/v1/events',
+          headers: HEADERS_BATCH,
+          connections: 8,
+          durationMs: seconds * 1000,
+          rate: 100,
+          body: batch,
+        });
+        const offered = Object.values(load.statuses).reduce((a, b) => a + b, 0) * 50 * 10;
+        const caughtUp = await waitUntil(async () => (await receiver.total()) >= offered, seconds * 4000);
+        const elapsed = (performance.now() - started) / 1000;
+        const delivered = await receiver.total();
+        const r = result('fanout.10_routes_at_5k', delivered / elapsed, 'deliveries/s', {
+          name: 'fanout.offered',
+          value: 50_000,
+        });
+        r.note = caughtUp
+          ? `all ${offered} deliveries done ${(elapsed - seconds).toFixed(1)} s after ingest stopped`
+          : `lag grew: ${offered - delivered} of ${offered} deliveries still pending ${seconds * 4} s after ingest stopped`;
+        results.push(r);
+      },
+      routesYaml(base, fanRoutes),
+    );
+  }
+
+  async function isolationGroup(): Promise<void> {
+    progress('delivery: critical p99 unloaded, then under a bulk telemetry flood');
+    await withHub(
+      join(tmp, 'isolation'),
+      async (_hub, host, port) => {
+        const critical = () =>
+          openLoop(host, port, 200, (n) => timedEventJson('production.operation.completed', n));
+        const unloaded: number[] = [];
+        const flooded: number[] = [];
+        let throttled = 0;
+        let bulkAccepted = 0;
+        for (let r = 0; r < runs; r++) {
+          unloaded.push(percentile(await timedLatencies('/crit', critical), 99));
+          const flood = runLoad({
+            host,
+            port,
+            path: '/v1/events',
+            headers: HEADERS_BATCH,
+            connections: 8,
+            durationMs: seconds * 1000 + warmupMs,
+            body: (n) =>
+              `[${Array.from({ length: 100 }, (_, i) => timedEventJson('telemetry.machine.counter', n * 100 + i)).join(',')}]`,
+          });
+          const lat = await timedLatencies('/crit', critical);
+          const floodResult = await flood;
+          throttled += floodResult.statuses[429] ?? 0;
+          bulkAccepted += (floodResult.statuses[202] ?? 0) * 100;
+          flooded.push(percentile(lat, 99));
+          await waitUntil(async () => ((await receiver.counts())['/bulk'] ?? 0) >= bulkAccepted, 10_000);
+        }
+        results.push(result('isolation.critical_p99_unloaded', median(unloaded), 'ms', null));
+        const f = result(
+          'isolation.critical_p99_flooded',
+          median(flooded),
+          'ms',
+          { name: 'isolation.critical_p99_unloaded', value: median(unloaded) },
+          false,
+        );
+        f.note = `bulk flood: ${bulkAccepted} telemetry events accepted, ${throttled} requests answered 429 (lanes.bulk.ingressPerSecond 5000)`;
+        results.push(f);
+      },
+      routesYaml(
+        base,
+        [
+          { name: 'crit', types: 'production.operation.completed' },
+          { name: 'bulk', types: 'telemetry.machine.counter', lane: 'bulk' },
+        ],
+        'lanes: { bulk: { concurrency: 4, ingressPerSecond: 5000 } }',
+      ),
+    );
+  }
+
+  async function replayGroup(): Promise<void> {
+    progress('delivery: replay throughput to a fast receiver');
+    const replayDir = join(tmp, 'replay');
+    const count = ctx.quick ? 20_000 : 60_000;
+    await withHub(
+      replayDir,
+      async (hub, host, port) => {
+        const rates: number[] = [];
+        // Fill the log through the API, wait until the route has delivered it once.
+        for (let n = 0; n < count / 500; n++) {
+          const body = `[${Array.from({ length: 500 }, (_, i) => timedEventJson('production.operation.completed', n * 500 + i)).join(',')}]`;
+          const response = await fetch(`${hub.url}/v1/events`, {
+            method: 'POST',
+            headers: HEADERS_BATCH,
+            body,
+          });
+          if (response.status !== 202) throw new Error(`replay prefill: HTTP ${response.status}`);
+        }
+        await waitUntil(async () => (await receiver.total()) >= count, 120_000);
+        for (let r = 0; r < runs; r++) {
+          await receiver.reset();
+          const started = performance.now();
+          const response = await fetch(`http://${host}:${port}/v1/subscriptions/replay/replay`, {
+            method: 'POST',
+            headers: { ...HEADERS_SINGLE, 'content-type': 'application/json' },
+            body: JSON.stringify({ from: 1 }),
+          });
+          if (response.status !== 202) throw new Error(`replay: HTTP ${response.status}`);
+          await waitUntil(async () => (await receiver.total()) >= count, 120_000);
+          rates.push(count / ((performance.now() - started) / 1000));
+        }
+        results.push(
+          result('replay', median(rates), 'events/s', { name: 'http.noop_route', value: ctx.noopSingle }),
+        );
+      },
+      routesYaml(base, [{ name: 'replay', types: 'production.operation.completed' }]),
+    );
+  }
 }

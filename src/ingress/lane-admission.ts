@@ -16,6 +16,12 @@ class TokenBucket {
     this.last = now;
   }
 
+  /** Seconds until one token is available (0 when one is). */
+  emptyFor(now: number): number {
+    const tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);
+    return tokens >= 1 ? 0 : (1 - tokens) / this.rate;
+  }
+
   /** Takes `n` tokens if there are; otherwise returns the seconds until there will be. */
   take(n: number, now: number): number {
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);
@@ -45,6 +51,30 @@ export class LaneAdmission {
       const rate = config.lanes[lane].ingressPerSecond;
       if (Number.isFinite(rate)) this.buckets.set(lane, new TokenBucket(rate, Math.max(1, rate), now()));
     }
+  }
+
+  /**
+   * Refuses a request before it is parsed when a lane it names is already exhausted: rejecting a
+   * flood must cost less than accepting it, or the flood still takes the CPU that critical
+   * traffic needs. `hint` is the raw body (or the ce-type header); only an explicit
+   * `"type":"<bulk domain>.` attribute counts, so a critical request is never mistaken for bulk.
+   */
+  preCheck(hint: string | Buffer): void {
+    for (const [lane, bucket] of this.buckets) {
+      const wait = bucket.emptyFor(this.now());
+      if (wait === 0 && this.backlog(lane) < this.config.lanes[lane].maxQueued) continue;
+      if (!this.mentionsLane(hint, lane)) continue;
+      throw new ProblemError('rate-limited', `the ${lane} lane is at its limit (lanes.${lane}); retry later`, {
+        retryAfterSeconds: Math.max(wait, 1),
+        extensions: { lane },
+      });
+    }
+  }
+
+  private mentionsLane(hint: string | Buffer, lane: LaneName): boolean {
+    if (lane !== 'bulk') return false;
+    // Telemetry is the bulk domain; `"type":"telemetry.` (with or without a space) marks such an event.
+    return hint.includes('"type":"telemetry.') || hint.includes('"type": "telemetry.') || hint.toString().startsWith('telemetry.');
   }
 
   /** Throws `rate-limited` when any lane of these event types is over its rate or queue bound. */
