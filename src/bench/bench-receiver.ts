@@ -1,6 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
-import { type Server, createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** Milliseconds on the system's monotonic clock, comparable across processes on one machine. */
@@ -46,7 +46,11 @@ export class ReceiverServer {
   }
 }
 
-type Command = { op: 'counts' } | { op: 'reset' } | { op: 'record'; on: boolean } | { op: 'latencies'; path: string };
+type Command =
+  | { op: 'counts' }
+  | { op: 'reset' }
+  | { op: 'record'; on: boolean }
+  | { op: 'latencies'; path: string };
 
 // Run as a child process: serve, and answer the parent's commands over IPC.
 if (process.env.CONVEYOR_BENCH_RECEIVER === '1' && process.send) {

@@ -10,10 +10,12 @@ export function registerBenchCommand(program: Command): void {
     )
     .option('--json', 'print one JSON object')
     .option('--quick', 'a reduced run (under a minute)')
-    .action(async (opts: { json?: boolean; quick?: boolean }) => {
+    .option('--only <groups>', 'comma-separated groups: ingest, e2e, fanout, isolation, replay')
+    .action(async (opts: { json?: boolean; quick?: boolean; only?: string }) => {
       const started = Date.now();
       const report = await runBenchmarks({
         quick: opts.quick ?? false,
+        only: opts.only ? opts.only.split(',').map((g) => g.trim()) : [],
         progress: (line) =>
           process.stderr.write(
             `[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`,

@@ -1,7 +1,7 @@
 import type jsonata from 'jsonata';
 import { Pool } from 'undici';
 import type { HttpConnectorSettings } from '../connectors/http/http-connector.js';
-import type { StoredEvent } from '../model/envelope.js';
+import { type StoredEvent, storedEventJson } from '../model/envelope.js';
 import type { Clock } from './clock.js';
 import { type AttemptOutcome, classifyStatus } from './outcome.js';
 import { parseRetryAfter } from './retry.js';
@@ -59,7 +59,7 @@ export class HttpSink {
             headers[`ce-${name}`] = headerValue(value);
         }
       } else {
-        body = JSON.stringify(event);
+        body = storedEventJson(event);
         headers['content-type'] = 'application/cloudevents+json';
       }
     } catch (error) {

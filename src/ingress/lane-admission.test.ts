@@ -65,11 +65,24 @@ test('a lane whose backlog reaches maxQueued refuses more of its events', () => 
 });
 
 test('an exhausted bulk lane refuses telemetry before parsing, but never a request without a telemetry type', () => {
-  const admission = new LaneAdmission(config, () => 0, () => 0);
+  const admission = new LaneAdmission(
+    config,
+    () => 0,
+    () => 0,
+  );
   admission.admit(Array.from({ length: 100 }, () => 'telemetry.machine.counter'));
   const flood = Buffer.from('[{"specversion":"1.0","type":"telemetry.machine.counter","id":"1"}]');
   assert.equal(refusal(() => admission.preCheck(flood))?.code, 'rate-limited');
-  assert.equal(refusal(() => admission.preCheck('telemetry.machine.state'))?.code, 'rate-limited', 'binary mode ce-type');
-  const critical = Buffer.from('[{"type":"production.order.released","data":{"note":"telemetry.machine.counter"}}]');
-  assert.equal(refusal(() => admission.preCheck(critical)), null);
+  assert.equal(
+    refusal(() => admission.preCheck('telemetry.machine.state'))?.code,
+    'rate-limited',
+    'binary mode ce-type',
+  );
+  const critical = Buffer.from(
+    '[{"type":"production.order.released","data":{"note":"telemetry.machine.counter"}}]',
+  );
+  assert.equal(
+    refusal(() => admission.preCheck(critical)),
+    null,
+  );
 });

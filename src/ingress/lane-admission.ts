@@ -2,6 +2,16 @@ import type { Config, LaneName } from '../config/index.js';
 import { ProblemError } from '../errors/problem.js';
 import { laneOfType } from '../model/catalog.js';
 
+const SPECVERSION = Buffer.from('"specversion"');
+
+/** How many times `needle` occurs in `haystack` (a native scan; no parsing). */
+function countOccurrences(haystack: Buffer, needle: Buffer): number {
+  let count = 0;
+  for (let at = haystack.indexOf(needle); at !== -1; at = haystack.indexOf(needle, at + needle.length))
+    count++;
+  return count;
+}
+
 /** A token bucket: `rate` tokens a second, holding at most `burst`. */
 class TokenBucket {
   private tokens: number;
@@ -16,10 +26,11 @@ class TokenBucket {
     this.last = now;
   }
 
-  /** Seconds until one token is available (0 when one is). */
-  emptyFor(now: number): number {
+  /** Seconds until `n` tokens are available (0 when they are); takes nothing. */
+  shortFor(n: number, now: number): number {
     const tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);
-    return tokens >= 1 ? 0 : (1 - tokens) / this.rate;
+    const need = Math.min(n, this.burst);
+    return tokens >= need ? 0 : (need - tokens) / this.rate;
   }
 
   /** Takes `n` tokens if there are; otherwise returns the seconds until there will be. */
@@ -60,21 +71,30 @@ export class LaneAdmission {
    * `"type":"<bulk domain>.` attribute counts, so a critical request is never mistaken for bulk.
    */
   preCheck(hint: string | Buffer): void {
+    const events = typeof hint === 'string' ? 1 : Math.max(1, countOccurrences(hint, SPECVERSION));
     for (const [lane, bucket] of this.buckets) {
-      const wait = bucket.emptyFor(this.now());
+      const wait = bucket.shortFor(events, this.now());
       if (wait === 0 && this.backlog(lane) < this.config.lanes[lane].maxQueued) continue;
       if (!this.mentionsLane(hint, lane)) continue;
-      throw new ProblemError('rate-limited', `the ${lane} lane is at its limit (lanes.${lane}); retry later`, {
-        retryAfterSeconds: Math.max(wait, 1),
-        extensions: { lane },
-      });
+      throw new ProblemError(
+        'rate-limited',
+        `the ${lane} lane is at its limit (lanes.${lane}); retry later`,
+        {
+          retryAfterSeconds: Math.max(wait, 1),
+          extensions: { lane },
+        },
+      );
     }
   }
 
   private mentionsLane(hint: string | Buffer, lane: LaneName): boolean {
     if (lane !== 'bulk') return false;
     // Telemetry is the bulk domain; `"type":"telemetry.` (with or without a space) marks such an event.
-    return hint.includes('"type":"telemetry.') || hint.includes('"type": "telemetry.') || hint.toString().startsWith('telemetry.');
+    return (
+      hint.includes('"type":"telemetry.') ||
+      hint.includes('"type": "telemetry.') ||
+      hint.toString().startsWith('telemetry.')
+    );
   }
 
   /** Throws `rate-limited` when any lane of these event types is over its rate or queue bound. */

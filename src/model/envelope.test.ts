@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { checkIngressPolicy, decodeEvent, isRfc3339, partitionKeyOf } from './envelope.js';
+import {
+  checkIngressPolicy,
+  decodeEvent,
+  isRfc3339,
+  partitionKeyOf,
+  STORED_JSON,
+  storedEventJson,
+} from './envelope.js';
 
 const data = (name: string) =>
   JSON.parse(
@@ -115,4 +122,17 @@ test('the partition key is partitionkey, else subject, else id', () => {
   assert.equal(partitionKeyOf({ ...e, subject: 's', partitionkey: 'k' }), 'k');
   assert.equal(partitionKeyOf({ ...e, subject: 's' }), 's');
   assert.equal(partitionKeyOf(e), 'i');
+});
+
+test('the stored JSON of an event is reused with its sequence and equals a fresh serialisation', () => {
+  const event = { specversion: '1.0' as const, id: 'e', source: '/s', type: 't', data: { a: [1, 'x'] } };
+  const stored = Object.assign(JSON.parse(JSON.stringify(event)), { sequence: 42 });
+  Object.defineProperty(stored, STORED_JSON, { value: JSON.stringify(event) });
+  assert.deepEqual(JSON.parse(storedEventJson(stored)), { ...event, sequence: 42 });
+  assert.equal(Object.keys(stored).includes('sequence'), true);
+  assert.deepEqual(
+    JSON.parse(storedEventJson({ ...event, sequence: 7 })),
+    { ...event, sequence: 7 },
+    'without stored text',
+  );
 });

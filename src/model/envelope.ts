@@ -23,6 +23,23 @@ export interface CloudEvent {
 /** An event as read back from the log: the hub's `sequence` is set. */
 export type StoredEvent = CloudEvent & { sequence: number };
 
+/**
+ * A log backend may attach the event's stored JSON (without `sequence`) under this key, as a
+ * non-enumerable property, so a delivery can send it without serialising the object again.
+ */
+export const STORED_JSON: unique symbol = Symbol('conveyor.storedJson');
+
+/** The event in CloudEvents JSON with its `sequence`, reusing the stored text when there is one. */
+export function storedEventJson(event: StoredEvent): string {
+  const stored = (event as { [STORED_JSON]?: string })[STORED_JSON];
+  if (stored !== undefined && stored.endsWith('}')) {
+    return stored.length > 2
+      ? `${stored.slice(0, -1)},"sequence":${event.sequence}}`
+      : `{"sequence":${event.sequence}}`;
+  }
+  return JSON.stringify(event);
+}
+
 const CORE_STRINGS = ['id', 'source', 'type'] as const;
 const OPTIONAL_STRINGS = ['subject', 'datacontenttype', 'dataschema', 'time'] as const;
 const ATTRIBUTE_NAME = /^[a-z0-9]{1,20}$/;

@@ -51,14 +51,13 @@ export function dedupHash(source: string, id: string): bigint {
 export type SynchronousMode = 'full' | 'normal';
 
 export function applyPragmas(db: Database.Database, synchronous: SynchronousMode, writer: boolean): void {
-  // Larger pages mean fewer B-tree splits and WAL frames per appended event; only takes effect on a new file.
-  if (writer) db.pragma('page_size = 16384');
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   db.pragma('busy_timeout = 5000');
   db.pragma(writer ? 'cache_size = -131072' : 'cache_size = -32768');
   if (writer) {
     db.pragma('journal_size_limit = 67108864');
-    db.pragma('wal_autocheckpoint = 4000');
+    // Small, frequent checkpoints: a large one stalls the commit that triggers it.
+    db.pragma('wal_autocheckpoint = 1000');
   }
 }

@@ -3,8 +3,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { domainOfType } from '../../model/catalog.js';
-import { type CloudEvent, partitionKeyOf, type StoredEvent } from '../../model/envelope.js';
+import { domainOfType, laneOfType } from '../../model/catalog.js';
+import { type CloudEvent, partitionKeyOf, STORED_JSON, type StoredEvent } from '../../model/envelope.js';
 import type { AppendOutcome, Consumer, EventFilter, EventLog, LogStats, ReadOptions } from '../port.js';
 import { typeMatcher } from '../port.js';
 import { applyPragmas, BASE_DDL } from './schema.js';
@@ -43,6 +43,9 @@ interface WriteBatch {
  */
 const MAX_IN_FLIGHT = 2;
 
+/** Most bulk-lane events one commit takes (bounds how long a critical append can wait). */
+const BULK_ROWS_PER_COMMIT = 200;
+
 interface PendingCursor {
   position: number;
   waiters: Array<{ resolve: () => void; reject: (error: Error) => void }>;
@@ -78,6 +81,8 @@ export class SqliteEventLog implements EventLog {
   private nextRequestId = 1;
   /** Requests sent to the writer and not yet answered, oldest first (the writer answers in order). */
   private readonly inFlight: WriteBatch[] = [];
+  /** Appends holding a critical-lane event: they go into the next commit before any bulk append. */
+  private queuedUrgent: PendingAppend[] = [];
   private queuedAppends: PendingAppend[] = [];
   private queuedRows = 0;
   private queuedCursors = new Map<string, PendingCursor>();
@@ -134,8 +139,9 @@ export class SqliteEventLog implements EventLog {
     if (this.closed) return Promise.reject(new Error('event log is closed'));
     if (events.length === 0) return Promise.resolve([]);
     const rows = events.map(toRow);
+    const urgent = events.some((e) => laneOfType(e.type) === 'critical');
     return new Promise((resolve, reject) => {
-      this.queuedAppends.push({ rows, resolve, reject });
+      (urgent ? this.queuedUrgent : this.queuedAppends).push({ rows, resolve, reject });
       this.queuedRows += rows.length;
       this.scheduleFlush();
     });
@@ -164,21 +170,29 @@ export class SqliteEventLog implements EventLog {
   }
 
   private hasQueuedWork(): boolean {
-    return this.queuedAppends.length > 0 || this.queuedCursors.size > 0 || this.queuedRetention !== null;
+    return (
+      this.queuedUrgent.length > 0 ||
+      this.queuedAppends.length > 0 ||
+      this.queuedCursors.size > 0 ||
+      this.queuedRetention !== null
+    );
   }
 
   private flush(): void {
     if (this.inFlight.length >= MAX_IN_FLIGHT || !this.hasQueuedWork()) return;
     const appends: PendingAppend[] = [];
     let rowCount = 0;
-    while (
-      this.queuedAppends.length > 0 &&
-      (rowCount === 0 || rowCount + (this.queuedAppends[0]?.rows.length ?? 0) <= this.maxBatch)
-    ) {
-      const next = this.queuedAppends.shift() as PendingAppend;
-      appends.push(next);
-      rowCount += next.rows.length;
-    }
+    // Critical appends first; bulk ones fill a bounded share so a commit never grows long
+    // enough to hold critical appends waiting behind it.
+    const take = (queue: PendingAppend[], limit: number) => {
+      while (queue.length > 0 && (rowCount === 0 || rowCount + (queue[0]?.rows.length ?? 0) <= limit)) {
+        const next = queue.shift() as PendingAppend;
+        appends.push(next);
+        rowCount += next.rows.length;
+      }
+    };
+    take(this.queuedUrgent, this.maxBatch);
+    take(this.queuedAppends, Math.min(this.maxBatch, rowCount + BULK_ROWS_PER_COMMIT));
     this.queuedRows -= rowCount;
     const cursors = this.queuedCursors;
     this.queuedCursors = new Map();
@@ -229,9 +243,10 @@ export class SqliteEventLog implements EventLog {
     if (this.failure) return;
     this.failure = error;
     const batches = this.inFlight.splice(0);
-    const appends = [...batches.flatMap((b) => b.appends), ...this.queuedAppends];
+    const appends = [...batches.flatMap((b) => b.appends), ...this.queuedUrgent, ...this.queuedAppends];
     const cursors = [...batches.flatMap((b) => [...b.cursors.values()]), ...this.queuedCursors.values()];
     const retentions = [...batches.map((b) => b.retention), this.queuedRetention];
+    this.queuedUrgent = [];
     this.queuedAppends = [];
     this.queuedCursors = new Map();
     this.queuedRetention = null;
@@ -323,6 +338,7 @@ export class SqliteEventLog implements EventLog {
     return rows.slice(0, limit).map((row) => {
       const event = JSON.parse(row.body) as StoredEvent;
       event.sequence = row.seq;
+      Object.defineProperty(event, STORED_JSON, { value: row.body });
       return event;
     });
   }
