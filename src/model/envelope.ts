@@ -32,7 +32,7 @@ export const STORED_JSON: unique symbol = Symbol('conveyor.storedJson');
 /** The event in CloudEvents JSON with its `sequence`, reusing the stored text when there is one. */
 export function storedEventJson(event: StoredEvent): string {
   const stored = (event as { [STORED_JSON]?: string })[STORED_JSON];
-  if (stored !== undefined && stored.endsWith('}')) {
+  if (stored?.endsWith('}')) {
     return stored.length > 2
       ? `${stored.slice(0, -1)},"sequence":${event.sequence}}`
       : `{"sequence":${event.sequence}}`;

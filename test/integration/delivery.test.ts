@@ -295,6 +295,30 @@ test('a receiver down for 5 minutes (simulated): its circuit opens, the other ro
   assert.equal((await hub.store.deadLetters.list({}, 0, 10)).length, 0);
 });
 
+test('a receiver down for a few seconds of real time: circuit opens, nothing is lost, order per key holds', async () => {
+  const down = await receiver();
+  const port = down.port;
+  await down.close();
+  const hub = await hubWith(
+    [{ name: 'outage', types: ['production.*'], sink: 'rx', retry: { maxAttempts: 8, initialDelay: '20ms', maxDelay: '200ms', maxAge: '1h' } }],
+    { rx: { kind: 'http', url: `http://127.0.0.1:${port}/events`, circuitBreaker: { failureThreshold: 3, resetAfter: '500ms' } } },
+  );
+  const events = keyed(5, 8);
+  await publish(hub, events);
+  await until(() => hub.delivery.subscriptions()[0]!.circuit !== 'closed', 'the circuit to open');
+  // Stay down for two seconds: several probe cycles, no dead letters.
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  const during = hub.delivery.subscriptions()[0]!;
+  assert.equal(during.deadLettered, 0);
+  assert.ok(during.failedAttempts < 3 + 10, `only probes while open (${during.failedAttempts})`);
+  const back = new TestReceiver();
+  await back.listen(port);
+  open.push(back);
+  await back.waitFor(() => back.received.length >= events.length, 10_000, 'the backlog after recovery');
+  expectKeyOrder(back, events);
+  assert.equal(hub.delivery.subscriptions()[0]!.circuit, 'closed');
+});
+
 test('a timeout is retried; a transform sends its result with the attributes as ce-* headers', async () => {
   const rx = await receiver();
   rx.behaviour = ({ count }) => (count === 1 ? { status: 204, delayMs: 400 } : { status: 202 });
