@@ -300,8 +300,21 @@ test('a receiver down for a few seconds of real time: circuit opens, nothing is 
   const port = down.port;
   await down.close();
   const hub = await hubWith(
-    [{ name: 'outage', types: ['production.*'], sink: 'rx', retry: { maxAttempts: 8, initialDelay: '20ms', maxDelay: '200ms', maxAge: '1h' } }],
-    { rx: { kind: 'http', url: `http://127.0.0.1:${port}/events`, circuitBreaker: { failureThreshold: 3, resetAfter: '500ms' } } },
+    [
+      {
+        name: 'outage',
+        types: ['production.*'],
+        sink: 'rx',
+        retry: { maxAttempts: 8, initialDelay: '20ms', maxDelay: '200ms', maxAge: '1h' },
+      },
+    ],
+    {
+      rx: {
+        kind: 'http',
+        url: `http://127.0.0.1:${port}/events`,
+        circuitBreaker: { failureThreshold: 3, resetAfter: '500ms' },
+      },
+    },
   );
   const events = keyed(5, 8);
   await publish(hub, events);
