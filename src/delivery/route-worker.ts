@@ -47,6 +47,9 @@ export interface RouteStatus {
   readonly deadLettered: number;
 }
 
+/** Most events one read from the log hands to a route. */
+const FETCH_CHUNK = 500;
+
 /** How often a busy route makes its position durable. */
 const COMMIT_INTERVAL_MS = 100;
 
@@ -82,9 +85,23 @@ export class RouteWorker {
   private counters = { delivered: 0, failedAttempts: 0, deadLettered: 0 };
   private lastError: RouteStatus['lastError'] = null;
 
+  /** Metric children bound once: label lookups per delivery add up at thousands a second. */
+  private readonly observed: {
+    delivered: { inc(): void };
+    retry: { inc(): void };
+    rejected: { inc(): void };
+    seconds: { observe(value: number): void };
+  };
+
   constructor(route: CompiledRoute, deps: RouteWorkerDeps) {
     this.route = route;
     this.deps = deps;
+    this.observed = {
+      delivered: deps.metrics.attempts.labels(route.name, 'delivered'),
+      retry: deps.metrics.attempts.labels(route.name, 'retry'),
+      rejected: deps.metrics.attempts.labels(route.name, 'rejected'),
+      seconds: deps.metrics.attemptSeconds.labels(route.name),
+    };
     this.filter = route.filter ? jsonata(route.filter) : null;
     this.transform = route.transform ? jsonata(route.transform) : null;
     this.window = deps.window ?? 10_000;
@@ -166,7 +183,9 @@ export class RouteWorker {
   private async runFetchLoop(consumer: Consumer, signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       const room = this.window - (this.order.length - this.head);
-      if (room <= 0) {
+      // Refill in chunks: reading one event per finished delivery would cost a query each.
+      const outstanding = this.order.length - this.head;
+      if (room <= 0 || (outstanding > 0 && room < Math.min(FETCH_CHUNK, this.window / 4))) {
         await new Promise<void>((resolve) => {
           this.roomWaiter = resolve;
         });
@@ -175,7 +194,7 @@ export class RouteWorker {
       }
       let events: StoredEvent[];
       try {
-        events = await consumer.fetch(Math.min(room, 500), 1_000, signal);
+        events = await consumer.fetch(Math.min(room, FETCH_CHUNK), 1_000, signal);
       } catch (error) {
         this.deps.logger.error({ route: this.route.name, err: error }, 'reading the log failed; retrying');
         await this.deps.clock.sleep(1_000, signal);
@@ -247,12 +266,12 @@ export class RouteWorker {
    * when the worker is stopping and the event is not finished.
    */
   async deliver(event: StoredEvent, key: string, signal: AbortSignal, giveUp: GiveUp): Promise<boolean> {
-    const { breaker, clock, lane, sink, metrics } = this.deps;
+    const { breaker, clock, lane, sink } = this.deps;
     const attempts: AttemptRecord[] = [];
     const firstTry = clock.now();
     // Failed half-open probes are the endpoint's failures, not this event's: they do not count.
     let counted = 0;
-    const labels = { route: this.route.name };
+    const observed = this.observed;
     while (!signal.aborted) {
       if (!breaker.tryAcquire()) {
         // Circuit open: wait without spending an attempt; wake early if the circuit closes.
@@ -273,21 +292,21 @@ export class RouteWorker {
         breaker.release();
         return false;
       }
-      const record: AttemptRecord = {
-        at: new Date(clock.now()).toISOString(),
-        ms: Math.round(outcome.ms * 100) / 100,
-        ...('status' in outcome && outcome.status ? { status: outcome.status } : {}),
-        ...('error' in outcome ? { error: outcome.error } : {}),
-      };
-      attempts.push(record);
-      metrics.attempts.inc({ ...labels, outcome: outcome.kind });
-      metrics.attemptSeconds.observe(labels, outcome.ms / 1000);
+      observed[outcome.kind].inc();
+      observed.seconds.observe(outcome.ms / 1000);
       if (outcome.kind === 'delivered') {
         breaker.success();
-        this.retrying.delete(key);
+        if (attempts.length > 0) this.retrying.delete(key);
         this.counters.delivered++;
         return true;
       }
+      // Attempts are only kept for a failure's record (the DLQ); a first-time success needs none.
+      attempts.push({
+        at: new Date(clock.now()).toISOString(),
+        ms: Math.round(outcome.ms * 100) / 100,
+        ...(outcome.status ? { status: outcome.status } : {}),
+        error: outcome.error,
+      });
       if (outcome.kind === 'rejected') {
         breaker.success(); // the endpoint is up; it refused this one event
         this.noteError(event, outcome.error);
