@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { authPlugin } from './api/auth-plugin.js';
+import { catalogPlugin } from './api/catalog-plugin.js';
 import { deliveryPlugin } from './api/delivery-plugin.js';
 import { eventsPlugin } from './api/events-plugin.js';
 import { opsPlugin } from './api/ops-plugin.js';
@@ -8,12 +9,14 @@ import { ApiKeyVerifier, clientRecordFor, generateApiKey } from './auth/api-keys
 import type { Config } from './config/index.js';
 import { type Clock, systemClock } from './delivery/clock.js';
 import { compileSinkConnectors, DeliveryEngine } from './delivery/engine.js';
+import { ProblemError } from './errors/problem.js';
 import { LaneAdmission } from './ingress/lane-admission.js';
 import { openEventLog } from './log/factory.js';
 import type { EventLog } from './log/port.js';
 import { RetentionJob } from './log/retention.js';
 import type { Logger } from './observability/logger.js';
 import { HubMetrics } from './observability/metrics.js';
+import { SchemaRegistry } from './registry/registry.js';
 import { openStateStore } from './store/factory.js';
 import type { StateStore } from './store/port.js';
 
@@ -36,6 +39,7 @@ export interface Hub {
   readonly store: StateStore;
   readonly metrics: HubMetrics;
   readonly delivery: DeliveryEngine;
+  readonly registry: SchemaRegistry;
   /** The base URL it listens on (after `listen`). */
   url: string;
   /** A generated admin key, set only on the very first start without CONVEYOR_ADMIN_KEY. */
@@ -69,6 +73,7 @@ export async function createHub(config: Config, options: HubOptions): Promise<Hu
   const metrics = new HubMetrics({ defaultMetrics: options.processMetrics ?? true });
   const generatedAdminKey = await seedAdmin(store, options.adminKey);
   const verifier = new ApiKeyVerifier(store.clients);
+  const registry = await SchemaRegistry.open(store.schemas);
   const delivery = new DeliveryEngine(config, log, store, metrics.registry, options.logger, {
     clock: options.clock ?? systemClock,
     ...(options.deliveryWindow !== undefined ? { window: options.deliveryWindow } : {}),
@@ -84,6 +89,19 @@ export async function createHub(config: Config, options: HubOptions): Promise<Hu
     forceCloseConnections: 'idle',
   });
   installProblemHandlers(app);
+  // An empty JSON body is no body: action endpoints (approve, replay, discard) need none.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    if ((body as string).trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (error) {
+      done(
+        new ProblemError('malformed-json', `the body is not valid JSON: ${(error as Error).message}`),
+        undefined,
+      );
+    }
+  });
   app.addHook('onSend', async (_request, reply) => {
     reply.header('x-content-type-options', 'nosniff');
     reply.header('cache-control', 'no-store');
@@ -91,7 +109,8 @@ export async function createHub(config: Config, options: HubOptions): Promise<Hu
   await app.register(authPlugin, { verifier });
   await app.register(opsPlugin, { metrics, isReady: () => ready });
   const admission = new LaneAdmission(config, (lane) => delivery.backlog(lane));
-  await app.register(eventsPlugin, { log, metrics, admission });
+  await app.register(eventsPlugin, { log, metrics, admission, registry });
+  await app.register(catalogPlugin, { registry, store, config });
   await app.register(deliveryPlugin, { log, store, delivery });
 
   const retention =
@@ -104,6 +123,7 @@ export async function createHub(config: Config, options: HubOptions): Promise<Hu
     store,
     metrics,
     delivery,
+    registry,
     url: '',
     generatedAdminKey,
     async listen() {

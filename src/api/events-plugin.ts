@@ -7,6 +7,7 @@ import type { EventLog } from '../log/port.js';
 import { domainOfType } from '../model/catalog.js';
 import type { CloudEvent } from '../model/envelope.js';
 import type { HubMetrics } from '../observability/metrics.js';
+import type { SchemaRegistry } from '../registry/registry.js';
 import { hasScope, requirePrincipal } from './auth-plugin.js';
 import { parseListQuery } from './list-query.js';
 
@@ -14,6 +15,7 @@ export interface EventsPluginOptions {
   readonly log: EventLog;
   readonly metrics: HubMetrics;
   readonly admission: LaneAdmission;
+  readonly registry: SchemaRegistry;
 }
 
 /** Problems that stop a principal from publishing an event: scope per domain, plant binding. */
@@ -54,13 +56,30 @@ export async function eventsPlugin(app: FastifyInstance, options: EventsPluginOp
     const rejected = [...decoded.rejected];
     const accepted: typeof decoded.events = [];
     let forbidden = false;
+    let invalidData = false;
+    const deprecated = new Set<string>();
     for (const item of decoded.events) {
       const at = decoded.mode === 'batch' ? `/${item.index}` : '';
       const denials = publishDenials(principal, item.event, at);
       if (denials.length > 0) {
         forbidden = true;
         rejected.push({ index: item.index, id: item.event.id, errors: denials });
-      } else accepted.push(item);
+        continue;
+      }
+      const check = options.registry.checkEvent(item.event, at);
+      if (check.errors.length > 0) {
+        invalidData = true;
+        rejected.push({ index: item.index, id: item.event.id, errors: check.errors });
+        continue;
+      }
+      if (check.deprecated) {
+        deprecated.add(`${check.deprecated.type}:${check.deprecated.version}`);
+        metrics.deprecatedEvents.inc({
+          type: check.deprecated.type,
+          version: String(check.deprecated.version),
+        });
+      }
+      accepted.push(item);
     }
     const observe = (status: number) =>
       metrics.ingestRequestSeconds.observe(
@@ -74,15 +93,23 @@ export async function eventsPlugin(app: FastifyInstance, options: EventsPluginOp
         decoded.events.length + decoded.rejected.length,
       );
       const errors = rejected.sort((a, b) => a.index - b.index).flatMap((r) => r.errors);
-      const onlyDenied = forbidden && decoded.rejected.length === 0;
+      const onlyDenied = forbidden && !invalidData && decoded.rejected.length === 0;
+      // Envelope faults are 400; well-formed events whose data breaks its schema are 422.
+      const code = onlyDenied
+        ? 'forbidden'
+        : decoded.rejected.length > 0
+          ? 'invalid-event'
+          : invalidData
+            ? 'validation-failed'
+            : 'forbidden';
       const count = decoded.events.length + decoded.rejected.length;
       const detail = onlyDenied
         ? 'the client may not publish some of these events; nothing was appended'
         : count > 1
           ? `${rejected.length} of ${count} events are invalid; nothing was appended (send ?partial=true to accept the valid ones)`
           : 'the event is invalid; nothing was appended';
-      observe(onlyDenied ? 403 : 400);
-      throw new ProblemError(onlyDenied ? 'forbidden' : 'invalid-event', detail, { errors });
+      observe(code === 'forbidden' ? 403 : code === 'invalid-event' ? 400 : 422);
+      throw new ProblemError(code, detail, { errors });
     }
 
     try {
@@ -119,6 +146,9 @@ export async function eventsPlugin(app: FastifyInstance, options: EventsPluginOp
       return reply.code(207).send({ events: results });
     }
     observe(202);
+    // RFC 9745: the request used a deprecated schema version; the link names which.
+    if (deprecated.size > 0)
+      reply.header('deprecation', 'true').header('x-conveyor-deprecated-schemas', [...deprecated].join(', '));
     if (decoded.mode !== 'batch') for (const r of results) delete r.index;
     return reply.code(202).send({ events: results });
   });

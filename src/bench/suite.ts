@@ -288,8 +288,13 @@ let timedSerial = 0;
 
 function timedEventJson(type: string, n: number): string {
   const order = `PO-${n % 5000}`;
+  // Valid data for the type (the hub validates it), stamped with the send instant.
+  const data =
+    type === 'telemetry.machine.counter'
+      ? `{"plant":"P1","equipmentId":"PRESS-${n % 8}","counter":"good","value":${n},"at":"2026-03-01T08:15:00Z","sentAt":${monotonicMs()}}`
+      : `{"orderId":"${order}","plant":"P1","operation":"0010","workCenter":"P1-WC","quantityGood":{"value":1,"uom":"EA"},"completedAt":"2026-03-01T08:15:00Z","sentAt":${monotonicMs()}}`;
   // A fresh id on every call: load runs restart n at 0, and the hub would drop a repeated id.
-  return `{"specversion":"1.0","id":"${RUN_ID}-t-${++timedSerial}","source":"/plants/P1/mes","type":"${type}","time":"2026-03-01T08:15:00Z","subject":"${order}","plant":"P1","data":{"orderId":"${order}","plant":"P1","equipmentId":"PRESS-${n % 8}","operation":"0010","workCenter":"P1-WC","quantityGood":{"value":1,"uom":"EA"},"completedAt":"2026-03-01T08:15:00Z","sentAt":${monotonicMs()}}}`;
+  return `{"specversion":"1.0","id":"${RUN_ID}-t-${++timedSerial}","source":"/plants/P1/mes","type":"${type}","time":"2026-03-01T08:15:00Z","subject":"${type === 'telemetry.machine.counter' ? `PRESS-${n % 8}` : order}","plant":"P1","data":${data}}`;
 }
 
 function routesYaml(

@@ -5,6 +5,7 @@ import { registerBenchCommand } from './bench-command.js';
 import { registerDeliveryCommands } from './delivery-commands.js';
 import { registerKeysCommand } from './keys-command.js';
 import { registerRunCommands } from './run-commands.js';
+import { registerSchemaCommands } from './schema-commands.js';
 
 const program = new Command()
   .name('conveyor')
@@ -15,6 +16,7 @@ const program = new Command()
 registerRunCommands(program);
 registerKeysCommand(program);
 registerDeliveryCommands(program);
+registerSchemaCommands(program);
 registerBenchCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {

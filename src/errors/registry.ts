@@ -62,6 +62,12 @@ export const ERROR_CODES = {
     doc: 'The request conflicts with the current state of the resource.',
     retryable: false,
   },
+  'schema-incompatible': {
+    status: 409,
+    title: 'Schema incompatible',
+    doc: "The proposed schema breaks the type's compatibility mode; `errors[]` explains each incompatibility by path and rule.",
+    retryable: false,
+  },
   'payload-too-large': {
     status: 413,
     title: 'Payload too large',

@@ -8,6 +8,7 @@ export class HubMetrics {
   readonly logAppendBatch: Histogram;
   readonly logHead: Gauge;
   readonly httpRequests: Counter<'route' | 'method' | 'status'>;
+  readonly deprecatedEvents: Counter<'type' | 'version'>;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true)
@@ -34,6 +35,12 @@ export class HubMetrics {
     this.logHead = new Gauge({
       name: 'conveyor_log_head_sequence',
       help: 'Highest sequence in the event log.',
+      registers: [this.registry],
+    });
+    this.deprecatedEvents = new Counter({
+      name: 'conveyor_ingest_deprecated_schema_events_total',
+      help: 'Events accepted against a deprecated schema version, by type and version.',
+      labelNames: ['type', 'version'],
       registers: [this.registry],
     });
     this.httpRequests = new Counter({

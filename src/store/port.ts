@@ -94,8 +94,44 @@ export interface AuditRepository {
   ): Promise<Array<AuditEntry & { position: number }>>;
 }
 
+export type SchemaStatus = 'proposed' | 'approved' | 'deprecated' | 'retired';
+
+/** One version of an event type's data schema. */
+export interface SchemaVersionRecord {
+  readonly type: string;
+  readonly version: number;
+  readonly status: SchemaStatus;
+  readonly schema: object;
+  readonly createdAt: number;
+  readonly createdBy: string;
+  readonly updatedAt: number;
+  readonly updatedBy: string;
+}
+
+/** An event type in the catalog: who owns it and how its versions must relate. */
+export interface SchemaTypeRecord {
+  readonly type: string;
+  readonly domain: string;
+  readonly owner: string;
+  readonly compatibility: string;
+}
+
+export interface SchemaRepository {
+  types(): Promise<SchemaTypeRecord[]>;
+  type(type: string): Promise<SchemaTypeRecord | undefined>;
+  /** Inserts the type if missing (nothing changes when it exists). */
+  ensureType(record: SchemaTypeRecord): Promise<void>;
+  setCompatibility(type: string, compatibility: string): Promise<void>;
+  /** Every version of every type, oldest first (the registry caches them). */
+  allVersions(): Promise<SchemaVersionRecord[]>;
+  versions(type: string): Promise<SchemaVersionRecord[]>;
+  /** Adds the next version (1, 2, ...) and returns it. */
+  addVersion(type: string, schema: object, status: SchemaStatus, by: string, at: number): Promise<number>;
+  setStatus(type: string, version: number, status: SchemaStatus, by: string, at: number): Promise<boolean>;
+}
+
 /**
- * The hub's state besides the event log: clients, dead letters, the audit trail.
+ * The hub's state besides the event log: clients, dead letters, the audit trail, the schema registry.
  * Every backend (embedded SQLite, PostgreSQL) implements this port.
  */
 export interface StateStore {
@@ -103,5 +139,6 @@ export interface StateStore {
   readonly clients: ClientRepository;
   readonly deadLetters: DeadLetterRepository;
   readonly audit: AuditRepository;
+  readonly schemas: SchemaRepository;
   close(): Promise<void>;
 }

@@ -34,4 +34,21 @@ export const MIGRATIONS: readonly string[] = [
      outcome TEXT NOT NULL,
      detail TEXT
    );`,
+  `CREATE TABLE schema_types (
+     type TEXT PRIMARY KEY,
+     domain TEXT NOT NULL,
+     owner TEXT NOT NULL,
+     compatibility TEXT NOT NULL
+   );
+   CREATE TABLE schema_versions (
+     type TEXT NOT NULL REFERENCES schema_types (type),
+     version INTEGER NOT NULL,
+     status TEXT NOT NULL,
+     schema TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     created_by TEXT NOT NULL,
+     updated_at INTEGER NOT NULL,
+     updated_by TEXT NOT NULL,
+     PRIMARY KEY (type, version)
+   );`,
 ];

@@ -1,11 +1,18 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { AuditRepository, ClientRepository, DeadLetterRepository, StateStore } from '../port.js';
+import type {
+  AuditRepository,
+  ClientRepository,
+  DeadLetterRepository,
+  SchemaRepository,
+  StateStore,
+} from '../port.js';
 import { MIGRATIONS } from './migrations.js';
 import { SqliteAudit } from './sqlite-audit.js';
 import { SqliteClients } from './sqlite-clients.js';
 import { SqliteDeadLetters } from './sqlite-dead-letters.js';
+import { SqliteSchemas } from './sqlite-schemas.js';
 
 /** Applies pending migrations in order inside one transaction; `user_version` records progress. */
 function migrate(db: Database.Database): void {
@@ -22,6 +29,7 @@ export class SqliteStateStore implements StateStore {
   readonly clients: ClientRepository;
   readonly deadLetters: DeadLetterRepository;
   readonly audit: AuditRepository;
+  readonly schemas: SchemaRepository;
   private readonly db: Database.Database;
 
   private constructor(db: Database.Database) {
@@ -29,6 +37,7 @@ export class SqliteStateStore implements StateStore {
     this.clients = new SqliteClients(db);
     this.deadLetters = new SqliteDeadLetters(db);
     this.audit = new SqliteAudit(db);
+    this.schemas = new SqliteSchemas(db);
   }
 
   static open(path: string): SqliteStateStore {
