@@ -2,6 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { authPlugin } from './api/auth-plugin.js';
 import { catalogPlugin } from './api/catalog-plugin.js';
 import { deliveryPlugin } from './api/delivery-plugin.js';
+import { docsPlugin } from './api/docs-plugin.js';
 import { eventsPlugin } from './api/events-plugin.js';
 import { opsPlugin } from './api/ops-plugin.js';
 import { installProblemHandlers } from './api/problem-handler.js';
@@ -40,6 +41,8 @@ export interface Hub {
   readonly metrics: HubMetrics;
   readonly delivery: DeliveryEngine;
   readonly registry: SchemaRegistry;
+  /** Every route the API serves (method and URL pattern). */
+  readonly routes: ReadonlyArray<{ method: string; url: string }>;
   /** The base URL it listens on (after `listen`). */
   url: string;
   /** A generated admin key, set only on the very first start without CONVEYOR_ADMIN_KEY. */
@@ -50,6 +53,9 @@ export interface Hub {
 }
 
 const ADMIN_CLIENT = 'admin';
+
+/** The product version the exports and `--version` report. */
+export const PRODUCT_VERSION = '0.1.0';
 
 /** Makes sure an admin exists: from the given key, or a fresh one whose key is returned once. */
 async function seedAdmin(store: StateStore, adminKey: string | undefined): Promise<string | null> {
@@ -69,7 +75,24 @@ async function seedAdmin(store: StateStore, adminKey: string | undefined): Promi
 export async function createHub(config: Config, options: HubOptions): Promise<Hub> {
   compileSinkConnectors(config); // refuse a bad sink before opening anything
   const store = await openStateStore(config);
-  const log = await openEventLog(config);
+  let log: EventLog | null = null;
+  try {
+    log = await openEventLog(config);
+    return await assembleHub(config, options, store, log);
+  } catch (error) {
+    // Nothing half-built may keep the process alive (the log's writer thread, open files).
+    await log?.close().catch(() => undefined);
+    await store.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function assembleHub(
+  config: Config,
+  options: HubOptions,
+  store: StateStore,
+  log: EventLog,
+): Promise<Hub> {
   const metrics = new HubMetrics({ defaultMetrics: options.processMetrics ?? true });
   const generatedAdminKey = await seedAdmin(store, options.adminKey);
   const verifier = new ApiKeyVerifier(store.clients);
@@ -89,6 +112,10 @@ export async function createHub(config: Config, options: HubOptions): Promise<Hu
     forceCloseConnections: 'idle',
   });
   installProblemHandlers(app);
+  const routes: Array<{ method: string; url: string }> = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method: String(method), url: route.url });
+  });
   // An empty JSON body is no body: action endpoints (approve, replay, discard) need none.
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
@@ -106,11 +133,13 @@ export async function createHub(config: Config, options: HubOptions): Promise<Hu
     reply.header('x-content-type-options', 'nosniff');
     reply.header('cache-control', 'no-store');
   });
-  await app.register(authPlugin, { verifier });
+  // The API reference page and its assets are public; the documents behind /v1 are not.
+  await app.register(authPlugin, { verifier, publicPrefixes: ['/docs'] });
   await app.register(opsPlugin, { metrics, isReady: () => ready });
   const admission = new LaneAdmission(config, (lane) => delivery.backlog(lane));
   await app.register(eventsPlugin, { log, metrics, admission, registry });
   await app.register(catalogPlugin, { registry, store, config });
+  await app.register(docsPlugin, { registry, config, version: PRODUCT_VERSION });
   await app.register(deliveryPlugin, { log, store, delivery });
 
   const retention =
@@ -124,6 +153,7 @@ export async function createHub(config: Config, options: HubOptions): Promise<Hu
     metrics,
     delivery,
     registry,
+    routes,
     url: '',
     generatedAdminKey,
     async listen() {

@@ -35,16 +35,21 @@ export function requireScope(request: FastifyRequest, scope: string): Principal 
 }
 
 /** Authenticates every request except those whose route config says `public`. */
-export const authPlugin = fp(async (app: FastifyInstance, options: { verifier: ApiKeyVerifier }) => {
-  app.decorateRequest('principal', null);
-  app.addHook('onRequest', async (request) => {
-    if (request.routeOptions.config?.public) return;
-    const header = request.headers.authorization;
-    const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-    if (!match)
-      throw new ProblemError('unauthorized', 'missing credentials; send Authorization: Bearer <api key>');
-    const principal = await options.verifier.verify(match[1] as string);
-    if (!principal) throw new ProblemError('unauthorized', 'the API key is unknown or revoked');
-    request.principal = principal;
-  });
-});
+export const authPlugin = fp(
+  async (app: FastifyInstance, options: { verifier: ApiKeyVerifier; publicPrefixes?: readonly string[] }) => {
+    const publicPrefixes = options.publicPrefixes ?? [];
+    app.decorateRequest('principal', null);
+    app.addHook('onRequest', async (request) => {
+      if (request.routeOptions.config?.public) return;
+      const path = request.url.split('?')[0] as string;
+      if (publicPrefixes.some((p) => path === p || path.startsWith(`${p}/`))) return;
+      const header = request.headers.authorization;
+      const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+      if (!match)
+        throw new ProblemError('unauthorized', 'missing credentials; send Authorization: Bearer <api key>');
+      const principal = await options.verifier.verify(match[1] as string);
+      if (!principal) throw new ProblemError('unauthorized', 'the API key is unknown or revoked');
+      request.principal = principal;
+    });
+  },
+);
