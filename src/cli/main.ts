@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { ConfigError } from '../config/index.js';
 import { registerBenchCommand } from './bench-command.js';
+import { registerCatalogCommand } from './catalog-command.js';
 import { registerDeliveryCommands } from './delivery-commands.js';
 import { registerKeysCommand } from './keys-command.js';
 import { registerRunCommands } from './run-commands.js';
@@ -17,6 +18,13 @@ registerRunCommands(program);
 registerKeysCommand(program);
 registerDeliveryCommands(program);
 registerSchemaCommands(program);
+registerCatalogCommand(program);
+
+// A reader that stops early (`| head`) is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 registerBenchCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -53,4 +53,45 @@ test('conveyor schema check|propose|approve|list against a running hub', { timeo
   } finally {
     await hub.stop('SIGTERM');
   }
+});
+
+test('conveyor catalog export writes AsyncAPI and OpenAPI documents that their parsers accept', {
+  timeout: 60_000,
+}, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'conveyor-export-'));
+  const config = join(dir, 'conveyor.yaml');
+  writeFileSync(
+    config,
+    'connectors:\n  mes: { kind: http, url: "http://127.0.0.1:9/e" }\nroutes:\n  - { name: orders, types: [production.order.released], sink: mes }\n',
+  );
+  for (const format of ['asyncapi', 'openapi']) {
+    await run(process.execPath, [
+      CONVEYOR_CLI,
+      'catalog',
+      'export',
+      '--format',
+      format,
+      '--config',
+      config,
+      '--data',
+      join(dir, 'data'),
+      '--out',
+      join(dir, `${format}.json`),
+    ]);
+  }
+  const { Parser } = await import('@asyncapi/parser');
+  const parsed = await new Parser().parse(readFileSync(join(dir, 'asyncapi.json'), 'utf8'));
+  assert.deepEqual(
+    parsed.diagnostics.filter((d) => d.severity === 0),
+    [],
+  );
+  assert.equal(parsed.document?.channels().length, 20);
+  const { validate } = await import('@readme/openapi-parser');
+  const openapi = JSON.parse(readFileSync(join(dir, 'openapi.json'), 'utf8'));
+  const result = await validate(openapi);
+  assert.equal(result.valid, true, JSON.stringify(result));
+  const bad = await run(process.execPath, [CONVEYOR_CLI, 'catalog', 'export', '--format', 'wsdl']).catch(
+    (e: { stderr: string }) => e,
+  );
+  assert.match(bad.stderr, /--format must be asyncapi or openapi/);
 });
