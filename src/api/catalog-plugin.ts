@@ -4,6 +4,7 @@ import { ProblemError } from '../errors/problem.js';
 import { buildDependencies } from '../registry/dependencies.js';
 import type { SchemaRegistry } from '../registry/registry.js';
 import type { SchemaStatus, StateStore } from '../store/port.js';
+import { requestAudit } from './audit.js';
 import { requirePrincipal, requireScope } from './auth-plugin.js';
 
 export interface CatalogPluginOptions {
@@ -15,21 +16,7 @@ export interface CatalogPluginOptions {
 /** The catalog: schemas with their versions and life cycle, and who publishes and consumes each type. */
 export async function catalogPlugin(app: FastifyInstance, options: CatalogPluginOptions): Promise<void> {
   const { registry, store, config } = options;
-  const audit = (
-    request: FastifyRequest,
-    action: string,
-    target: string,
-    outcome: string,
-    detail?: Record<string, unknown>,
-  ) =>
-    store.audit.record({
-      at: Date.now(),
-      actor: request.principal?.client ?? 'anonymous',
-      action,
-      target,
-      outcome,
-      ...(detail ? { detail } : {}),
-    });
+  const audit = requestAudit(store.audit);
 
   app.get('/v1/catalog/schemas', async (request) => {
     requirePrincipal(request);

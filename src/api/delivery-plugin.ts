@@ -5,6 +5,7 @@ import { ProblemError } from '../errors/problem.js';
 import type { EventLog } from '../log/port.js';
 import { isRfc3339 } from '../model/envelope.js';
 import type { DeadLetterFilter, DeadLetterRecord, DeadLetterStatus, StateStore } from '../store/port.js';
+import { requestAudit } from './audit.js';
 import { requireScope } from './auth-plugin.js';
 import { parseListQuery } from './list-query.js';
 
@@ -89,21 +90,7 @@ function visibleTo(principal: Principal, entry: DeadLetterRecord): boolean {
 /** Subscriptions (route state, replay) and the dead-letter queue. Everything here needs the `ops` scope. */
 export async function deliveryPlugin(app: FastifyInstance, options: DeliveryPluginOptions): Promise<void> {
   const { log, store, delivery } = options;
-  const audit = (
-    request: FastifyRequest,
-    action: string,
-    target: string,
-    outcome: string,
-    detail?: Record<string, unknown>,
-  ) =>
-    store.audit.record({
-      at: Date.now(),
-      actor: request.principal?.client ?? 'anonymous',
-      action,
-      target,
-      outcome,
-      ...(detail ? { detail } : {}),
-    });
+  const audit = requestAudit(store.audit);
 
   const loadEntry = async (id: string, principal: Principal) => {
     const entry = await store.deadLetters.get(id);
