@@ -496,7 +496,7 @@ export function buildOpenApi(input: OpenApiInput): OpenApiDocument {
       version: input.version ?? '1.0.0',
       summary: 'Governed APIs and durable event streams for manufacturing integration.',
       description:
-        'Every endpoint except the probes and this reference page needs `Authorization: Bearer <api key | JWT>`; ' +
+        'Every endpoint except the probes and this reference page needs `Authorization: Bearer <api key>`; ' +
         'each operation names the scope it needs in `x-required-scope` (`admin` holds every scope). Errors are ' +
         'RFC 9457 `application/problem+json` (see the `Problem` schema). Lists answer `{items, next}`; pass ' +
         '`after=<next>` for the next page.',
@@ -517,7 +517,7 @@ export function buildOpenApi(input: OpenApiInput): OpenApiDocument {
           type: 'http',
           scheme: 'bearer',
           description:
-            'An API key (`cvy_` + 43 base64url characters) or a JWT from the configured identity provider.',
+            'An API key (`cvy_` + 43 base64url characters), created with `conveyor keys create`.',
         },
       },
       parameters: parameters(),
