@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { applyPragmas, BASE_DDL, dedupHash, domainTableDdl } from '../log/sqlite/schema.js';
+import { applyPragmas, BASE_DDL, dedupHash, domainTableDdl, partitionDdl } from '../log/sqlite/schema.js';
 import type { CloudEvent } from '../model/envelope.js';
 
 /**
- * Raw better-sqlite3 inserts into the log's own schema (idempotency row + event row per event),
+ * Raw better-sqlite3 inserts into the log's own schema (idempotency, event and subject row per event),
  * one transaction per batch, FULL sync, rows prepared before timing: the most the storage
  * layer alone can do on this machine with this batching.
  */
@@ -21,7 +21,9 @@ export function measureSqliteCeiling(
     applyPragmas(db, 'full', true);
     db.exec(BASE_DDL);
     db.exec(domainTableDdl('ev_production'));
-    const insertDedup = db.prepare('INSERT INTO dedup (h, seq) VALUES (?, ?) ON CONFLICT DO NOTHING');
+    db.exec(partitionDdl(0));
+    const insertDedup = db.prepare('INSERT INTO dedup_p0 (h, seq) VALUES (?, ?) ON CONFLICT DO NOTHING');
+    const insertSubject = db.prepare('INSERT INTO subject_p0 (subject, seq, code) VALUES (?, ?, 1)');
     const insertEvent = db.prepare(
       'INSERT INTO ev_production (seq, appended_at, type, source, id, subject, plant, pkey, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
@@ -44,6 +46,7 @@ export function measureSqliteCeiling(
         const [h, type, source, id, subject, plant, pkey, body] = rows[i] as (typeof rows)[number];
         insertDedup.run(h, i + 1);
         insertEvent.run(i + 1, now, type, source, id, subject, plant, pkey, body);
+        if (subject !== null) insertSubject.run(subject, i + 1);
       }
     });
     const started = performance.now();

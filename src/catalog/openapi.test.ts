@@ -121,8 +121,7 @@ test('every operation has an id, a summary, a 2xx, problem responses and its sco
     bearerAuth: {
       type: 'http',
       scheme: 'bearer',
-      description:
-        'An API key (`cvy_` + 43 base64url characters) or a JWT from the configured identity provider.',
+      description: 'An API key (`cvy_` + 43 base64url characters), created with `conveyor keys create`.',
     },
   });
 });

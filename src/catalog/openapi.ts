@@ -516,8 +516,7 @@ export function buildOpenApi(input: OpenApiInput): OpenApiDocument {
         bearerAuth: {
           type: 'http',
           scheme: 'bearer',
-          description:
-            'An API key (`cvy_` + 43 base64url characters), created with `conveyor keys create`.',
+          description: 'An API key (`cvy_` + 43 base64url characters), created with `conveyor keys create`.',
         },
       },
       parameters: parameters(),

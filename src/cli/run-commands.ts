@@ -91,7 +91,7 @@ export function registerRunCommands(program: Command): void {
           [
             `Conveyor demo running on ${demo.url}  (${opts.plants} plants, ${opts.rate} orders/s)`,
             `Admin API key: ${demo.adminKey}`,
-          `API reference: ${demo.url}/docs   Event catalog: ${demo.url}/v1/catalog/dependencies`,
+            `API reference: ${demo.url}/docs   Event catalog: ${demo.url}/v1/catalog/dependencies`,
             `Try: curl -H "Authorization: Bearer ${demo.adminKey}" "${demo.url}/v1/events?type=production.operation.completed&limit=5"`,
             'Press Ctrl-C to stop.',
             '',

@@ -3,11 +3,18 @@ import type Database from 'better-sqlite3';
 
 /**
  * The embedded log's storage layout. One table per domain keeps a telemetry flood out of the
- * B-trees that critical reads walk; the sequence is global across them. Idempotency lives in
- * `dedup`, keyed by a 64-bit hash of (source, id) so the unique index stays a compact rowid
- * tree; a true hash collision is resolved exactly through `dedup_exact`.
+ * B-trees that critical reads walk; the sequence is global across them.
+ *
+ * The two lookups with random keys, idempotency (a 64-bit hash of source and id) and subject,
+ * live in index partitions by sequence range: partition p covers sequences [p*P, (p+1)*P).
+ * Only the newest partition is written, so the pages a commit dirties stay few and cached
+ * however large the log grows; retention drops whole partitions. A true hash collision is
+ * resolved exactly through `dedup_exact`.
  */
 export const MAX_DOMAIN_TABLES = 64;
+
+/** Sequences per index partition for a new log; an existing log keeps the size it was created with. */
+export const DEFAULT_PARTITION_SIZE = 131_072;
 
 export function tableForDomain(domain: string): string {
   const clean = domain
@@ -17,10 +24,14 @@ export function tableForDomain(domain: string): string {
   return `ev_${clean || 'other'}`;
 }
 
+/**
+ * `event_tables` gives each domain table a small code, so that a subject index entry names the
+ * table holding its event. `meta` holds `partitionSize` next to the head.
+ */
 export const BASE_DDL = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS domains (name TEXT PRIMARY KEY, tbl TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS dedup (h INTEGER PRIMARY KEY, seq INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS event_tables (code INTEGER PRIMARY KEY, tbl TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS dedup_exact (source TEXT NOT NULL, id TEXT NOT NULL, seq INTEGER NOT NULL,
   PRIMARY KEY (source, id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, position INTEGER NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;
@@ -39,13 +50,55 @@ CREATE TABLE IF NOT EXISTS ${table} (
   pkey TEXT NOT NULL,
   body TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS ${table}_subject ON ${table} (subject) WHERE subject IS NOT NULL;
 `;
 }
 
-/** 64-bit signed hash of the idempotency key; collisions are handled, so speed matters more than strength. */
+/** The partition holding a sequence. */
+export function partitionOf(sequence: number, partitionSize: number): number {
+  return Math.floor(sequence / partitionSize);
+}
+
+export const dedupTable = (partition: number): string => `dedup_p${partition}`;
+export const subjectTable = (partition: number): string => `subject_p${partition}`;
+
+/** Partition numbers of the tables named `<prefix>_p<N>` in `sqlite_master`, ascending. */
+export function listPartitions(db: Database.Database, prefix: 'dedup' | 'subject'): number[] {
+  const names = db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB ?")
+    .pluck()
+    .all(`${prefix}_p[0-9]*`) as string[];
+  return names.map((n) => Number(n.slice(prefix.length + 2))).sort((a, b) => a - b);
+}
+
+/**
+ * `dedup_p<N>` stays a rowid table keyed by the hash (8 bytes a key, no separate index).
+ * `subject_p<N>` is clustered on (subject, seq), so a subject read is one range scan per
+ * partition; `code` names the domain table that holds the event.
+ */
+export function partitionDdl(partition: number): string {
+  return `
+CREATE TABLE IF NOT EXISTS ${dedupTable(partition)} (h INTEGER PRIMARY KEY, seq INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS ${subjectTable(partition)} (subject TEXT NOT NULL, seq INTEGER NOT NULL,
+  code INTEGER NOT NULL, PRIMARY KEY (subject, seq)) WITHOUT ROWID;
+`;
+}
+
+/** The idempotency key: a 64-bit signed hash for the table, and its two 32-bit halves for Bloom filters. */
+export interface DedupKey {
+  readonly h: bigint;
+  readonly hi: number;
+  readonly lo: number;
+}
+
+/** Collisions are handled, so speed matters more than strength. */
+export function dedupKey(source: string, id: string): DedupKey {
+  const digest = hash('sha1', `${source}\u0000${id}`, 'buffer');
+  return { h: digest.readBigInt64BE(0), hi: digest.readUInt32BE(0), lo: digest.readUInt32BE(4) };
+}
+
+/** 64-bit signed hash of the idempotency key, as stored in `dedup_p<N>.h`. */
 export function dedupHash(source: string, id: string): bigint {
-  return hash('sha1', `${source}\u0000${id}`, 'buffer').readBigInt64BE(0);
+  return dedupKey(source, id).h;
 }
 
 export type SynchronousMode = 'full' | 'normal';

@@ -7,8 +7,8 @@ import { domainOfType, laneOfType } from '../../model/catalog.js';
 import { type CloudEvent, partitionKeyOf, STORED_JSON, type StoredEvent } from '../../model/envelope.js';
 import type { AppendOutcome, Consumer, EventFilter, EventLog, LogStats, ReadOptions } from '../port.js';
 import { typeMatcher } from '../port.js';
-import { applyPragmas, BASE_DDL } from './schema.js';
-import type { ReadyMessage, RowInput, WriteReply, WriteRequest } from './writer-protocol.js';
+import { applyPragmas, BASE_DDL, DEFAULT_PARTITION_SIZE, listPartitions, subjectTable } from './schema.js';
+import type { ReadyMessage, RowInput, WriteReply, WriteRequest, WriterOptions } from './writer-protocol.js';
 
 export interface SqliteEventLogOptions {
   readonly path: string;
@@ -16,6 +16,11 @@ export interface SqliteEventLogOptions {
   readonly synchronous?: 'full' | 'normal';
   /** Largest number of events one group commit takes. @default 5000 */
   readonly maxBatch?: number;
+  /**
+   * Sequences per index partition (idempotency and subject indexes) when the log is created;
+   * an existing log keeps the size it was created with. @default 131072
+   */
+  readonly partitionSize?: number;
 }
 
 interface PendingAppend {
@@ -45,6 +50,13 @@ const MAX_IN_FLIGHT = 2;
 
 /** Most bulk-lane events one commit takes (bounds how long a critical append can wait). */
 const BULK_ROWS_PER_COMMIT = 200;
+
+interface StoredRow {
+  seq: number;
+  type: string;
+  plant: string | null;
+  body: string;
+}
 
 interface PendingCursor {
   position: number;
@@ -77,6 +89,12 @@ export class SqliteEventLog implements EventLog {
   private readonly maxBatch: number;
   private readonly emitter = new EventEmitter();
   private tables = new Map<string, string>();
+  /** Domain table of each code that subject index entries carry. */
+  private tablesByCode = new Map<number, string>();
+  private readonly partitionSize: number;
+  /** Subject index partitions present at `schemaVersion`, ascending. */
+  private subjectPartitions: number[] = [];
+  private schemaVersion = -1;
   private headSequence: number;
   private nextRequestId = 1;
   /** Requests sent to the writer and not yet answered, oldest first (the writer answers in order). */
@@ -92,10 +110,11 @@ export class SqliteEventLog implements EventLog {
   private failure: Error | null = null;
   private readonly openConsumers = new Set<SqliteConsumer>();
 
-  private constructor(worker: Worker, reader: Database.Database, head: number, maxBatch: number) {
+  private constructor(worker: Worker, reader: Database.Database, ready: ReadyMessage, maxBatch: number) {
     this.worker = worker;
     this.reader = reader;
-    this.headSequence = head;
+    this.headSequence = ready.head;
+    this.partitionSize = ready.partitionSize;
     this.maxBatch = maxBatch;
     this.emitter.setMaxListeners(0);
     this.refreshTables();
@@ -110,7 +129,11 @@ export class SqliteEventLog implements EventLog {
   static async open(options: SqliteEventLogOptions): Promise<SqliteEventLog> {
     mkdirSync(dirname(options.path), { recursive: true });
     const worker = new Worker(new URL('./writer-worker.js', import.meta.url), {
-      workerData: { path: options.path, synchronous: options.synchronous ?? 'full' },
+      workerData: {
+        path: options.path,
+        synchronous: options.synchronous ?? 'full',
+        partitionSize: options.partitionSize ?? DEFAULT_PARTITION_SIZE,
+      } satisfies WriterOptions,
     });
     // Remove only our own listeners: Worker keeps internal ones that must stay.
     const ready = await new Promise<ReadyMessage>((resolve, reject) => {
@@ -127,7 +150,7 @@ export class SqliteEventLog implements EventLog {
     const reader = new Database(options.path, { readonly: false });
     applyPragmas(reader, options.synchronous ?? 'full', false);
     reader.exec(BASE_DDL);
-    return new SqliteEventLog(worker, reader, ready.head, options.maxBatch ?? 5000);
+    return new SqliteEventLog(worker, reader, ready, options.maxBatch ?? 5000);
   }
 
   head(): number {
@@ -262,6 +285,11 @@ export class SqliteEventLog implements EventLog {
       tbl: string;
     }>;
     this.tables = new Map(rows.map((r) => [r.name, r.tbl]));
+    const codes = this.reader.prepare('SELECT code, tbl FROM event_tables').all() as Array<{
+      code: number;
+      tbl: string;
+    }>;
+    this.tablesByCode = new Map(codes.map((r) => [r.code, r.tbl]));
   }
 
   /** Tables that can hold events of the given types (all tables when unfiltered). */
@@ -294,20 +322,28 @@ export class SqliteEventLog implements EventLog {
   /** Synchronous read used by both `read` and consumers. Merges domain tables by sequence. */
   readSync(options: ReadOptions & { before?: number }): StoredEvent[] {
     const limit = Math.max(1, Math.min(options.limit ?? 100, 10_000));
+    const rows =
+      options.subject === undefined ? this.readRange(options, limit) : this.readSubject(options, limit);
+    return rows.map((row) => {
+      const event = JSON.parse(row.body) as StoredEvent;
+      event.sequence = row.seq;
+      Object.defineProperty(event, STORED_JSON, { value: row.body });
+      return event;
+    });
+  }
+
+  /** Every domain table that can match, scanned by sequence and merged. */
+  private readRange(options: ReadOptions & { before?: number }, limit: number): StoredRow[] {
     const after = options.after ?? 0;
     const matches = typeMatcher(options.types);
     const plants = options.plants ? new Set(options.plants) : null;
-    const rows: Array<{ seq: number; type: string; plant: string | null; body: string }> = [];
+    const rows: StoredRow[] = [];
     for (const table of this.tablesFor(options.types)) {
       const where: string[] = ['seq > ?'];
       const params: unknown[] = [after];
       if (options.before !== undefined) {
         where.push('seq < ?');
         params.push(options.before);
-      }
-      if (options.subject !== undefined) {
-        where.push('subject = ?');
-        params.push(options.subject);
       }
       if (options.plant !== undefined) {
         where.push('plant = ?');
@@ -335,12 +371,69 @@ export class SqliteEventLog implements EventLog {
       }
     }
     rows.sort((a, b) => a.seq - b.seq);
-    return rows.slice(0, limit).map((row) => {
-      const event = JSON.parse(row.body) as StoredEvent;
-      event.sequence = row.seq;
-      Object.defineProperty(event, STORED_JSON, { value: row.body });
-      return event;
-    });
+    return rows.slice(0, limit);
+  }
+
+  /**
+   * One subject's events: the subject index partitions from the one holding `after` upward
+   * give the sequences in order, the domain tables the bodies. One read transaction, so
+   * retention dropping a partition meanwhile cannot pull it away mid-read.
+   */
+  private readSubject(options: ReadOptions & { before?: number }, limit: number): StoredRow[] {
+    const subject = options.subject as string;
+    const after = options.after ?? 0;
+    const before = options.before ?? Number.MAX_SAFE_INTEGER;
+    const matches = typeMatcher(options.types);
+    const plants = options.plants ? new Set(options.plants) : null;
+    const rows: StoredRow[] = [];
+    this.reader.transaction(() => {
+      this.refreshPartitions();
+      const wanted = new Set(this.tablesFor(options.types));
+      const first = Math.floor((after + 1) / this.partitionSize);
+      for (const partition of this.subjectPartitions) {
+        if (partition < first) continue;
+        if (partition * this.partitionSize >= before) break;
+        const page = this.statement(
+          `SELECT seq, code FROM ${subjectTable(partition)} WHERE subject = ? AND seq > ? AND seq < ? ORDER BY seq LIMIT ?`,
+        );
+        const pageSize = Math.max(limit, 256);
+        for (let cursor = after; ; ) {
+          const entries = page.all(subject, cursor, before, pageSize) as Array<{ seq: number; code: number }>;
+          for (const { seq, code } of entries) {
+            const table = this.tablesByCode.get(code);
+            if (table === undefined || !wanted.has(table)) continue;
+            const row = this.statement(`SELECT seq, type, plant, body FROM ${table} WHERE seq = ?`).get(
+              seq,
+            ) as StoredRow | undefined;
+            // Absent when retention deleted the event and its partition is not yet dropped.
+            if (row === undefined || !matches(row.type)) continue;
+            if (options.plant !== undefined && row.plant !== options.plant) continue;
+            if (plants !== null && (row.plant === null || !plants.has(row.plant))) continue;
+            rows.push(row);
+            if (rows.length === limit) return;
+          }
+          if (entries.length < pageSize) break;
+          cursor = (entries[entries.length - 1] as { seq: number }).seq;
+        }
+      }
+    })();
+    return rows;
+  }
+
+  /** Re-lists the subject partitions (and domain tables) when the schema has changed. */
+  private refreshPartitions(): void {
+    const version = this.reader.pragma('schema_version', { simple: true }) as number;
+    if (version === this.schemaVersion) return;
+    this.refreshTables();
+    const partitions = listPartitions(this.reader, 'subject');
+    const present = new Set(partitions.map(subjectTable));
+    // Statements on dropped partitions would fail if run; let them go.
+    for (const sql of this.statements.keys()) {
+      const table = /FROM (subject_p\d+) /.exec(sql)?.[1];
+      if (table !== undefined && !present.has(table)) this.statements.delete(sql);
+    }
+    this.subjectPartitions = partitions;
+    this.schemaVersion = version;
   }
 
   async read(options: ReadOptions): Promise<StoredEvent[]> {

@@ -32,9 +32,13 @@ export interface WriteReply {
 export interface ReadyMessage {
   readonly ready: true;
   readonly head: number;
+  /** Sequences per index partition, as stored in the log. */
+  readonly partitionSize: number;
 }
 
 export interface WriterOptions {
   readonly path: string;
   readonly synchronous: 'full' | 'normal';
+  /** Index partition size for a new log; an existing log keeps its own. */
+  readonly partitionSize: number;
 }

@@ -1,9 +1,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { IndexPartitions, type RetainedRow } from './index-partitions.js';
+import { migrateLegacyLayout } from './migrate-legacy.js';
 import {
   applyPragmas,
   BASE_DDL,
-  dedupHash,
+  type DedupKey,
+  dedupKey,
   domainTableDdl,
   MAX_DOMAIN_TABLES,
   tableForDomain,
@@ -19,17 +22,29 @@ const db = new Database(options.path);
 applyPragmas(db, options.synchronous, true);
 db.exec(BASE_DDL);
 
-const tables = new Map<string, string>(
-  (db.prepare('SELECT name, tbl FROM domains').all() as Array<{ name: string; tbl: string }>).map((r) => [
-    r.name,
-    r.tbl,
-  ]),
+const getMeta = db.prepare('SELECT value FROM meta WHERE key = ?').pluck();
+const setMeta = db.prepare(
+  'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
 );
+// The partition a sequence falls in must never change, so a log keeps the size it was created with.
+const storedPartitionSize = getMeta.get('partitionSize') as string | undefined;
+const partitionSize = storedPartitionSize === undefined ? options.partitionSize : Number(storedPartitionSize);
+if (storedPartitionSize === undefined) setMeta.run('partitionSize', String(partitionSize));
+
+const tables = new Map<string, string>();
+/** Domain table → the code its subject index entries carry. */
+const codes = new Map<string, number>();
 const inserts = new Map<string, Database.Statement>();
 const lookups = new Map<string, Database.Statement>();
+const insertCode = db.prepare('INSERT INTO event_tables (tbl) VALUES (?) ON CONFLICT (tbl) DO NOTHING');
+const findCode = db.prepare('SELECT code FROM event_tables WHERE tbl = ?').pluck();
 
 function prepareTable(table: string): void {
   db.exec(domainTableDdl(table));
+  if (!codes.has(table)) {
+    insertCode.run(table);
+    codes.set(table, findCode.get(table) as number);
+  }
   inserts.set(
     table,
     db.prepare(
@@ -37,29 +52,32 @@ function prepareTable(table: string): void {
     ),
   );
 }
-for (const table of new Set(tables.values())) prepareTable(table);
 
 function reloadTables(): void {
   tables.clear();
+  codes.clear();
   inserts.clear();
   lookups.clear();
   for (const r of db.prepare('SELECT name, tbl FROM domains').all() as Array<{ name: string; tbl: string }>) {
     tables.set(r.name, r.tbl);
   }
+  for (const r of db.prepare('SELECT code, tbl FROM event_tables').all() as Array<{
+    code: number;
+    tbl: string;
+  }>) {
+    codes.set(r.tbl, r.code);
+  }
   for (const table of new Set(tables.values())) prepareTable(table);
 }
+reloadTables();
+migrateLegacyLayout(db, partitionSize, codes);
 
-const insertDedup = db.prepare('INSERT INTO dedup (h, seq) VALUES (?, ?) ON CONFLICT DO NOTHING');
-const findDedup = db.prepare('SELECT seq FROM dedup WHERE h = ?');
 const insertExact = db.prepare(
   'INSERT INTO dedup_exact (source, id, seq) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
 );
 const findExact = db.prepare('SELECT seq FROM dedup_exact WHERE source = ? AND id = ?');
 const upsertCursor = db.prepare(
   'INSERT INTO cursors (name, position, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at',
-);
-const setMeta = db.prepare(
-  'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
 );
 const insertDomain = db.prepare('INSERT INTO domains (name, tbl) VALUES (?, ?)');
 
@@ -73,10 +91,7 @@ function lookupIn(table: string): Database.Statement {
 }
 
 function readHead(): number {
-  let head = Number(
-    (db.prepare("SELECT value FROM meta WHERE key = 'head'").get() as { value: string } | undefined)?.value ??
-      0,
-  );
+  let head = Number(getMeta.get('head') ?? 0);
   for (const table of new Set(tables.values())) {
     const row = db.prepare(`SELECT max(seq) AS m FROM ${table}`).get() as { m: number | null };
     head = Math.max(head, row.m ?? 0);
@@ -85,11 +100,10 @@ function readHead(): number {
 }
 
 let head = readHead();
+const partitions = new IndexPartitions(db, partitionSize);
+partitions.load(head + 1);
 // appended_at never goes backwards, so sequence and time stay in the same order (binary search by time).
-let lastAppendedAt = Number(
-  (db.prepare("SELECT value FROM meta WHERE key = 'lastAppendedAt'").get() as { value: string } | undefined)
-    ?.value ?? 0,
-);
+let lastAppendedAt = Number(getMeta.get('lastAppendedAt') ?? 0);
 
 /** Finds which table holds a sequence (for collision checks); rare path. */
 function sourceIdAt(seq: number): { source: string; id: string } | undefined {
@@ -100,25 +114,40 @@ function sourceIdAt(seq: number): { source: string; id: string } | undefined {
   return undefined;
 }
 
+/**
+ * The sequence of the stored event that this one repeats, or `undefined` when it is new (its
+ * idempotency entry is then recorded in this transaction).
+ */
+function duplicateOf(key: DedupKey, seq: number, source: string, id: string): number | undefined {
+  const found = partitions.claim(key, seq);
+  if (found === undefined) return undefined;
+  const stored = sourceIdAt(found.holder);
+  if (stored === undefined) {
+    // Retention deleted that event but not yet its partition: the id is free again.
+    if (found.inHot) partitions.reassign(key, seq);
+    return undefined;
+  }
+  if (!found.inHot) partitions.release(key, seq);
+  if (stored.source === source && stored.id === id) return found.holder;
+  // A different event has the same 64-bit hash: fall back to the exact key.
+  if (insertExact.run(source, id, seq).changes === 0) {
+    return (findExact.get(source, id) as { seq: number }).seq;
+  }
+  return undefined;
+}
+
 const runRequest = db.transaction((request: WriteRequest): WriteReply => {
   const sequences: number[] = [];
   const newDomains: Array<[string, string]> = [];
   const now = Math.max(Date.now(), lastAppendedAt);
   for (const [type, source, id, subject, plant, pkey, domain, body] of request.rows) {
-    const h = dedupHash(source, id);
+    const key = dedupKey(source, id);
     const seq = head + 1;
-    if (insertDedup.run(h, seq).changes === 0) {
-      const existing = (findDedup.get(h) as { seq: number }).seq;
-      const stored = sourceIdAt(existing);
-      if (stored === undefined || (stored.source === source && stored.id === id)) {
-        sequences.push(-existing);
-        continue;
-      }
-      // A different event has the same 64-bit hash: fall back to the exact key.
-      if (insertExact.run(source, id, seq).changes === 0) {
-        sequences.push(-(findExact.get(source, id) as { seq: number }).seq);
-        continue;
-      }
+    partitions.roll(seq);
+    const original = duplicateOf(key, seq, source, id);
+    if (original !== undefined) {
+      sequences.push(-original);
+      continue;
     }
     let table = tables.get(domain);
     if (table === undefined) {
@@ -129,6 +158,7 @@ const runRequest = db.transaction((request: WriteRequest): WriteReply => {
       newDomains.push([domain, table]);
     }
     (inserts.get(table) as Database.Statement).run(seq, now, type, source, id, subject, plant, pkey, body);
+    if (subject !== null) partitions.addSubject(subject, seq, codes.get(table) as number);
     head = seq;
     sequences.push(seq);
   }
@@ -143,27 +173,40 @@ const runRequest = db.transaction((request: WriteRequest): WriteReply => {
   return { id: request.id, sequences, newDomains, deleted };
 });
 
-/** Deletes events (and their idempotency entries) below a sequence, in bounded chunks. */
+/**
+ * Deletes events below a sequence in bounded chunks, with their index entries; index
+ * partitions whose whole range is gone are dropped rather than emptied row by row.
+ */
 function applyRetention(beforeSequence: number): number {
   let deleted = 0;
-  const deleteDedup = db.prepare('DELETE FROM dedup WHERE h = ? AND seq = ?');
   for (const table of new Set(tables.values())) {
     const rows = db
-      .prepare(`SELECT seq, source, id FROM ${table} WHERE seq < ? ORDER BY seq LIMIT 5000`)
-      .all(beforeSequence) as Array<{ seq: number; source: string; id: string }>;
-    for (const row of rows) deleteDedup.run(dedupHash(row.source, row.id), row.seq);
+      .prepare(`SELECT seq, source, id, subject FROM ${table} WHERE seq < ? ORDER BY seq LIMIT 5000`)
+      .all(beforeSequence) as RetainedRow[];
+    partitions.forget(rows, beforeSequence);
     if (rows.length > 0) {
-      const last = (rows[rows.length - 1] as { seq: number }).seq;
+      const last = (rows[rows.length - 1] as RetainedRow).seq;
       deleted += db.prepare(`DELETE FROM ${table} WHERE seq <= ?`).run(last).changes;
       db.prepare('DELETE FROM dedup_exact WHERE seq <= ?').run(last);
     }
   }
+  partitions.dropEmpty(firstStored());
   return deleted;
+}
+
+/** The lowest stored sequence (head + 1 when the log is empty). */
+function firstStored(): number {
+  let first = head + 1;
+  for (const table of new Set(tables.values())) {
+    const row = db.prepare(`SELECT min(seq) AS m FROM ${table}`).get() as { m: number | null };
+    if (row.m !== null && row.m < first) first = row.m;
+  }
+  return first;
 }
 
 const port = parentPort;
 if (!port) throw new Error('writer-worker must run as a worker thread');
-port.postMessage({ ready: true, head } satisfies ReadyMessage);
+port.postMessage({ ready: true, head, partitionSize } satisfies ReadyMessage);
 port.on('message', (request: WriteRequest | 'close') => {
   if (request === 'close') {
     db.close();
@@ -177,6 +220,7 @@ port.on('message', (request: WriteRequest | 'close') => {
     // The transaction rolled back: forget tables it created and re-read the head from disk.
     reloadTables();
     head = readHead();
+    partitions.reconcile(head + 1);
     reply = { id: request.id, error: (error as Error).message };
   }
   port.postMessage(reply);
