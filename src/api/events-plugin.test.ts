@@ -5,6 +5,7 @@ import { makeEvent } from '../../test/helpers/events.js';
 import { ADMIN_KEY, auth, createTestHub } from '../../test/helpers/hub.js';
 import { clientRecordFor } from '../auth/api-keys.js';
 import type { Hub } from '../hub.js';
+import '../../test/helpers/seed.js';
 
 let hub: Hub & { logs: { lines: string[] } };
 const STRUCTURED = { 'content-type': 'application/cloudevents+json', ...auth() };

@@ -13,6 +13,7 @@ import {
   XSD,
 } from './test-helpers.js';
 import { b2mmlToCanonical } from './to-canonical.js';
+import '../../test/helpers/seed.js';
 
 const ORDER: ProductionOrderReleasedData = {
   orderId: '100004711',

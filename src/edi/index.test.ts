@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { EdiError, EdifactParseError, type ParseAsnResult, parseAsn, X12ParseError } from './index.js';
 import { buildEdifact, buildX12, fixture, fixtureText, throwsEdi, X12_856_FIXTURES } from './test-helpers.js';
+import '../../test/helpers/seed.js';
 
 const RFC3339_DATE_OR_DATE_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2}))?$/;
 const DESADV = 'edifact-php-edifact/D96ADESADV.edi';

@@ -4,6 +4,7 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import formatsModule from 'ajv-formats';
 import fc from 'fast-check';
 import { checkCompatibility, findIncompatibilities } from './compatibility.js';
+import '../../test/helpers/seed.js';
 
 type Obj = Record<string, unknown>;
 

@@ -728,3 +728,14 @@ test('keywords without a dedicated rule must not change', () => {
     [['/properties/code', 'unsupported-keyword-changed']],
   );
 });
+
+test('a reader with both const and enum allows only values satisfying both', () => {
+  const writer = { type: 'object', properties: { c: { const: 'a' } } };
+  const reader = { type: 'object', properties: { c: { const: 'a', enum: ['abc'] } } };
+  assert.ok(findIncompatibilities(reader, writer).length > 0, 'the reader accepts no value at all for c');
+  assert.deepEqual(
+    findIncompatibilities(writer, reader),
+    [],
+    'a writer that can produce nothing is readable by anyone',
+  );
+});

@@ -559,8 +559,11 @@ function jsonType(value: unknown): string {
 
 /** The values a schema allows when it lists them (`const` or `enum`), else `undefined`. */
 function finiteValues(schema: SchemaObject): unknown[] | undefined {
-  if ('const' in schema) return [schema.const];
-  return Array.isArray(schema.enum) ? schema.enum : undefined;
+  const listed = Array.isArray(schema.enum) ? schema.enum : undefined;
+  if (!('const' in schema)) return listed;
+  // Both present: a value must satisfy both, so only the const, and only if the enum lists it.
+  if (listed === undefined) return [schema.const];
+  return listed.some((v) => isDeepStrictEqual(v, schema.const)) ? [schema.const] : [];
 }
 
 /** The types a writer can produce, or `undefined` for any type. */

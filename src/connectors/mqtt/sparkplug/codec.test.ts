@@ -14,6 +14,7 @@ import {
   type SparkplugPayload,
 } from './codec.js';
 import { loadSimpleExample, loadSpecExamples, SPARKPLUG_DATA } from './spec-examples.test-helper.js';
+import '../../../../test/helpers/seed.js';
 
 /** The subset of a protobufjs message type the independent decode needs. */
 interface ProtoType {

@@ -5,6 +5,7 @@ import { decodePayload, encodePayload, SparkplugDecodeError, type SparkplugMetri
 import { type SessionOutcome, SparkplugSessions } from './session.js';
 import { loadSpecExamples } from './spec-examples.test-helper.js';
 import { SparkplugTopicError } from './topic.js';
+import '../../../../test/helpers/seed.js';
 
 const G = 'P1';
 const E = 'line-1';
