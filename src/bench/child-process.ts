@@ -5,8 +5,16 @@ import { createInterface } from 'node:readline';
 export interface ServerProcess {
   readonly child: ChildProcess;
   readonly url: string;
-  /** Sends a signal and waits for the process to exit. */
-  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** The last few KiB the process wrote to stderr. */
+  stderr(): string;
+  /**
+   * Sends a signal and waits for the process to exit; after `graceMs` it is killed with SIGKILL and
+   * the promise rejects, so a hung shutdown fails loudly instead of hanging its caller.
+   */
+  stop(
+    signal?: NodeJS.Signals,
+    graceMs?: number,
+  ): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 /** Starts a Node script as a child process and waits for it to print `listening on <url>` (or `running on`). */
@@ -47,12 +55,25 @@ export async function startServerProcess(
   return {
     child,
     url,
-    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+    stderr: () => stderr,
+    async stop(signal: NodeJS.Signals = 'SIGTERM', graceMs = 30_000) {
       if (child.exitCode !== null || child.signalCode !== null)
         return { code: child.exitCode, signal: child.signalCode };
+      const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
       child.kill(signal);
-      const [code, sig] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
-      return { code, signal: sig };
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          reject(new Error(`${script} did not exit within ${graceMs} ms of ${signal}; stderr: ${stderr}`));
+        }, graceMs);
+      });
+      try {
+        const [code, sig] = await Promise.race([exited, deadline]);
+        return { code, signal: sig };
+      } finally {
+        clearTimeout(timer);
+      }
     },
   };
 }

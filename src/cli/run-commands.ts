@@ -5,6 +5,8 @@ import { createLogger } from '../observability/logger.js';
 import { startDemo } from '../sim/demo.js';
 import { parseIntegerOption, parsePositiveNumber } from './options.js';
 
+const SHUTDOWN_DEADLINE_MS = 30_000;
+
 /** Runs until SIGINT/SIGTERM or the optional duration, then calls `stop` once and exits 0. */
 function runUntilStopped(stop: () => Promise<void>, durationSeconds?: number): void {
   let stopping = false;
@@ -12,6 +14,11 @@ function runUntilStopped(stop: () => Promise<void>, durationSeconds?: number): v
     if (stopping) return;
     stopping = true;
     process.stderr.write(`\nstopping (${reason}) ...\n`);
+    // A shutdown that hangs must not keep the process (and whatever supervises it) waiting forever.
+    setTimeout(() => {
+      process.stderr.write(`stop did not finish within ${SHUTDOWN_DEADLINE_MS / 1000} s; exiting\n`);
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
     stop().then(
       () => {
         process.stderr.write('stopped cleanly\n');

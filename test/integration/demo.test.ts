@@ -21,6 +21,8 @@ test('the demo releases orders, delivers them to each MES and records completion
     const get = async (type: string) => {
       const res = await request(`${demo.url}/v1/events?type=${type}&limit=1000`, {
         headers: { authorization: `Bearer ${key}` },
+        headersTimeout: 10_000,
+        bodyTimeout: 10_000,
       });
       assert.equal(res.statusCode, 200);
       return ((await res.body.json()) as { items: Array<{ subject: string; plant: string }> }).items;
@@ -44,7 +46,7 @@ test('the demo releases orders, delivers them to each MES and records completion
       'every completion belongs to a released order',
     );
   } finally {
-    const exit = await demo.stop('SIGINT');
+    const exit = await demo.stop('SIGINT', 20_000);
     assert.equal(exit.code, 0);
   }
 });
