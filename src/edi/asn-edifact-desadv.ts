@@ -3,7 +3,7 @@
  * The message is first arranged into its segment groups per the D.96A segment table, so line items
  * (SG15) keep their references (SG16) and package details (SG20/SG21).
  */
-import type { AsnLine, MapAsnOptions, MappedAsn, ProductId, SupplierAsnData } from './asn-types.js';
+import { type AsnLine, asnData, type MapAsnOptions, type MappedAsn, type ProductId } from './asn-types.js';
 import { type DateParts, parseCompactDate, parseCompactTime, type TimeParts, toRfc3339 } from './dates.js';
 import { EdifactParseError, type EdiPosition, excerpt, positionOf, where } from './edi-error.js';
 import {
@@ -213,19 +213,10 @@ export function mapDesadv(
   const carrier = resolveCarrier(root);
   const packages = packageCount(root);
 
-  const data: SupplierAsnData = {
-    asnId,
-    supplierId,
-    plant,
-    shipDate,
-    lines,
-    ...(documentDate ? { documentDate } : {}),
-    ...(purchaseOrder ? { purchaseOrder } : {}),
-    ...(carrier ? { carrier } : {}),
-    ...(trackingNumber ? { trackingNumber } : {}),
-    ...(billOfLading ? { billOfLading } : {}),
-    ...(packages !== undefined ? { packages } : {}),
-  };
+  const data = asnData(
+    { asnId, supplierId, plant, shipDate, lines },
+    { documentDate, purchaseOrder, carrier, trackingNumber, billOfLading, packages },
+  );
   return { data, warnings };
 }
 

@@ -56,6 +56,19 @@ export interface SupplierAsnData {
   readonly packages?: number;
 }
 
+type AsnRequired = Pick<SupplierAsnData, 'asnId' | 'supplierId' | 'plant' | 'shipDate' | 'lines'>;
+type AsnOptional = {
+  -readonly [K in Exclude<keyof SupplierAsnData, keyof AsnRequired>]?: SupplierAsnData[K] | undefined;
+};
+
+/** Assembles ASN data, leaving out optional fields that were not found (absent or empty), as both mappers need. */
+export function asnData(required: AsnRequired, optional: AsnOptional): SupplierAsnData {
+  const data: Record<string, unknown> = { ...required };
+  for (const [key, value] of Object.entries(optional))
+    if (value !== undefined && value !== '') data[key] = value;
+  return data as unknown as SupplierAsnData;
+}
+
 /** A mapped notice and what the mapping had to skip or assume. */
 export interface MappedAsn {
   readonly data: SupplierAsnData;

@@ -5,7 +5,7 @@
  * are linked into a tree by HL01 (id) and HL02 (parent id) and walked as such, so item lines find
  * their order and package whatever order the partner wrote them in.
  */
-import type { AsnLine, MapAsnOptions, MappedAsn, ProductId, SupplierAsnData } from './asn-types.js';
+import { type AsnLine, asnData, type MapAsnOptions, type MappedAsn, type ProductId } from './asn-types.js';
 import { parseCompactDate, parseCompactTime, toRfc3339, X12_TIME_CODE_OFFSETS } from './dates.js';
 import { type EdiPosition, excerpt, positionOf, where, X12ParseError } from './edi-error.js';
 import { parseEdiNumber, x12UnitToRec20 } from './units.js';
@@ -146,19 +146,10 @@ export function mapX12Asn(
   const carrier = resolveCarrier(shipmentPool);
   const packages = packCount > 0 ? packCount : ladingQuantity(shipmentPool);
 
-  const data: SupplierAsnData = {
-    asnId,
-    supplierId,
-    plant,
-    shipDate,
-    lines,
-    ...(documentDate ? { documentDate } : {}),
-    ...(purchaseOrder ? { purchaseOrder } : {}),
-    ...(carrier ? { carrier } : {}),
-    ...(trackingNumber ? { trackingNumber } : {}),
-    ...(billOfLading ? { billOfLading } : {}),
-    ...(packages !== undefined ? { packages } : {}),
-  };
+  const data = asnData(
+    { asnId, supplierId, plant, shipDate, lines },
+    { documentDate, purchaseOrder, carrier, trackingNumber, billOfLading, packages },
+  );
   return { data, warnings };
 }
 
