@@ -45,6 +45,6 @@ test('the demo releases orders, delivers them to each MES and records completion
     }
   } finally {
     const exit = await demo.stop('SIGINT', 20_000);
-    assert.equal(exit.code, 0);
+    assert.equal(exit.code, 0, `the demo did not stop cleanly: ${demo.stderr()}`);
   }
 });

@@ -96,6 +96,6 @@ test('kill -9 of the hub during sustained ingest loses no event that got a 202',
     assert.ok(acked.size >= ROUNDS * 1_000);
   } finally {
     const exit = await hub.stop('SIGTERM');
-    assert.equal(exit.code, 0, 'SIGTERM stops the hub cleanly with exit code 0');
+    assert.equal(exit.code, 0, `SIGTERM stops the hub cleanly with exit code 0: ${hub.stderr()}`);
   }
 });
