@@ -106,7 +106,8 @@ export class HttpSink {
     }
   }
 
+  /** Drops the connections. Callers stop their deliveries first; nothing waits on a slow peer. */
   async close(): Promise<void> {
-    await this.pool.close();
+    await this.pool.destroy();
   }
 }

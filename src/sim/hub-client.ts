@@ -25,6 +25,7 @@ export class HubClient {
   }
 
   async close(): Promise<void> {
-    await this.dispatcher.close();
+    // Stopping must not wait for a hub that is itself shutting down.
+    await this.dispatcher.destroy();
   }
 }

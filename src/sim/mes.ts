@@ -135,6 +135,7 @@ export class SimulatedMes {
 
   async close(): Promise<void> {
     for (const t of this.timers) clearTimeout(t);
+    this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }
