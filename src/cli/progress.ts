@@ -15,6 +15,8 @@ export function progressBar(label: string, total: number): { update(done: number
     },
     cliProgress.Presets.shades_classic,
   );
+  // Without a terminal the bar only draws on a schedule; say at once that the work has started.
+  if (!process.stderr.isTTY) process.stderr.write(`${label} [started] 0/${total}\n`);
   bar.start(total, 0);
   return {
     update: (done) => bar.update(Math.min(done, total)),
