@@ -71,6 +71,8 @@ export class LaneAdmission {
    * `"type":"<bulk domain>.` attribute counts, so a critical request is never mistaken for bulk.
    */
   preCheck(hint: string | Buffer): void {
+    // No lane has an ingress rate: nothing to check, and no body scan on the hot path.
+    if (this.buckets.size === 0) return;
     const events = typeof hint === 'string' ? 1 : Math.max(1, countOccurrences(hint, SPECVERSION));
     for (const [lane, bucket] of this.buckets) {
       const wait = bucket.shortFor(events, this.now());
