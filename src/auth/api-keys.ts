@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { ClientRecord, ClientRepository } from '../store/port.js';
+import type { ClientRecord, ClientRepository, RateLimit } from '../store/port.js';
+import type { Principal } from './principal.js';
 
 /** Keys look like `cvy_<43 base64url chars>`: 32 random bytes; the first 8 characters after the marker are the lookup prefix. */
 const KEY_MARKER = 'cvy_';
@@ -26,6 +27,7 @@ export function clientRecordFor(
   scopes: readonly string[],
   plants: readonly string[] | null,
   now: number,
+  extra: { rateLimit?: RateLimit | null; supplierId?: string | null } = {},
 ): ClientRecord {
   return {
     name,
@@ -35,15 +37,12 @@ export function clientRecordFor(
     plants,
     createdAt: now,
     revokedAt: null,
+    rateLimit: extra.rateLimit ?? null,
+    supplierId: extra.supplierId ?? null,
   };
 }
 
-/** The identity a request acts as. */
-export interface Principal {
-  readonly client: string;
-  readonly scopes: ReadonlySet<string>;
-  readonly plants: ReadonlySet<string> | null;
-}
+export type { Principal } from './principal.js';
 
 /**
  * Verifies API keys against the store. Verified keys are cached briefly so the hot ingest path
@@ -70,6 +69,9 @@ export class ApiKeyVerifier {
           client: record.name,
           scopes: new Set(record.scopes),
           plants: record.plants === null ? null : new Set(record.plants),
+          rateLimit: record.rateLimit,
+          supplierId: record.supplierId,
+          via: 'api-key',
         };
         if (this.cache.size > 10_000) this.cache.clear();
         this.cache.set(key, { principal, until: this.now() + this.cacheMs });

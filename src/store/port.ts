@@ -12,6 +12,15 @@ export interface ClientRecord {
   readonly plants: readonly string[] | null;
   readonly createdAt: number;
   readonly revokedAt: number | null;
+  /** Requests per second and burst this client may send; `null`: no per-client limit. */
+  readonly rateLimit: RateLimit | null;
+  /** Set for a supplier's credential: it may act only on this supplier's ASNs. */
+  readonly supplierId: string | null;
+}
+
+export interface RateLimit {
+  readonly perSecond: number;
+  readonly burst: number;
 }
 
 /** Clients and their keys. */
@@ -82,13 +91,24 @@ export interface AuditEntry {
   readonly action: string;
   readonly target: string;
   readonly outcome: string;
+  /** The address the request came from, when it came over the API. */
+  readonly ip?: string;
   readonly detail?: Record<string, unknown>;
+}
+
+export interface AuditFilter {
+  readonly actor?: string;
+  readonly action?: string;
+  readonly outcome?: string;
+  readonly target?: string;
+  readonly since?: number;
+  readonly until?: number;
 }
 
 export interface AuditRepository {
   record(entry: AuditEntry): Promise<void>;
   list(
-    filter: { actor?: string; action?: string; since?: number },
+    filter: AuditFilter,
     after: number,
     limit: number,
   ): Promise<Array<AuditEntry & { position: number }>>;
@@ -130,6 +150,86 @@ export interface SchemaRepository {
   setStatus(type: string, version: number, status: SchemaStatus, by: string, at: number): Promise<boolean>;
 }
 
+/** A stored answer to a request sent with an `Idempotency-Key`, or the claim of one still running. */
+export interface IdempotencyRecord {
+  readonly client: string;
+  readonly key: string;
+  /** SHA-256 of method, path and body: the same key with another request is refused. */
+  readonly fingerprint: string;
+  readonly state: 'in-progress' | 'done';
+  readonly status: number | null;
+  readonly headers: Readonly<Record<string, string>> | null;
+  readonly body: string | null;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+}
+
+export type IdempotencyClaim =
+  | { readonly claimed: true }
+  | { readonly claimed: false; readonly existing: IdempotencyRecord };
+
+export interface IdempotencyRepository {
+  /**
+   * Atomically claims (client, key) for a request about to run. When a live record exists it is
+   * returned instead; an expired record, or an in-progress claim older than `staleBefore` (its
+   * request died with a crashed process), is replaced by the new claim.
+   */
+  claim(
+    claim: { client: string; key: string; fingerprint: string; createdAt: number; expiresAt: number },
+    staleBefore: number,
+  ): Promise<IdempotencyClaim>;
+  /** Stores the final response of a claimed request. */
+  complete(
+    client: string,
+    key: string,
+    response: { status: number; headers: Record<string, string>; body: string },
+  ): Promise<void>;
+  /** Forgets an in-progress claim whose request is not to be remembered (it failed). */
+  release(client: string, key: string): Promise<void>;
+  /** Deletes records that expired before `now`; returns how many. */
+  purgeExpired(now: number): Promise<number>;
+}
+
+export type QualityHoldStatus = 'active' | 'released' | 'dispositioned';
+
+/** A quality hold as the hub tracks it to enforce shipment blocks. */
+export interface QualityHoldRecord {
+  readonly holdId: string;
+  readonly plant: string;
+  readonly material: string;
+  readonly lots: readonly string[];
+  readonly reason: string;
+  readonly placedAt: string;
+  /** `active` blocks its lots; `released` lifts it; `dispositioned` (scrap, return) keeps the lots unshippable. */
+  readonly status: QualityHoldStatus;
+  readonly disposition: string | null;
+  readonly updatedAt: number;
+}
+
+export interface QualityHoldRepository {
+  /** Inserts or replaces the hold. */
+  put(hold: QualityHoldRecord): Promise<void>;
+  get(holdId: string): Promise<QualityHoldRecord | undefined>;
+  /** Holds of that plant that block shipping any of the lots (status other than released). */
+  blockingLots(plant: string, lots: readonly string[]): Promise<QualityHoldRecord[]>;
+}
+
+/** A supplier the hub has onboarded. */
+export interface SupplierRecord {
+  readonly supplierId: string;
+  readonly name: string;
+  readonly plants: readonly string[];
+  readonly createdAt: number;
+  readonly createdBy: string;
+}
+
+export interface SupplierRepository {
+  /** Inserts the supplier; false when one with that id exists. */
+  add(supplier: SupplierRecord): Promise<boolean>;
+  get(supplierId: string): Promise<SupplierRecord | undefined>;
+  list(): Promise<SupplierRecord[]>;
+}
+
 /**
  * The hub's state besides the event log: clients, dead letters, the audit trail, the schema registry.
  * Every backend (embedded SQLite, PostgreSQL) implements this port.
@@ -140,5 +240,8 @@ export interface StateStore {
   readonly deadLetters: DeadLetterRepository;
   readonly audit: AuditRepository;
   readonly schemas: SchemaRepository;
+  readonly idempotency: IdempotencyRepository;
+  readonly holds: QualityHoldRepository;
+  readonly suppliers: SupplierRepository;
   close(): Promise<void>;
 }

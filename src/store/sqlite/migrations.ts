@@ -51,4 +51,45 @@ export const MIGRATIONS: readonly string[] = [
      updated_by TEXT NOT NULL,
      PRIMARY KEY (type, version)
    );`,
+  `ALTER TABLE clients ADD COLUMN rate_limit TEXT;
+   ALTER TABLE clients ADD COLUMN supplier_id TEXT;
+   ALTER TABLE audit ADD COLUMN ip TEXT;
+   CREATE INDEX audit_actor ON audit (actor, position);
+   CREATE TABLE idempotency (
+     client TEXT NOT NULL,
+     key TEXT NOT NULL,
+     fingerprint TEXT NOT NULL,
+     state TEXT NOT NULL,
+     status INTEGER,
+     headers TEXT,
+     body TEXT,
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL,
+     PRIMARY KEY (client, key)
+   );
+   CREATE INDEX idempotency_expiry ON idempotency (expires_at);
+   CREATE TABLE quality_holds (
+     hold_id TEXT PRIMARY KEY,
+     plant TEXT NOT NULL,
+     material TEXT NOT NULL,
+     lots TEXT NOT NULL,
+     reason TEXT NOT NULL,
+     placed_at TEXT NOT NULL,
+     status TEXT NOT NULL,
+     disposition TEXT,
+     updated_at INTEGER NOT NULL
+   );
+   CREATE TABLE quality_hold_lots (
+     plant TEXT NOT NULL,
+     lot TEXT NOT NULL,
+     hold_id TEXT NOT NULL REFERENCES quality_holds (hold_id),
+     PRIMARY KEY (plant, lot, hold_id)
+   );
+   CREATE TABLE suppliers (
+     supplier_id TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     plants TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     created_by TEXT NOT NULL
+   );`,
 ];

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { AuditEntry, AuditRepository } from '../port.js';
+import type { AuditEntry, AuditFilter, AuditRepository } from '../port.js';
 
 interface Row {
   position: number;
@@ -8,15 +8,25 @@ interface Row {
   action: string;
   target: string;
   outcome: string;
+  ip: string | null;
   detail: string | null;
 }
+
+const FILTER_COLUMNS = [
+  ['actor', 'actor = ?'],
+  ['action', 'action = ?'],
+  ['outcome', 'outcome = ?'],
+  ['target', 'target = ?'],
+  ['since', 'at >= ?'],
+  ['until', 'at < ?'],
+] as const;
 
 export class SqliteAudit implements AuditRepository {
   private readonly insert: Database.Statement;
 
   constructor(private readonly db: Database.Database) {
     this.insert = db.prepare(
-      'INSERT INTO audit (at, actor, action, target, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)',
+      'INSERT INTO audit (at, actor, action, target, outcome, ip, detail) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
   }
 
@@ -27,28 +37,22 @@ export class SqliteAudit implements AuditRepository {
       entry.action,
       entry.target,
       entry.outcome,
+      entry.ip ?? null,
       entry.detail ? JSON.stringify(entry.detail) : null,
     );
   }
 
   async list(
-    filter: { actor?: string; action?: string; since?: number },
+    filter: AuditFilter,
     after: number,
     limit: number,
   ): Promise<Array<AuditEntry & { position: number }>> {
     const where = ['position > ?'];
     const params: unknown[] = [after];
-    if (filter.actor !== undefined) {
-      where.push('actor = ?');
-      params.push(filter.actor);
-    }
-    if (filter.action !== undefined) {
-      where.push('action = ?');
-      params.push(filter.action);
-    }
-    if (filter.since !== undefined) {
-      where.push('at >= ?');
-      params.push(filter.since);
+    for (const [field, clause] of FILTER_COLUMNS) {
+      if (filter[field] === undefined) continue;
+      where.push(clause);
+      params.push(filter[field]);
     }
     const rows = this.db
       .prepare(`SELECT * FROM audit WHERE ${where.join(' AND ')} ORDER BY position LIMIT ?`)
@@ -60,6 +64,7 @@ export class SqliteAudit implements AuditRepository {
       action: r.action,
       target: r.target,
       outcome: r.outcome,
+      ...(r.ip ? { ip: r.ip } : {}),
       ...(r.detail ? { detail: JSON.parse(r.detail) as Record<string, unknown> } : {}),
     }));
   }

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { ClientRecord, ClientRepository } from '../port.js';
+import type { ClientRecord, ClientRepository, RateLimit } from '../port.js';
 
 interface ClientRow {
   name: string;
@@ -9,6 +9,8 @@ interface ClientRow {
   plants: string | null;
   created_at: number;
   revoked_at: number | null;
+  rate_limit: string | null;
+  supplier_id: string | null;
 }
 
 function fromRow(row: ClientRow): ClientRecord {
@@ -20,6 +22,8 @@ function fromRow(row: ClientRow): ClientRecord {
     plants: row.plants === null ? null : (JSON.parse(row.plants) as string[]),
     createdAt: row.created_at,
     revokedAt: row.revoked_at,
+    rateLimit: row.rate_limit === null ? null : (JSON.parse(row.rate_limit) as RateLimit),
+    supplierId: row.supplier_id,
   };
 }
 
@@ -32,10 +36,11 @@ export class SqliteClients implements ClientRepository {
 
   constructor(db: Database.Database) {
     this.upsertStmt =
-      db.prepare(`INSERT INTO clients (name, key_prefix, key_hash, scopes, plants, created_at, revoked_at)
-      VALUES (@name, @keyPrefix, @keyHash, @scopes, @plants, @createdAt, @revokedAt)
+      db.prepare(`INSERT INTO clients (name, key_prefix, key_hash, scopes, plants, created_at, revoked_at, rate_limit, supplier_id)
+      VALUES (@name, @keyPrefix, @keyHash, @scopes, @plants, @createdAt, @revokedAt, @rateLimit, @supplierId)
       ON CONFLICT (name) DO UPDATE SET key_prefix = excluded.key_prefix, key_hash = excluded.key_hash,
-        scopes = excluded.scopes, plants = excluded.plants, created_at = excluded.created_at, revoked_at = excluded.revoked_at`);
+        scopes = excluded.scopes, plants = excluded.plants, created_at = excluded.created_at, revoked_at = excluded.revoked_at,
+        rate_limit = excluded.rate_limit, supplier_id = excluded.supplier_id`);
     this.byPrefix = db.prepare('SELECT * FROM clients WHERE key_prefix = ?');
     this.byName = db.prepare('SELECT * FROM clients WHERE name = ?');
     this.all = db.prepare('SELECT * FROM clients ORDER BY name');
@@ -47,6 +52,7 @@ export class SqliteClients implements ClientRepository {
       ...client,
       scopes: JSON.stringify(client.scopes),
       plants: client.plants === null ? null : JSON.stringify(client.plants),
+      rateLimit: client.rateLimit === null ? null : JSON.stringify(client.rateLimit),
     });
   }
 

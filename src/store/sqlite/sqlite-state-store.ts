@@ -5,14 +5,20 @@ import type {
   AuditRepository,
   ClientRepository,
   DeadLetterRepository,
+  IdempotencyRepository,
+  QualityHoldRepository,
   SchemaRepository,
   StateStore,
+  SupplierRepository,
 } from '../port.js';
 import { MIGRATIONS } from './migrations.js';
 import { SqliteAudit } from './sqlite-audit.js';
 import { SqliteClients } from './sqlite-clients.js';
 import { SqliteDeadLetters } from './sqlite-dead-letters.js';
+import { SqliteHolds } from './sqlite-holds.js';
+import { SqliteIdempotency } from './sqlite-idempotency.js';
 import { SqliteSchemas } from './sqlite-schemas.js';
+import { SqliteSuppliers } from './sqlite-suppliers.js';
 
 /** Applies pending migrations in order inside one transaction; `user_version` records progress. */
 function migrate(db: Database.Database): void {
@@ -30,6 +36,9 @@ export class SqliteStateStore implements StateStore {
   readonly deadLetters: DeadLetterRepository;
   readonly audit: AuditRepository;
   readonly schemas: SchemaRepository;
+  readonly idempotency: IdempotencyRepository;
+  readonly holds: QualityHoldRepository;
+  readonly suppliers: SupplierRepository;
   private readonly db: Database.Database;
 
   private constructor(db: Database.Database) {
@@ -38,6 +47,9 @@ export class SqliteStateStore implements StateStore {
     this.deadLetters = new SqliteDeadLetters(db);
     this.audit = new SqliteAudit(db);
     this.schemas = new SqliteSchemas(db);
+    this.idempotency = new SqliteIdempotency(db);
+    this.holds = new SqliteHolds(db);
+    this.suppliers = new SqliteSuppliers(db);
   }
 
   static open(path: string): SqliteStateStore {

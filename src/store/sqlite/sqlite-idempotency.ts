@@ -1,0 +1,85 @@
+import type Database from 'better-sqlite3';
+import type { IdempotencyClaim, IdempotencyRecord, IdempotencyRepository } from '../port.js';
+
+type Claim = Parameters<IdempotencyRepository['claim']>[0];
+
+interface Row {
+  client: string;
+  key: string;
+  fingerprint: string;
+  state: 'in-progress' | 'done';
+  status: number | null;
+  headers: string | null;
+  body: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
+function fromRow(row: Row): IdempotencyRecord {
+  return {
+    client: row.client,
+    key: row.key,
+    fingerprint: row.fingerprint,
+    state: row.state,
+    status: row.status,
+    headers: row.headers === null ? null : (JSON.parse(row.headers) as Record<string, string>),
+    body: row.body,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+  };
+}
+
+/** Idempotency records in the embedded store; a claim is one immediate transaction, so two racing requests cannot both win. */
+export class SqliteIdempotency implements IdempotencyRepository {
+  private readonly select: Database.Statement;
+  private readonly replace: Database.Statement;
+  private readonly completeStmt: Database.Statement;
+  private readonly releaseStmt: Database.Statement;
+  private readonly purgeStmt: Database.Statement;
+  private readonly claimTx: Database.Transaction<(claim: Claim, staleBefore: number) => IdempotencyClaim>;
+
+  constructor(db: Database.Database) {
+    this.select = db.prepare('SELECT * FROM idempotency WHERE client = ? AND key = ?');
+    this.replace = db.prepare(
+      `INSERT OR REPLACE INTO idempotency (client, key, fingerprint, state, status, headers, body, created_at, expires_at)
+       VALUES (@client, @key, @fingerprint, 'in-progress', NULL, NULL, NULL, @createdAt, @expiresAt)`,
+    );
+    this.completeStmt = db.prepare(
+      `UPDATE idempotency SET state = 'done', status = ?, headers = ?, body = ? WHERE client = ? AND key = ?`,
+    );
+    this.releaseStmt = db.prepare(
+      `DELETE FROM idempotency WHERE client = ? AND key = ? AND state = 'in-progress'`,
+    );
+    this.purgeStmt = db.prepare('DELETE FROM idempotency WHERE expires_at < ?');
+    this.claimTx = db.transaction((claim: Claim, staleBefore: number): IdempotencyClaim => {
+      const row = this.select.get(claim.client, claim.key) as Row | undefined;
+      const live =
+        row !== undefined &&
+        row.expires_at > claim.createdAt &&
+        !(row.state === 'in-progress' && row.created_at < staleBefore);
+      if (live) return { claimed: false, existing: fromRow(row) };
+      this.replace.run(claim);
+      return { claimed: true };
+    });
+  }
+
+  async claim(claim: Claim, staleBefore: number): Promise<IdempotencyClaim> {
+    return this.claimTx.immediate(claim, staleBefore);
+  }
+
+  async complete(
+    client: string,
+    key: string,
+    response: { status: number; headers: Record<string, string>; body: string },
+  ): Promise<void> {
+    this.completeStmt.run(response.status, JSON.stringify(response.headers), response.body, client, key);
+  }
+
+  async release(client: string, key: string): Promise<void> {
+    this.releaseStmt.run(client, key);
+  }
+
+  async purgeExpired(now: number): Promise<number> {
+    return this.purgeStmt.run(now).changes;
+  }
+}
