@@ -1,12 +1,23 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { adminPlugin } from './api/admin-plugin.js';
+import { requestAudit } from './api/audit.js';
 import { authPlugin } from './api/auth-plugin.js';
 import { catalogPlugin } from './api/catalog-plugin.js';
+import { commandsPlugin } from './api/commands/commands-plugin.js';
 import { deliveryPlugin } from './api/delivery-plugin.js';
 import { docsPlugin } from './api/docs-plugin.js';
 import { eventsPlugin } from './api/events-plugin.js';
+import { idempotencyPlugin } from './api/idempotency.js';
+import { parseJsonWithLimits } from './api/json-limits.js';
 import { opsPlugin } from './api/ops-plugin.js';
 import { installProblemHandlers } from './api/problem-handler.js';
+import { securityHeaders } from './api/security-headers.js';
 import { ApiKeyVerifier, clientRecordFor, generateApiKey } from './auth/api-keys.js';
+import { ClientPolicies } from './auth/client-policy.js';
+import { jwtBearer } from './auth/jwt-principal.js';
+import { CommandPublisher } from './commands/publisher.js';
+import { QualityHoldProjection } from './commands/quality-holds.js';
+import { CommandSystems } from './commands/systems.js';
 import type { Config } from './config/index.js';
 import { type Clock, systemClock } from './delivery/clock.js';
 import { compileSinkConnectors, DeliveryEngine } from './delivery/engine.js';
@@ -17,7 +28,9 @@ import type { EventLog } from './log/port.js';
 import { RetentionJob } from './log/retention.js';
 import type { Logger } from './observability/logger.js';
 import { HubMetrics } from './observability/metrics.js';
+import { RoutingTable } from './reference/routings.js';
 import { SchemaRegistry } from './registry/registry.js';
+import { loadTlsOptions } from './server/tls.js';
 import { openStateStore } from './store/factory.js';
 import type { StateStore } from './store/port.js';
 
@@ -73,14 +86,29 @@ async function seedAdmin(store: StateStore, adminKey: string | undefined): Promi
 
 /** Builds a hub from a compiled config: opens the store and log, assembles the API and the delivery engine. */
 export async function createHub(config: Config, options: HubOptions): Promise<Hub> {
-  compileSinkConnectors(config); // refuse a bad sink before opening anything
+  // Refuse a bad sink, command target or reference file before opening anything.
+  compileSinkConnectors(config);
+  const systems = new CommandSystems(config, options.clock ?? systemClock);
+  let routings: RoutingTable;
+  try {
+    routings = new RoutingTable(config.referenceData.routings ?? null, (error) =>
+      options.logger.error(
+        { err: error },
+        'reference routings could not be reloaded; the previous ones stay in force',
+      ),
+    );
+  } catch (error) {
+    await systems.close();
+    throw error;
+  }
   const store = await openStateStore(config);
   let log: EventLog | null = null;
   try {
     log = await openEventLog(config);
-    return await assembleHub(config, options, store, log);
+    return await assembleHub(config, options, store, log, { systems, routings });
   } catch (error) {
     // Nothing half-built may keep the process alive (the log's writer thread, open files).
+    await systems.close().catch(() => undefined);
     await log?.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw error;
@@ -92,11 +120,14 @@ async function assembleHub(
   options: HubOptions,
   store: StateStore,
   log: EventLog,
+  parts: { systems: CommandSystems; routings: RoutingTable },
 ): Promise<Hub> {
   const metrics = new HubMetrics({ defaultMetrics: options.processMetrics ?? true });
   const generatedAdminKey = await seedAdmin(store, options.adminKey);
-  const verifier = new ApiKeyVerifier(store.clients);
+  const apiKeys = new ApiKeyVerifier(store.clients);
   const registry = await SchemaRegistry.open(store.schemas);
+  const holds = new QualityHoldProjection(log, store.holds);
+  await holds.open();
   const delivery = new DeliveryEngine(config, log, store, metrics.registry, options.logger, {
     clock: options.clock ?? systemClock,
     ...(options.deliveryWindow !== undefined ? { window: options.deliveryWindow } : {}),
@@ -109,6 +140,7 @@ async function assembleHub(
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.server.bodyLimitBytes,
     return503OnClosing: true,
+    ...(config.server.tls ? { https: loadTlsOptions(config.server.tls) } : {}),
     forceCloseConnections: 'idle',
   });
   installProblemHandlers(app);
@@ -121,23 +153,40 @@ async function assembleHub(
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     if ((body as string).trim() === '') return done(null, undefined);
     try {
-      done(null, JSON.parse(body as string));
+      done(null, parseJsonWithLimits(body as string));
     } catch (error) {
-      done(
-        new ProblemError('malformed-json', `the body is not valid JSON: ${(error as Error).message}`),
-        undefined,
-      );
+      done(error as Error, undefined);
     }
   });
-  app.addHook('onSend', async (_request, reply) => {
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('cache-control', 'no-store');
-  });
+  app.addHook('onSend', securityHeaders({ tls: config.server.tls !== null, docsPrefix: '/docs' }));
   // The API reference page and its assets are public; the documents behind /v1 are not.
-  await app.register(authPlugin, { verifier, publicPrefixes: ['/docs'] });
+  await app.register(authPlugin, {
+    apiKeys,
+    jwt: jwtBearer(config.auth.jwt),
+    policies: new ClientPolicies(config.clients),
+    publicPrefixes: ['/docs'],
+  });
+  await app.register(idempotencyPlugin, { repository: store.idempotency });
+  // Every refused credential or permission is on the audit trail, with the address it came from.
+  const audit = requestAudit(store.audit);
+  app.addHook('onResponse', async (request, reply) => {
+    if (reply.statusCode !== 401 && reply.statusCode !== 403) return;
+    await audit(request, 'request.denied', `${request.method} ${request.url.split('?')[0]}`, 'denied', {
+      status: reply.statusCode,
+    }).catch((error) => request.log.error({ err: error }, 'could not record a denied request'));
+  });
   await app.register(opsPlugin, { metrics, isReady: () => ready });
   const admission = new LaneAdmission(config, (lane) => delivery.backlog(lane));
   await app.register(eventsPlugin, { log, metrics, admission, registry });
+  await app.register(commandsPlugin, {
+    publisher: new CommandPublisher(log, registry, admission),
+    store,
+    holds,
+    routings: parts.routings,
+    systemFor: (command) => parts.systems.target(command),
+    now: Date.now,
+  });
+  await app.register(adminPlugin, { store, apiKeys });
   await app.register(catalogPlugin, { registry, store, config });
   await app.register(docsPlugin, { registry, config, version: PRODUCT_VERSION });
   await app.register(deliveryPlugin, { log, store, delivery });
@@ -169,6 +218,8 @@ async function assembleHub(
       retention?.stop();
       await app.close();
       await delivery.close();
+      await parts.systems.close();
+      holds.close();
       await log.close();
       await store.close();
     },

@@ -18,6 +18,7 @@ export function requestAudit(audit: AuditRepository, now: () => number = Date.no
       action,
       target,
       outcome,
+      ip: request.ip,
       ...(detail ? { detail } : {}),
     });
 }

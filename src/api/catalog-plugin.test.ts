@@ -135,12 +135,13 @@ test('propose needs catalog:write, approve needs catalog:approve; both are audit
   assert.equal((await publish(event)).statusCode, 202);
   const trail = await hub.store.audit.list({}, 0, 100);
   const actions = trail
-    .filter((a) => a.action.startsWith('schema.'))
-    .map((a) => [a.action, a.actor, a.outcome]);
+    .filter((a) => a.action.startsWith('schema.') || a.action === 'request.denied')
+    .map((a) => [a.action, a.actor, a.outcome, a.target]);
   assert.deepEqual(actions, [
-    ['schema.propose', 'writer', 'done'],
-    ['schema.approve', 'writer', 'denied'],
-    ['schema.approve', 'approver', 'done'],
+    ['request.denied', 'approver', 'denied', `POST /v1/catalog/schemas/${released}/versions`],
+    ['schema.propose', 'writer', 'done', `${released}:2`],
+    ['request.denied', 'writer', 'denied', `POST /v1/catalog/schemas/${released}/versions/2/approve`],
+    ['schema.approve', 'approver', 'done', `${released}:2`],
   ]);
 });
 

@@ -72,13 +72,8 @@ export async function catalogPlugin(app: FastifyInstance, options: CatalogPlugin
 
   const transition = (status: SchemaStatus, action: string) => async (request: FastifyRequest) => {
     const { type, version } = request.params as { type: string; version: string };
-    let principal: ReturnType<typeof requireScope>;
-    try {
-      principal = requireScope(request, 'catalog:approve');
-    } catch (error) {
-      await audit(request, `schema.${action}`, `${type}:${version}`, 'denied');
-      throw error;
-    }
+    // A refusal is audited by the hub's denied-request hook.
+    const principal = requireScope(request, 'catalog:approve');
     if (!/^\d+$/.test(version)) {
       throw new ProblemError('bad-request', 'the version must be an integer', {
         errors: [{ path: 'version', message: 'must be 1, 2, ...' }],

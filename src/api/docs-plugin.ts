@@ -75,7 +75,6 @@ export async function docsPlugin(app: FastifyInstance, options: DocsPluginOption
   );
   await app.register(swaggerUi, {
     routePrefix: '/docs',
-    staticCSP: true,
     uiConfig: { docExpansion: 'list', deepLinking: true, validatorUrl: null },
   });
 }

@@ -1,5 +1,6 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import jsonata from 'jsonata';
+import { compileJwtSettings, type JwtSettings } from '../auth/jwt-settings.js';
 import { laneOfType } from '../model/catalog.js';
 import { parseDuration, parseSize } from '../util/duration.js';
 import { ConfigError, type ConfigProblem } from './config-error.js';
@@ -73,6 +74,7 @@ export interface Config {
   };
   readonly store: StoreConfig;
   readonly log: LogConfig;
+  readonly auth: { readonly jwt: JwtSettings | null };
   readonly clients: readonly ClientConfig[];
   readonly lanes: Readonly<Record<LaneName, LaneConfig>>;
   readonly referenceData: Readonly<Record<string, string>>;
@@ -274,6 +276,8 @@ export function compileConfig(
     });
   }
 
+  const jwt = compileJwtSettings(raw.auth?.jwt, baseDir, problems);
+
   if (problems.length > 0) throw new ConfigError(options.source ?? 'the configuration', problems);
 
   return deepFreeze({
@@ -287,6 +291,7 @@ export function compileConfig(
     },
     store,
     log,
+    auth: { jwt },
     clients,
     lanes,
     referenceData: Object.fromEntries(Object.entries(raw.referenceData ?? {}).map(([k, v]) => [k, abs(v)])),

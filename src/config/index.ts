@@ -4,7 +4,14 @@ import { ConfigError } from './config-error.js';
 import { loadConfigFile, validateRawConfig } from './load.js';
 import type { RawConfig } from './schema.js';
 
-export type { CompiledRoute, Config, ConfigOverrides, LaneName, RetryPolicy } from './compile.js';
+export type {
+  ClientConfig,
+  CompiledRoute,
+  Config,
+  ConfigOverrides,
+  LaneName,
+  RetryPolicy,
+} from './compile.js';
 export { ConfigError };
 
 /**

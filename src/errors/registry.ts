@@ -68,6 +68,24 @@ export const ERROR_CODES = {
     doc: "The proposed schema breaks the type's compatibility mode; `errors[]` explains each incompatibility by path and rule.",
     retryable: false,
   },
+  'idempotency-key-reused': {
+    status: 409,
+    title: 'Idempotency key reused',
+    doc: 'This `Idempotency-Key` was already used within 24 h for a different request (method, path or body). Use a new key for a new request.',
+    retryable: false,
+  },
+  'request-in-progress': {
+    status: 409,
+    title: 'Request in progress',
+    doc: 'A request with this `Idempotency-Key` is still running. Retry after `Retry-After` to get its stored answer.',
+    retryable: true,
+  },
+  'shipment-blocked-by-quality-hold': {
+    status: 409,
+    title: 'Shipment blocked by quality hold',
+    doc: 'A shipped lot is under an active quality hold; `holds[]` names each hold and its lots. Decide a disposition for the hold, then confirm again.',
+    retryable: false,
+  },
   'payload-too-large': {
     status: 413,
     title: 'Payload too large',
@@ -92,6 +110,30 @@ export const ERROR_CODES = {
     doc: 'The request is well-formed but its content breaks a rule; `errors[]` lists each `{path, message}`.',
     retryable: false,
   },
+  'json-too-complex': {
+    status: 400,
+    title: 'JSON too complex',
+    doc: 'The JSON body nests deeper than 32 levels, or holds more than 10,000 members or array items in one object or array; flatten or split it.',
+    retryable: false,
+  },
+  'unknown-routing': {
+    status: 422,
+    title: 'Unknown routing',
+    doc: 'No routing is known for this plant and material in `referenceData.routings`; add the routing rows, or release a material the plant makes.',
+    retryable: false,
+  },
+  'invalid-edi': {
+    status: 422,
+    title: 'Invalid EDI document',
+    doc: 'The X12 856 or EDIFACT DESADV body could not be read; `errors[]` names the segment and element at fault. Nothing was published.',
+    retryable: false,
+  },
+  'refused-by-system-of-record': {
+    status: 422,
+    title: 'Refused by the system of record',
+    doc: 'The system of record (for example the WMS) refused the request; `upstream` carries its status and answer. Nothing was published.',
+    retryable: false,
+  },
   'rate-limited': {
     status: 429,
     title: 'Too many requests',
@@ -108,6 +150,12 @@ export const ERROR_CODES = {
     status: 503,
     title: 'Service unavailable',
     doc: 'The hub is starting, stopping or a backend it needs is down; retry after `Retry-After`.',
+    retryable: true,
+  },
+  'system-of-record-unavailable': {
+    status: 503,
+    title: 'System of record unavailable',
+    doc: 'The system of record this command needs is down, too slow, or its circuit is open. Nothing was published; retry after `Retry-After`.',
     retryable: true,
   },
 } as const satisfies Record<string, ErrorCodeSpec>;

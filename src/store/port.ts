@@ -107,11 +107,7 @@ export interface AuditFilter {
 
 export interface AuditRepository {
   record(entry: AuditEntry): Promise<void>;
-  list(
-    filter: AuditFilter,
-    after: number,
-    limit: number,
-  ): Promise<Array<AuditEntry & { position: number }>>;
+  list(filter: AuditFilter, after: number, limit: number): Promise<Array<AuditEntry & { position: number }>>;
 }
 
 export type SchemaStatus = 'proposed' | 'approved' | 'deprecated' | 'retired';

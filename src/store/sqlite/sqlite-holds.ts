@@ -39,7 +39,9 @@ export class SqliteHolds implements QualityHoldRepository {
        VALUES (@holdId, @plant, @material, @lots, @reason, @placedAt, @status, @disposition, @updatedAt)`,
     );
     const dropLots = db.prepare('DELETE FROM quality_hold_lots WHERE hold_id = ?');
-    const addLot = db.prepare('INSERT OR IGNORE INTO quality_hold_lots (plant, lot, hold_id) VALUES (?, ?, ?)');
+    const addLot = db.prepare(
+      'INSERT OR IGNORE INTO quality_hold_lots (plant, lot, hold_id) VALUES (?, ?, ?)',
+    );
     this.putTx = db.transaction((hold: QualityHoldRecord) => {
       dropLots.run(hold.holdId);
       upsert.run({ ...hold, lots: JSON.stringify(hold.lots) });

@@ -45,7 +45,9 @@ export class SqliteIdempotency implements IdempotencyRepository {
        VALUES (@client, @key, @fingerprint, 'in-progress', NULL, NULL, NULL, @createdAt, @expiresAt)`,
     );
     this.completeStmt = db.prepare(
-      `UPDATE idempotency SET state = 'done', status = ?, headers = ?, body = ? WHERE client = ? AND key = ?`,
+      // Only a claim still in progress: an answer once stored (and maybe replayed) never changes.
+      `UPDATE idempotency SET state = 'done', status = ?, headers = ?, body = ?
+       WHERE client = ? AND key = ? AND state = 'in-progress'`,
     );
     this.releaseStmt = db.prepare(
       `DELETE FROM idempotency WHERE client = ? AND key = ? AND state = 'in-progress'`,

@@ -1,0 +1,86 @@
+import type { FastifyRequest } from 'fastify';
+import type { Principal } from '../../auth/principal.js';
+import type { CommandPublisher } from '../../commands/publisher.js';
+import type { QualityHoldProjection } from '../../commands/quality-holds.js';
+import type { SystemOfRecord } from '../../commands/system-of-record.js';
+import { type FieldError, ProblemError } from '../../errors/problem.js';
+import type { RoutingTable } from '../../reference/routings.js';
+import type { StateStore } from '../../store/port.js';
+import { requireScope } from '../auth-plugin.js';
+
+/** What every command handler needs. */
+export interface CommandContext {
+  readonly publisher: CommandPublisher;
+  readonly store: StateStore;
+  readonly holds: QualityHoldProjection;
+  readonly routings: RoutingTable;
+  /** The system of record behind a sync command, by command name, when configured. */
+  systemFor(command: string): { readonly system: SystemOfRecord; readonly path: string } | undefined;
+  readonly now: () => number;
+}
+
+/** The principal, if it holds `commands:<name>`. */
+export function requireCommand(request: FastifyRequest, name: string): Principal {
+  return requireScope(request, `commands:${name}`);
+}
+
+/** The JSON body as an object, or a 422 saying what the command takes. */
+export function bodyObject(request: FastifyRequest, example: string): Record<string, unknown> {
+  const body = request.body;
+  if (body === null || body === undefined || typeof body !== 'object' || Array.isArray(body)) {
+    throw new ProblemError('validation-failed', `the body must be a JSON object such as ${example}`, {
+      errors: [{ path: '/', message: 'must be a JSON object' }],
+    });
+  }
+  return body as Record<string, unknown>;
+}
+
+/** Refuses fields the hub sets itself: a client must not forge them. */
+export function refuseHubOwned(
+  body: Record<string, unknown>,
+  fields: Readonly<Record<string, string>>,
+): void {
+  const errors: FieldError[] = Object.entries(fields)
+    .filter(([field]) => Object.hasOwn(body, field))
+    .map(([field, why]) => ({ path: `/${field}`, message: why }));
+  if (errors.length > 0)
+    throw new ProblemError('validation-failed', 'the body sets fields only the hub may set', { errors });
+}
+
+/** A path parameter must agree with the same field in the body when both are given. */
+export function agreeWithPath(body: Record<string, unknown>, field: string, value: string): void {
+  if (body[field] !== undefined && body[field] !== value) {
+    throw new ProblemError('validation-failed', `${field} in the body differs from the one in the path`, {
+      errors: [{ path: `/${field}`, message: `must be "${value}" (as in the path) or left out` }],
+    });
+  }
+}
+
+/**
+ * The plant binding: a client bound to plants acts only on those. A missing or foreign plant is
+ * 403, named by field, so a bound client learns what it may do without learning about others.
+ */
+export function requirePlant(principal: Principal, plant: unknown, path = '/plant'): void {
+  if (principal.plants === null) return;
+  if (typeof plant !== 'string' || !principal.plants.has(plant)) {
+    throw new ProblemError(
+      'forbidden',
+      `client "${principal.client}" may not act for plant "${String(plant ?? '(none)')}"`,
+      {
+        errors: [
+          { path, message: `must be one of this client's plants: ${[...principal.plants].join(', ')}` },
+        ],
+      },
+    );
+  }
+}
+
+/** The given RFC 3339 time, or now. */
+export function timeOrNow(value: unknown, now: () => number): unknown {
+  return value === undefined ? new Date(now()).toISOString() : value;
+}
+
+/** A short random id with a prefix, for ids the hub assigns (holds). */
+export function newId(prefix: string, now: () => number): string {
+  return `${prefix}-${now().toString(36).toUpperCase()}-${Math.random().toString(36).slice(2, 8).toUpperCase()}`;
+}

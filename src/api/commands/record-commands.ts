@@ -1,0 +1,122 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { expandPath, type RecordAnswer } from '../../commands/system-of-record.js';
+import { ProblemError } from '../../errors/problem.js';
+import {
+  agreeWithPath,
+  bodyObject,
+  type CommandContext,
+  refuseHubOwned,
+  requireCommand,
+  requirePlant,
+  timeOrNow,
+} from './command-context.js';
+
+/** Asks the configured system of record; the command is unavailable when none is configured. */
+async function askSystemOfRecord(
+  ctx: CommandContext,
+  command: string,
+  params: Record<string, string>,
+  body: unknown,
+  request: FastifyRequest,
+): Promise<RecordAnswer> {
+  const target = ctx.systemFor(command);
+  if (!target) {
+    throw new ProblemError(
+      'system-of-record-unavailable',
+      `no system of record is configured for ${command} (commands.${command} in the hub's config)`,
+      { retryAfterSeconds: 60 },
+    );
+  }
+  const traceparent = request.headers.traceparent;
+  return target.system.post(expandPath(target.path, params), body, {
+    ...(typeof traceparent === 'string' ? { traceparent } : {}),
+    'x-conveyor-client': request.principal?.client ?? '',
+  });
+}
+
+function answerField(answer: RecordAnswer, field: string, system: string): string {
+  const value = (answer.body as Record<string, unknown> | null)?.[field];
+  if (typeof value !== 'string' || value === '') {
+    throw new ProblemError(
+      'system-of-record-unavailable',
+      `the system of record for this command answered ${answer.status} without a "${field}"; nothing was published`,
+      { retryAfterSeconds: 5, extensions: { upstream: { system, status: answer.status } } },
+    );
+  }
+  return value;
+}
+
+/**
+ * The sync commands: the system of record (WMS) decides, with the connector's timeout and circuit
+ * breaker; the hub publishes the event only once it has said yes, and answers with what it said.
+ */
+export function registerRecordCommands(app: FastifyInstance, ctx: CommandContext): void {
+  app.post('/v1/inventory/reservations', async (request, reply) => {
+    const principal = requireCommand(request, 'inventory-reservation');
+    const body = bodyObject(
+      request,
+      '{"plant": "P1", "material": "RM-10", "quantity": {"value": 5, "uom": "KG"}}',
+    );
+    refuseHubOwned(body, { reservationId: 'the warehouse system assigns the reservation id; leave it out' });
+    requirePlant(principal, body.plant);
+    const plant = body.plant as string;
+    // Validate before asking the WMS: it must never see a request the hub would refuse.
+    ctx.publisher.prepare(request, principal, [
+      {
+        type: 'inventory.reservation.created',
+        subject: 'pending',
+        plant,
+        data: { ...body, reservationId: 'pending' },
+      },
+    ]);
+    const answer = await askSystemOfRecord(ctx, 'inventory-reservation', {}, body, request);
+    const reservationId = answerField(answer, 'reservationId', 'inventory-reservation');
+    const events = await ctx.publisher.publish(request, principal, [
+      {
+        type: 'inventory.reservation.created',
+        subject: reservationId,
+        plant,
+        data: { ...body, reservationId },
+      },
+    ]);
+    return reply.code(201).send({ result: answer.body, events });
+  });
+
+  app.post('/v1/shipments/:shipmentId/confirmation', async (request, reply) => {
+    const principal = requireCommand(request, 'shipment-confirmation');
+    const { shipmentId } = request.params as { shipmentId: string };
+    const body = bodyObject(
+      request,
+      '{"plant": "P1", "lines": [{"material": "FG-1000", "quantity": {"value": 10, "uom": "EA"}, "lots": ["L-1"]}]}',
+    );
+    agreeWithPath(body, 'shipmentId', shipmentId);
+    requirePlant(principal, body.plant);
+    const plant = body.plant as string;
+    const data = { ...body, shipmentId, shippedAt: timeOrNow(body.shippedAt, ctx.now) };
+    const events = ctx.publisher.prepare(request, principal, [
+      { type: 'logistics.shipment.confirmed', subject: shipmentId, plant, data },
+    ]);
+    const lots = (body.lines as Array<{ lots: string[] }>).flatMap((line) => line.lots);
+    await ctx.holds.catchUp();
+    const blocking = await ctx.store.holds.blockingLots(plant, lots);
+    if (blocking.length > 0) {
+      const holds = blocking.map((h) => ({
+        holdId: h.holdId,
+        lots: h.lots.filter((lot) => lots.includes(lot)),
+        reason: h.reason,
+        status: h.status,
+        ...(h.disposition ? { disposition: h.disposition } : {}),
+      }));
+      throw new ProblemError(
+        'shipment-blocked-by-quality-hold',
+        holds
+          .map((h) => `lot ${h.lots.join(', ')} is under quality hold ${h.holdId} (${h.reason})`)
+          .join('; '),
+        { extensions: { holds } },
+      );
+    }
+    const answer = await askSystemOfRecord(ctx, 'shipment-confirmation', { shipmentId }, data, request);
+    const published = await ctx.publisher.append(events);
+    return reply.code(201).send({ result: answer.body, events: published });
+  });
+}
