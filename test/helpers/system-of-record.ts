@@ -8,8 +8,10 @@ export interface RecordedRequest {
   readonly body: unknown;
 }
 
-/** What the fake answers: a status and JSON body, or `hang` (never answers, until closed). */
-export type Answer = { status: number; body?: unknown; headers?: Record<string, string> } | 'hang';
+/** What the fake answers: a status and JSON body (or `raw` text), or `hang` (never answers, until closed). */
+export type Answer =
+  | { status: number; body?: unknown; raw?: string; headers?: Record<string, string> }
+  | 'hang';
 
 /**
  * A real HTTP system of record (a WMS, say) on 127.0.0.1 for command tests: it records every
@@ -40,7 +42,7 @@ export class FakeSystemOfRecord {
         const answer = this.answer(recorded);
         if (answer === 'hang') return;
         res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
-        res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
+        res.end(answer.raw ?? (answer.body === undefined ? '' : JSON.stringify(answer.body)));
       });
     });
     this.server.on('connection', (socket) => {

@@ -47,6 +47,7 @@ before(async () => {
     if (request.path === '/wms/reservations') {
       const body = request.body as { material: string };
       if (body.material === 'RM-NONE') return { status: 409, body: { error: 'insufficient-stock' } };
+      if (body.material === 'RM-DOWN') return { status: 500, body: { error: 'database offline' } };
       return { status: 201, body: { reservationId: `R-${++reservations}`, bin: 'A-01' } };
     }
     if (request.path.startsWith('/wms/shipments/'))
@@ -211,6 +212,46 @@ test('reservation asks the WMS, answers 201 with its answer and publishes only o
   assert.equal(invalid.statusCode, 422);
   assert.equal(wms.requests.length, asked + 2, 'an invalid request never reaches the WMS');
   assert.equal(hub.log.head(), before);
+});
+
+test('when the WMS fails the command is 503 with Retry-After and nothing is published', async () => {
+  const before = hub.log.head();
+  const res = await post('/v1/inventory/reservations', {
+    plant: 'P1',
+    material: 'RM-DOWN',
+    quantity: { value: 1, uom: 'KG' },
+  });
+  assert.equal(res.statusCode, 503);
+  assert.equal(res.json().code, 'system-of-record-unavailable');
+  assert.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8');
+  assert.ok(Number(res.headers['retry-after']) >= 1);
+  assert.equal(hub.log.head(), before);
+});
+
+test('a retried command with the same Idempotency-Key answers the first result and publishes once', async () => {
+  const body = { plant: 'P1', material: 'RM-STEEL', quantity: { value: 3, uom: 'KG' } };
+  const asked = wms.requests.length;
+  const first = await post('/v1/inventory/reservations', body, ADMIN_KEY, { 'idempotency-key': 'resv-42' });
+  const second = await post('/v1/inventory/reservations', body, ADMIN_KEY, { 'idempotency-key': 'resv-42' });
+  assert.equal(first.statusCode, 201);
+  assert.equal(second.statusCode, 201);
+  assert.equal(second.headers['idempotent-replayed'], 'true');
+  assert.deepEqual(second.json(), first.json());
+  assert.equal(wms.requests.length, asked + 1, 'the WMS was asked once');
+  const reused = await post(
+    '/v1/inventory/reservations',
+    { ...body, quantity: { value: 4, uom: 'KG' } },
+    ADMIN_KEY,
+    {
+      'idempotency-key': 'resv-42',
+    },
+  );
+  assert.equal(reused.statusCode, 409);
+  assert.equal(reused.json().code, 'idempotency-key-reused');
+  const events = (await eventsOf('inventory.reservation.created')).filter(
+    (e) => e.id === first.json().events[0].id,
+  );
+  assert.equal(events.length, 1);
 });
 
 test('a quality hold blocks shipping its lots (409 naming the hold) until a releasing disposition', async () => {
