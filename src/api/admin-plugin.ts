@@ -5,6 +5,7 @@ import { isRfc3339 } from '../model/envelope.js';
 import type { AuditFilter, RateLimit, StateStore } from '../store/port.js';
 import { requestAudit } from './audit.js';
 import { requireScope } from './auth-plugin.js';
+import { replayWith } from './idempotency.js';
 import { parseListQuery } from './list-query.js';
 
 export interface AdminPluginOptions {
@@ -134,6 +135,7 @@ export async function adminPlugin(app: FastifyInstance, options: AdminPluginOpti
       }),
     );
     apiKeys.forget(input.name);
+    replayWith(request, { name: input.name, key: null, note: 'the key is shown only once' });
     await audit(request, 'client.create', input.name, 'done', {
       scopes: input.scopes,
       plants: input.plants,

@@ -47,6 +47,16 @@ export function requestFingerprint(parts: FingerprintParts): string {
   return hash.digest('hex');
 }
 
+const replayBodies = new WeakMap<FastifyRequest, unknown>();
+
+/**
+ * Makes a replay of this request answer `body` instead of the answer sent now: for answers that
+ * hold a secret shown only once (a new credential), which must not be kept in the clear.
+ */
+export function replayWith(request: FastifyRequest, body: unknown): void {
+  replayBodies.set(request, body);
+}
+
 /** The response headers a replay repeats; framing and per-response headers (date, length) are not stored. */
 function storedHeaders(reply: FastifyReply): Record<string, string> {
   const out: Record<string, string> = {};
@@ -187,7 +197,11 @@ export const idempotencyPlugin = fp(
       const claim = pending.get(request);
       if (claim === undefined || claim.settled) return done();
       const ok = reply.statusCode >= 200 && reply.statusCode < 300;
-      const body = ok ? payloadText(payload) : null;
+      const body = !ok
+        ? null
+        : replayBodies.has(request)
+          ? JSON.stringify(replayBodies.get(request))
+          : payloadText(payload);
       const response =
         body === null ? null : { status: reply.statusCode, headers: storedHeaders(reply), body };
       // Stored before the client sees the answer, so a retry after it always finds the record.

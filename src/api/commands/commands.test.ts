@@ -550,3 +550,37 @@ test('broken EDI is 422 invalid-edi naming where, and nothing is published', asy
   const bom = await send(`\ufeff${good.replace(/^\ufeff/, '')}`);
   assert.equal(bom.statusCode, 202, bom.body);
 });
+
+test('a replayed onboarding or client creation never reveals the key again, and the key is not stored in the clear', async () => {
+  const body = { supplierId: 'SUP-KEY', name: 'Key Holder', plants: ['P1'] };
+  const first = await post('/v1/suppliers', body, ADMIN_KEY, { 'idempotency-key': 'onboard-1' });
+  const again = await post('/v1/suppliers', body, ADMIN_KEY, { 'idempotency-key': 'onboard-1' });
+  assert.equal(first.statusCode, 201);
+  assert.equal(again.statusCode, 201);
+  assert.equal(again.headers['idempotent-replayed'], 'true');
+  assert.match(first.json().credential.key, /^cvy_/);
+  assert.equal(again.json().credential.key, null);
+  assert.deepEqual(again.json().events, first.json().events);
+  const created = await post('/v1/clients', { name: 'keyed', scopes: ['ops'] }, ADMIN_KEY, {
+    'idempotency-key': 'c-1',
+  });
+  const replayed = await post('/v1/clients', { name: 'keyed', scopes: ['ops'] }, ADMIN_KEY, {
+    'idempotency-key': 'c-1',
+  });
+  assert.match(created.json().key, /^cvy_/);
+  assert.equal(replayed.json().key, null);
+  for (const key of [first.json().credential.key, created.json().key]) {
+    const claim = await hub.store.idempotency.claim(
+      {
+        client: 'admin',
+        key: key === created.json().key ? 'c-1' : 'onboard-1',
+        fingerprint: '',
+        createdAt: Date.now(),
+        expiresAt: Date.now(),
+      },
+      0,
+    );
+    assert.equal(claim.claimed, false);
+    if (!claim.claimed) assert.ok(!claim.existing.body?.includes(key), 'the stored answer holds no key');
+  }
+});

@@ -6,6 +6,7 @@ import { expandPath } from '../../commands/system-of-record.js';
 import { EdiError, parseAsn } from '../../edi/index.js';
 import { ProblemError } from '../../errors/problem.js';
 import type { SupplierRecord } from '../../store/port.js';
+import { replayWith } from '../idempotency.js';
 import { bodyObject, type CommandContext, requireCommand, requirePlant } from './command-context.js';
 
 const SUPPLIER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -171,12 +172,23 @@ export function registerSupplierCommands(app: FastifyInstance, ctx: CommandConte
       }),
     );
     const published = await ctx.publisher.append(events);
-    return reply.code(201).send({
+    const answerBody = {
       ...input,
       credential: { client, key, scopes: [SUPPLIER_ASN_SCOPE] },
       ...(answer ? { result: answer.body } : {}),
       events: published,
+    };
+    // The key is shown once; a replayed answer says so instead of keeping it in the clear.
+    replayWith(request, {
+      ...answerBody,
+      credential: {
+        client,
+        key: null,
+        scopes: [SUPPLIER_ASN_SCOPE],
+        note: 'shown only once; re-key with POST /v1/clients',
+      },
     });
+    return reply.code(201).send(answerBody);
   });
 
   app.post('/v1/suppliers/:supplierId/asns', async (request, reply) => {
