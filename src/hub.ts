@@ -12,6 +12,7 @@ import { parseJsonWithLimits } from './api/json-limits.js';
 import { opsPlugin } from './api/ops-plugin.js';
 import { installProblemHandlers } from './api/problem-handler.js';
 import { securityHeaders } from './api/security-headers.js';
+import { tracePlugin } from './api/trace-plugin.js';
 import { ApiKeyVerifier, clientRecordFor, generateApiKey } from './auth/api-keys.js';
 import { ClientPolicies } from './auth/client-policy.js';
 import { jwtBearer } from './auth/jwt-principal.js';
@@ -187,6 +188,7 @@ async function assembleHub(
     now: Date.now,
   });
   await app.register(adminPlugin, { store, apiKeys });
+  await app.register(tracePlugin, { config, log, store, delivery });
   await app.register(catalogPlugin, { registry, store, config });
   await app.register(docsPlugin, { registry, config, version: PRODUCT_VERSION });
   await app.register(deliveryPlugin, { log, store, delivery });

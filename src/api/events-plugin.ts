@@ -169,7 +169,7 @@ export async function eventsPlugin(app: FastifyInstance, options: EventsPluginOp
         throw new ProblemError('forbidden', `reading ${domain} events needs the events:read:${domain} scope`);
       }
     }
-    const readable = types ?? (principal.scopes.has('admin') ? undefined : readableDomains(principal));
+    const readable = types ?? readableTypes(principal);
     if (readable !== undefined && readable.length === 0) {
       throw new ProblemError('forbidden', 'this client may not read events (needs events:read:<domain>)');
     }
@@ -187,6 +187,11 @@ export async function eventsPlugin(app: FastifyInstance, options: EventsPluginOp
     const last = items[items.length - 1];
     return { items, next: items.length === limit && last ? String(last.sequence) : null };
   });
+}
+
+/** The type patterns (`domain.*`) a principal may read; `undefined` for every type (admin). */
+export function readableTypes(principal: Principal): string[] | undefined {
+  return principal.scopes.has('admin') ? undefined : readableDomains(principal);
 }
 
 function readableDomains(principal: Principal): string[] {

@@ -1,10 +1,16 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { clientRecordFor, generateApiKey } from '../auth/api-keys.js';
 import { type ConfigOverrides, loadConfigFromObject } from '../config/index.js';
 import { createHub, type Hub } from '../hub.js';
 import type { Logger } from '../observability/logger.js';
-import { SimulatedErp, UNKNOWN_MATERIAL } from './erp.js';
+import { demoRoutings, SimulatedErp } from './erp.js';
 import { HubClient } from './hub-client.js';
+import { SCARCE_COMPONENT } from './master-data.js';
 import { SimulatedMes } from './mes.js';
+import { SimulatedQms } from './qms.js';
+import { SimulatedSupplier } from './supplier.js';
+import { SimulatedWarehouse, SimulatedWms } from './wms.js';
 
 export interface DemoOptions extends ConfigOverrides {
   readonly plants: number;
@@ -22,72 +28,168 @@ export interface Demo {
   readonly adminKey: string;
   readonly erp: SimulatedErp;
   readonly mes: ReadonlyMap<string, SimulatedMes>;
+  readonly wms: SimulatedWms;
+  readonly warehouse: SimulatedWarehouse;
+  readonly qms: SimulatedQms;
+  readonly supplier: SimulatedSupplier;
   stop(): Promise<void>;
 }
 
+/** The supplier the demo onboards; its id is also its EDI sender id (at most 15 characters). */
+const SUPPLIER_ID = 'V-20417';
+
+/** Least privilege: each simulated system gets only the scopes (and plants) its job needs. */
+function grants(
+  plants: readonly string[],
+): Array<{ name: string; scopes: string[]; plants: string[] | null }> {
+  return [
+    { name: 'erp', scopes: ['commands:production-order-release'], plants: null },
+    ...plants.map((plant) => ({
+      name: `mes-${plant.toLowerCase()}`,
+      scopes: ['events:publish:production', 'commands:material-consumption'],
+      plants: [plant],
+    })),
+    {
+      name: 'wms',
+      scopes: ['commands:inventory-reservation', 'commands:shipment-confirmation'],
+      plants: null,
+    },
+    { name: 'qms', scopes: ['commands:quality-hold', 'commands:quality-disposition'], plants: null },
+    { name: 'supplier-portal', scopes: ['commands:supplier-onboarding'], plants: null },
+  ];
+}
+
 /**
- * The reference landscape in small: the hub, an ERP releasing orders through the events API,
- * and one MES per plant receiving its plant's orders and reporting operations back.
+ * The reference landscape in small: the hub; an ERP releasing orders through the release command;
+ * one MES per plant receiving its plant's orders, reporting operations and material consumption;
+ * a WMS that is the system of record for reservations and shipments (and fails now and then); a
+ * warehouse reserving components and confirming shipments; a QMS placing holds that block
+ * shipments; and a supplier, onboarded through the API, sending ASNs as JSON, X12 and EDIFACT.
  */
 export async function startDemo(options: DemoOptions): Promise<Demo> {
   const plants = Array.from({ length: options.plants }, (_, i) => `P${i + 1}`);
-  // The hub's URL is needed by the simulated systems before the hub's config can name theirs.
-  const mesClients = new Map<string, HubClient>();
-  const mes = new Map<string, SimulatedMes>();
-  const lateBound: { url: string; keys: Map<string, string> } = { url: '', keys: new Map() };
-  for (const plant of plants) {
-    const client = new LateBoundClient(
-      () => lateBound.url,
-      () => lateBound.keys.get(`mes-${plant.toLowerCase()}`) ?? '',
+  const dataDir = resolve(options.dataDir ?? 'data/demo');
+  // The hub's URL and the keys are known only once the hub is up; the systems start before it.
+  const late = { url: '', keys: new Map<string, string>() };
+  const clients: HubClient[] = [];
+  const clientOf = (name: string) => {
+    const client = new HubClient(
+      () => late.url,
+      () => late.keys.get(name) ?? '',
     );
-    mesClients.set(plant, client);
+    clients.push(client);
+    return client;
+  };
+
+  const mes = new Map<string, SimulatedMes>();
+  for (const plant of plants) {
     // Plant 1's MES refuses unknown materials and fails now and then; plant 2's also has a
     // 10-second outage every minute, so its circuit opens and its backlog catches up after.
-    const system = new SimulatedMes(client, 300, {
+    const system = new SimulatedMes(clientOf(`mes-${plant.toLowerCase()}`), 300, {
       randomFailureRate: 0.03,
-      unknownMaterials: [UNKNOWN_MATERIAL],
+      unknownMaterials: ['FG-9999'],
       ...(plant === 'P2' ? { outage: { periodMs: 60_000, downMs: 10_000 } } : {}),
     });
     await system.listen();
     mes.set(plant, system);
   }
+  // The WMS is down for 10 s every 90 s: reservations and confirmations answer 503 meanwhile.
+  const wms = new SimulatedWms({
+    latencyMs: 20,
+    insufficientStock: [SCARCE_COMPONENT],
+    outage: { periodMs: 90_000, downMs: 10_000 },
+  });
+  await wms.listen();
+  const warehouse = new SimulatedWarehouse(clientOf('wms'), { plants });
+  await warehouse.listen();
 
+  mkdirSync(dataDir, { recursive: true });
+  const routings = join(dataDir, 'routings.csv');
+  writeFileSync(routings, demoRoutings(plants));
+
+  const retry = { maxAttempts: 8, initialDelay: '200ms', maxDelay: '5s', maxAge: '1h' };
   const config = loadConfigFromObject(
     {
       server: { host: options.host ?? '127.0.0.1', port: options.port ?? 8080 },
-      connectors: Object.fromEntries(
-        plants.map((p) => [`mes-${p.toLowerCase()}`, { kind: 'http', url: mes.get(p)?.url }]),
-      ),
-      routes: plants.map((p) => ({
-        name: `mes-${p.toLowerCase()}-orders`,
-        types: ['production.order.released'],
-        filter: `plant = '${p}'`,
-        sink: `mes-${p.toLowerCase()}`,
-        retry: { maxAttempts: 8, initialDelay: '200ms', maxDelay: '5s', maxAge: '1h' },
-        timeout: '2s',
-      })),
+      referenceData: { routings },
+      connectors: {
+        ...Object.fromEntries(
+          plants.map((p) => [`mes-${p.toLowerCase()}`, { kind: 'http', url: mes.get(p)?.url }]),
+        ),
+        wms: {
+          kind: 'http',
+          baseUrl: wms.url,
+          timeout: '2s',
+          circuitBreaker: { failureThreshold: 5, resetAfter: '10s' },
+        },
+        'wms-orders': { kind: 'http', url: `${warehouse.url}/events` },
+      },
+      commands: {
+        'inventory-reservation': { connector: 'wms', path: '/reservations' },
+        'shipment-confirmation': { connector: 'wms', path: '/shipments/{shipmentId}/confirm' },
+      },
+      routes: [
+        ...plants.map((p) => ({
+          name: `mes-${p.toLowerCase()}-orders`,
+          types: ['production.order.released'],
+          filter: `plant = '${p}'`,
+          sink: `mes-${p.toLowerCase()}`,
+          retry,
+          timeout: '2s',
+        })),
+        {
+          name: 'wms-order-reservations',
+          types: ['production.order.released'],
+          sink: 'wms-orders',
+          retry,
+          timeout: '2s',
+        },
+      ],
     },
-    { dataDir: options.dataDir ?? 'data/demo' },
+    { dataDir },
   );
   const adminKey = options.adminKey ?? generateApiKey();
   const hub = await createHub(config, { logger: options.logger, adminKey });
-  // Each simulated system gets its own least-privilege key.
-  const erpKey = generateApiKey();
-  await hub.store.clients.upsert(
-    clientRecordFor('erp', erpKey, ['events:publish:production'], null, Date.now()),
-  );
-  for (const plant of plants) {
+  for (const grant of grants(plants)) {
     const key = generateApiKey();
-    lateBound.keys.set(`mes-${plant.toLowerCase()}`, key);
-    await hub.store.clients.upsert(
-      clientRecordFor(`mes-${plant.toLowerCase()}`, key, ['events:publish:production'], [plant], Date.now()),
-    );
+    late.keys.set(grant.name, key);
+    await hub.store.clients.upsert(clientRecordFor(grant.name, key, grant.scopes, grant.plants, Date.now()));
   }
   const url = await hub.listen();
-  lateBound.url = url;
-  const erpClient = new HubClient(url, erpKey);
-  const erp = new SimulatedErp(erpClient, plants, options.rate);
+  late.url = url;
+
+  // The supplier portal onboards the supplier through the API and hands it its own credential.
+  const portal = clientOf('supplier-portal');
+  const onboarded = await portal.command(
+    'POST',
+    '/v1/suppliers',
+    { supplierId: SUPPLIER_ID, name: 'Rheinland Polymer GmbH', plants },
+    { idempotencyKey: `onboard-${SUPPLIER_ID}` },
+  );
+  await portal.close();
+  const credential = (onboarded.body as { credential?: { key?: string | null } } | undefined)?.credential;
+  if (typeof credential?.key === 'string') late.keys.set('supplier', credential.key);
+  else if (onboarded.status !== 409) {
+    options.logger.warn({ status: onboarded.status }, 'the demo supplier could not be onboarded');
+  }
+  if (!late.keys.has('supplier')) {
+    // Already onboarded by an earlier run on this data directory: give it a fresh key.
+    const key = generateApiKey();
+    await hub.store.clients.upsert(
+      clientRecordFor(`supplier-${SUPPLIER_ID}`, key, ['commands:supplier-asn'], plants, Date.now(), {
+        supplierId: SUPPLIER_ID,
+      }),
+    );
+    late.keys.set('supplier', key);
+  }
+
+  const erp = new SimulatedErp(clientOf('erp'), plants, options.rate);
+  const qms = new SimulatedQms(clientOf('qms'), { plants });
+  const supplier = new SimulatedSupplier(clientOf('supplier'), { supplierId: SUPPLIER_ID, plants });
   erp.start();
+  warehouse.start();
+  qms.start();
+  supplier.start();
 
   const status = setInterval(() => {
     const completions = [...mes.values()].reduce((n, m) => n + m.completionsReported, 0);
@@ -97,7 +199,9 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
     const retries = subs.reduce((n, s) => n + s.failedAttempts, 0);
     const circuits = subs.map((s) => `${s.sink}:${s.circuit}`).join(' ');
     options.onStatus?.(
-      `orders released ${erp.released} · delivered to MES ${received} · operations completed ${completions} · failed attempts ${retries} · dead letters ${dead} · circuits ${circuits}`,
+      `orders released ${erp.released} · delivered to MES ${received} · operations completed ${completions} · ` +
+        `reservations ${warehouse.reservationsMade} · shipments ${warehouse.shipmentsConfirmed} (held ${warehouse.blockedByHold}) · ` +
+        `holds ${qms.holdsPlaced} · ASNs ${supplier.accepted} · failed attempts ${retries} · dead letters ${dead} · circuits ${circuits}`,
     );
   }, 5_000);
   status.unref();
@@ -108,35 +212,19 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
     adminKey,
     erp,
     mes,
+    wms,
+    warehouse,
+    qms,
+    supplier,
     async stop() {
       clearInterval(status);
+      // The clients stop first, so nothing is still retrying against a hub that is going away.
       erp.stop();
+      await Promise.all([erp.close(), warehouse.close(), qms.close(), supplier.close()]);
       await hub.close();
-      await erpClient.close();
+      await wms.close();
       for (const m of mes.values()) await m.close();
-      for (const c of mesClients.values()) await c.close();
+      await Promise.all(clients.map((c) => c.close()));
     },
   };
-}
-
-/** A HubClient whose URL and key are known only once the hub is up. */
-class LateBoundClient extends HubClient {
-  private inner: HubClient | null = null;
-
-  constructor(
-    private readonly url: () => string,
-    private readonly key: () => string,
-  ) {
-    super('', '');
-  }
-
-  override async publish(events: object[]): Promise<number> {
-    if (!this.inner) this.inner = new HubClient(this.url(), this.key());
-    return this.inner.publish(events);
-  }
-
-  override async close(): Promise<void> {
-    await this.inner?.close();
-    await super.close();
-  }
 }

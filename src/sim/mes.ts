@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { HubClient } from './hub-client.js';
+import { type HubClient, HubClientClosedError } from './hub-client.js';
+import { lotFor, lotNumberAt } from './master-data.js';
 
 /** How the simulated MES misbehaves, so retries, circuits and dead letters show in the demo. */
 export interface MesFaults {
@@ -21,6 +22,7 @@ interface ReleasedOrder {
     material?: string;
     quantity: { value: number; uom: string };
     routing?: Array<{ operation: string; workCenter: string }>;
+    bom?: Array<{ material: string; quantity: { value: number; uom: string } }>;
   };
 }
 
@@ -35,9 +37,12 @@ export class SimulatedMes {
   failed = 0;
   duplicates = 0;
   completionsReported = 0;
+  consumptionsReported = 0;
+  consumptionsFailed = 0;
   private readonly seen = new Set<string>();
   private readonly server: Server;
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly reporting = new Set<Promise<void>>();
   url = '';
 
   private readonly started = Date.now();
@@ -100,7 +105,10 @@ export class SimulatedMes {
     this.seen.add(event.id);
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      void this.reportCompletions(event);
+      const reporting: Promise<void> = this.reportCompletions(event).finally(() =>
+        this.reporting.delete(reporting),
+      );
+      this.reporting.add(reporting);
     }, this.delayMs);
     this.timers.add(timer);
   }
@@ -127,10 +135,47 @@ export class SimulatedMes {
       },
     }));
     try {
-      if ((await this.hub.publish(events)) === 202) this.completionsReported += events.length;
+      if ((await this.hub.publish(events)) !== 202) return;
+      this.completionsReported += events.length;
     } catch {
       // The hub is stopping; the demo is ending.
+      return;
     }
+    await this.reportConsumption(order);
+  }
+
+  /** Posts the material the completed order consumed: its first BOM component, from the current lot. */
+  private async reportConsumption(order: ReleasedOrder): Promise<void> {
+    const { orderId, plant } = order.data;
+    const component = order.data.bom?.[0];
+    const material = component?.material ?? order.data.material;
+    if (!material) return;
+    const consumedAt = new Date();
+    try {
+      const response = await this.hub.command(
+        'POST',
+        '/v1/material-consumptions',
+        {
+          orderId,
+          plant,
+          material,
+          quantity: component?.quantity ?? order.data.quantity,
+          consumedAt: consumedAt.toISOString(),
+          lot: lotFor(plant, material, lotNumberAt(consumedAt.getTime())),
+        },
+        { idempotencyKey: `consume-${orderId}` },
+      );
+      if (response.status === 202) this.consumptionsReported++;
+      else this.consumptionsFailed++;
+    } catch (error) {
+      // A closed client means the demo is ending; anything else is a failure to report.
+      if (!(error instanceof HubClientClosedError)) this.consumptionsFailed++;
+    }
+  }
+
+  /** Resolves once the reports under way (completions, consumption) have been answered. */
+  async idle(): Promise<void> {
+    while (this.reporting.size > 0) await Promise.all([...this.reporting]);
   }
 
   async close(): Promise<void> {

@@ -82,6 +82,8 @@ export interface DeadLetterRepository {
   ): Promise<boolean>;
   /** Open entries per route. */
   openCounts(): Promise<Map<string, number>>;
+  /** Every entry (any status) of these event ids, oldest first. */
+  forEvents(eventIds: readonly string[]): Promise<DeadLetterRecord[]>;
 }
 
 /** A record of who did what, when, with which outcome. */

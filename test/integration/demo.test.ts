@@ -43,6 +43,20 @@ test('the demo releases orders, delivers them to each MES and records completion
       );
       assert.equal(order?.plant, plant, 'the completion belongs to an order released for that plant');
     }
+    // The other systems act through their commands: the WMS reserves (a sync command answered by the
+    // simulated WMS), the MES reports consumption, and the supplier's ASNs arrive.
+    for (const type of [
+      'inventory.reservation.created',
+      'production.material.consumed',
+      'supplier.asn.received',
+    ]) {
+      let event: { subject: string; plant: string } | undefined;
+      while (!event && Date.now() < deadline) {
+        event = await first(`type=${type}`);
+        if (!event) await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      assert.ok(event, `no ${type} within a minute: ${demo.stderr()}`);
+    }
   } finally {
     const exit = await demo.stop('SIGINT', 20_000);
     assert.equal(exit.code, 0, `the demo did not stop cleanly: ${demo.stderr()}`);

@@ -68,6 +68,7 @@ export const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (client, key)
    );
    CREATE INDEX idempotency_expiry ON idempotency (expires_at);
+   CREATE INDEX dead_letters_event ON dead_letters (json_extract(event, '$.id'));
    CREATE TABLE quality_holds (
      hold_id TEXT PRIMARY KEY,
      plant TEXT NOT NULL,

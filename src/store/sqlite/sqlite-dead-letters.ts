@@ -119,4 +119,19 @@ export class SqliteDeadLetters implements DeadLetterRepository {
   async openCounts(): Promise<Map<string, number>> {
     return new Map((this.counts.all() as Array<{ route: string; n: number }>).map((r) => [r.route, r.n]));
   }
+
+  async forEvents(eventIds: readonly string[]): Promise<DeadLetterRecord[]> {
+    const out: DeadLetterRecord[] = [];
+    // Chunks keep each statement well under SQLite's parameter limit.
+    for (let i = 0; i < eventIds.length; i += 500) {
+      const chunk = eventIds.slice(i, i + 500);
+      const rows = this.db
+        .prepare(
+          `SELECT * FROM dead_letters WHERE json_extract(event, '$.id') IN (${chunk.map(() => '?').join(',')}) ORDER BY position`,
+        )
+        .all(...chunk) as Row[];
+      out.push(...rows.map(fromRow));
+    }
+    return out.sort((a, b) => a.position - b.position);
+  }
 }
