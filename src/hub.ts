@@ -8,7 +8,6 @@ import { deliveryPlugin } from './api/delivery-plugin.js';
 import { docsPlugin } from './api/docs-plugin.js';
 import { eventsPlugin } from './api/events-plugin.js';
 import { idempotencyPlugin } from './api/idempotency.js';
-import { parseJsonWithLimits } from './api/json-limits.js';
 import { opsPlugin } from './api/ops-plugin.js';
 import { installProblemHandlers } from './api/problem-handler.js';
 import { securityHeaders } from './api/security-headers.js';
@@ -34,6 +33,7 @@ import { SchemaRegistry } from './registry/registry.js';
 import { loadTlsOptions } from './server/tls.js';
 import { openStateStore } from './store/factory.js';
 import type { StateStore } from './store/port.js';
+import { parseJsonWithLimits } from './util/json-limits.js';
 
 export interface HubOptions {
   readonly logger: Logger;

@@ -23,6 +23,7 @@ interface ClientInput {
   scopes: string[];
   plants: string[] | null;
   rateLimit: RateLimit | null;
+  supplierId: string | null;
 }
 
 function validateClient(body: unknown): ClientInput {
@@ -77,9 +78,16 @@ function validateClient(body: unknown): ClientInput {
         burst: (r.burst as number | undefined) ?? Math.ceil((r.perSecond as number) * 2),
       };
   }
+  if (
+    b.supplierId !== undefined &&
+    b.supplierId !== null &&
+    (typeof b.supplierId !== 'string' || !NAME.test(b.supplierId))
+  )
+    errors.push({ path: '/supplierId', message: 'must be the id of an onboarded supplier' });
   if (errors.length > 0)
     throw new ProblemError('validation-failed', 'the client cannot be created', { errors });
   return {
+    supplierId: typeof b.supplierId === 'string' ? b.supplierId : null,
     name: b.name as string,
     scopes: [...new Set(b.scopes as string[])],
     plants: Array.isArray(b.plants) ? [...new Set(b.plants as string[])] : null,
@@ -140,6 +148,7 @@ export async function adminPlugin(app: FastifyInstance, options: AdminPluginOpti
       scopes: input.scopes,
       plants: input.plants,
       rateLimit: input.rateLimit,
+      supplierId: input.supplierId,
     });
     return reply.code(201).send({ name: input.name, key });
   });

@@ -1,21 +1,16 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { SqliteEventLog } from '../log/sqlite/sqlite-event-log.js';
 import type { CloudEvent } from '../model/envelope.js';
 import { BenchReceiver, monotonicMs } from './bench-receiver.js';
-import { CONVEYOR_CLI, type ServerProcess, startServerProcess } from './child-process.js';
+import { BENCH_KEY, type BenchResult, median, result, round, withHub } from './bench-util.js';
+import { startServerProcess } from './child-process.js';
+import { runCommandBenchmarks } from './commands-bench.js';
 import { type LoadResult, percentile, runLoad } from './load.js';
 import { measureSqliteCeiling } from './sqlite-ceiling.js';
 
-export interface BenchResult {
-  name: string;
-  value: number;
-  unit: string;
-  ceiling: { name: string; value: number } | null;
-  ratio: number | null;
-  note?: string;
-}
+export type { BenchResult } from './bench-util.js';
 
 export interface BenchReport {
   machine: Record<string, unknown>;
@@ -24,12 +19,11 @@ export interface BenchReport {
 
 export interface BenchOptions {
   readonly quick: boolean;
-  /** Run only these groups (ingest, e2e, fanout, isolation, replay); all when empty. */
+  /** Run only these groups (ingest, e2e, fanout, isolation, replay, commands); all when empty. */
   readonly only?: readonly string[];
   readonly progress: (line: string) => void;
 }
 
-const BENCH_KEY = `cvy_bench-${'x'.repeat(40)}`;
 const HEADERS_SINGLE = {
   'content-type': 'application/cloudevents+json',
   authorization: `Bearer ${BENCH_KEY}`,
@@ -58,65 +52,9 @@ function batchJson(size: number) {
   };
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
-}
-
-function round(value: number, digits = 2): number {
-  const f = 10 ** digits;
-  return Math.round(value * f) / f;
-}
-
-function result(
-  name: string,
-  value: number,
-  unit: string,
-  ceiling: { name: string; value: number } | null,
-  higherIsBetter = true,
-): BenchResult {
-  const ratio =
-    ceiling === null || ceiling.value === 0
-      ? null
-      : higherIsBetter
-        ? value / ceiling.value
-        : ceiling.value / value;
-  return {
-    name,
-    value: round(value),
-    unit,
-    ceiling: ceiling ? { name: ceiling.name, value: round(ceiling.value) } : null,
-    ratio: ratio === null ? null : round(ratio, 3),
-  };
-}
-
 function assertAll202(load: LoadResult, what: string): void {
   const bad = Object.entries(load.statuses).filter(([status]) => status !== '202');
   if (bad.length > 0) throw new Error(`${what}: unexpected statuses ${JSON.stringify(load.statuses)}`);
-}
-
-async function withHub<T>(
-  dataDir: string,
-  fn: (hub: ServerProcess, host: string, port: number) => Promise<T>,
-  configYaml?: string,
-): Promise<T> {
-  const args = ['start', '--data', dataDir, '--port', '0'];
-  if (configYaml !== undefined) {
-    mkdirSync(dataDir, { recursive: true });
-    const file = join(dataDir, 'conveyor.yaml');
-    writeFileSync(file, configYaml);
-    args.push('--config', file);
-  }
-  const hub = await startServerProcess(CONVEYOR_CLI, args, {
-    CONVEYOR_ADMIN_KEY: BENCH_KEY,
-    CONVEYOR_LOG_LEVEL: 'error',
-  });
-  try {
-    const { hostname, port } = new URL(hub.url);
-    return await fn(hub, hostname, Number(port));
-  } finally {
-    await hub.stop('SIGTERM');
-  }
 }
 
 /** Runs the benchmark suite; every figure sits beside a ceiling measured in the same run. */
@@ -180,6 +118,7 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchReport>
       !options.only || options.only.length === 0 || options.only.includes(group);
     if (want('ingest')) await ingestGroup();
     await runDeliveryBenchmarks({ tmp, runs, seconds, warmupMs, quick, progress, results, noopSingle, want });
+    if (want('commands')) await runCommandBenchmarks({ tmp, runs, seconds, warmupMs, progress, results });
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

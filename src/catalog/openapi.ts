@@ -1,5 +1,6 @@
 import { ERROR_CODES, type ErrorCode, PROBLEM_TYPE_BASE, problemType } from '../errors/registry.js';
 import { COMPATIBILITY_MODES } from '../registry/compatibility.js';
+import { escapePointer } from '../registry/schema-walk.js';
 import { componentRef, embedSchema } from './embed-schema.js';
 
 export interface OpenApiInput {
@@ -14,7 +15,7 @@ export interface OpenApiInput {
 /** An OpenAPI 3.1.0 document as plain JSON. */
 export type OpenApiDocument = { openapi: '3.1.0'; [key: string]: unknown };
 
-export type HttpMethod = 'GET' | 'POST';
+export type HttpMethod = 'GET' | 'POST' | 'DELETE';
 
 /** One documented HTTP operation; `path` uses OpenAPI templates (`/v1/dlq/{id}`). */
 export interface DocumentedOperation {
@@ -37,11 +38,27 @@ interface OperationSpec extends DocumentedOperation {
   readonly requestBody?: Json;
   /** The success responses, by status. */
   readonly responses: Json;
-  /** Problems this call may answer with, besides `unauthorized` and `internal`, which every call has. */
+  /**
+   * Problems this call may answer with, besides those every call has: `internal`; `unauthorized` and
+   * `rate-limited` unless it is public; `bad-request` (a malformed `Idempotency-Key`),
+   * `idempotency-key-reused` and `request-in-progress` when it changes state (not a GET).
+   */
   readonly problems: readonly ErrorCode[];
 }
 
 const PROBLEM_JSON = 'application/problem+json';
+const CLIENT_NAME = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
+const SUPPLIER_ID = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
+const PLANT_CODE = '^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$';
+
+const BEARER_AUTH =
+  'An API key (`cvy_` + 43 base64url characters), created with `POST /v1/clients` or `conveyor keys ' +
+  'create`, or, when `auth.jwt` is configured, a JWT: signed (RS, PS, ES or EdDSA) by a key of the ' +
+  "issuer's JWKS (`jwksUrl` or `jwksFile`), with that `iss` and `aud` and an `exp`. The client is its " +
+  '`client_id`, `azp` or `sub`; its scopes come from the scope claim (`scope` unless `scopeClaim` says ' +
+  'otherwise) and its plants from a `plants` claim (each a space-separated string or a list; no `plants`: ' +
+  "every plant), its supplier binding from `supplier_id`. For a client named in the configuration's " +
+  '`clients[]`, an API key carries the configured scopes and plants, and a JWT only those both grant.';
 const ref = (name: string) => ({ $ref: componentRef('schemas', name) });
 const param = (name: string) => ({ $ref: componentRef('parameters', name) });
 const json = (schema: Json) => ({ 'application/json': { schema } });
@@ -58,6 +75,18 @@ const listOf = (item: string) => ({
   },
 });
 const paging = [param('after'), param('limit')];
+/** What any request body can be refused for before its handler sees it. */
+const BODY_PROBLEMS: readonly ErrorCode[] = [
+  'malformed-json',
+  'json-too-complex',
+  'payload-too-large',
+  'unsupported-media-type',
+];
+/** A JSON request body of a component schema, with named examples. */
+const jsonBody = (schema: string, examples: Record<string, { summary: string; value: unknown }>) => ({
+  required: true,
+  content: { 'application/json': { schema: ref(schema), examples } },
+});
 const versionPath = '/v1/catalog/schemas/{type}/versions/{version}';
 
 /** A schema-version life-cycle call (approve, deprecate, retire). */
@@ -75,6 +104,472 @@ function statusChange(verb: 'approve' | 'deprecate' | 'retire', status: string, 
     problems: ['bad-request', 'forbidden', 'not-found', 'conflict'],
   };
 }
+
+/** The sample ASN of `POST /v1/suppliers/{supplierId}/asns` as X12 856 and as EDIFACT DESADV. */
+const X12_856_EXAMPLE = [
+  'ISA*00*          *00*          *ZZ*V20417         *ZZ*CONVEYOR       *260610*0600*U*00401*000000001*0*P*>~',
+  'GS*SH*V20417*CONVEYOR*20260610*0600*1*X*004010~',
+  'ST*856*0001~',
+  'BSN*00*ASN-0098231*20260610*0600~',
+  'DTM*011*20260610~',
+  'HL*1**S~',
+  'N1*SF*V-20417*92*V-20417~',
+  'N1*ST*P1*92*P1~',
+  'HL*2*1*I~',
+  'LIN*1*BP*PIN-M8~',
+  'SN1**5000*EA~',
+  'REF*LT*NS-77812~',
+  'CTT*2~',
+  'SE*12*0001~',
+  'GE*1*1~',
+  'IEA*1*000000001~',
+  '',
+].join('\n');
+
+const DESADV_EXAMPLE = [
+  "UNA:+.? '",
+  "UNB+UNOC:3+V20417:ZZ+CONVEYOR:ZZ+260610:0600+1'",
+  "UNH+1+DESADV:D:96A:UN'",
+  "BGM+351+ASN-0098231+9'",
+  "DTM+137:202606100600:203'",
+  "DTM+11:20260610:102'",
+  "NAD+SF+V-20417::92++V-20417'",
+  "NAD+ST+P1::92'",
+  "CPS+1'",
+  "LIN+1++PIN-M8:BP'",
+  "QTY+12:5000:EA'",
+  "GIN+BX+NS-77812'",
+  "CNT+2:1'",
+  "UNT+12+1'",
+  "UNZ+1+1'",
+  '',
+].join('\n');
+
+/** What the system-of-record errors of a sync command mean, for its description. */
+const SYSTEM_OF_RECORD_ANSWERS =
+  'A 4xx answer (other than 408 and 429) is the system refusing the request: `422 ' +
+  'refused-by-system-of-record`, with its status and answer in `upstream`. No system configured, no answer ' +
+  "within the connector's timeout, a connection failure, an open circuit, or a 408, 429 or 5xx answer is `503 " +
+  'system-of-record-unavailable` with `Retry-After`. Either way nothing is published.';
+
+/** The governed commands: each checks its request, then publishes canonical events. */
+const COMMAND_OPERATIONS: readonly OperationSpec[] = [
+  {
+    method: 'POST',
+    path: '/v1/production-orders/{orderId}/release',
+    operationId: 'releaseProductionOrder',
+    tag: 'commands',
+    summary: 'Release a production order',
+    description:
+      'Releases a production order to a plant. The body is the `production.order.released` data without ' +
+      '`routing` and `bom`: the hub adds both from its reference data (`referenceData.routings`, by plant and ' +
+      "material) and refuses a body that sets them. `orderId` is the path's (in the body it must be equal or " +
+      'left out); other fields are kept in the event data.\n\n' +
+      "The body is checked against the type's latest approved schema (`422 validation-failed`, naming body " +
+      'fields) before the routing is looked up; a material without a routing at that plant is `422 ' +
+      'unknown-routing`.\n\n' +
+      'Publishes one `production.order.released` event (subject: the order id). Asynchronous: a `202` means ' +
+      'the event is durably in the log; subscribers get it by delivery. A plant-bound client may only release ' +
+      "orders of its plants (the body's `plant`).",
+    scope: 'commands:production-order-release',
+    parameters: [param('orderId')],
+    requestBody: jsonBody('ProductionOrderReleaseRequest', {
+      release: {
+        summary: 'Release order 100004711 at plant P1',
+        value: {
+          plant: 'P1',
+          material: 'BRK-CAL-2200',
+          quantity: { value: 500, uom: 'EA' },
+          dueDate: '2026-06-14',
+        },
+      },
+    }),
+    responses: {
+      '202': ok('The event is durably in the log.', ref('ProductionOrderReleaseAccepted')),
+    },
+    problems: [...BODY_PROBLEMS, 'forbidden', 'validation-failed', 'unknown-routing'],
+  },
+  {
+    method: 'POST',
+    path: '/v1/material-consumptions',
+    operationId: 'reportMaterialConsumption',
+    tag: 'commands',
+    summary: 'Report material consumed against an order',
+    description:
+      'Reports material consumed against a production order. The body is the `production.material.consumed` ' +
+      'data; `consumedAt` defaults to the time of the request, and other fields are kept in the event data.\n\n' +
+      'Publishes one `production.material.consumed` event (subject: the order id). Asynchronous: a `202` ' +
+      "means the event is durably in the log. A plant-bound client may only report for its plants (the body's " +
+      '`plant`).',
+    scope: 'commands:material-consumption',
+    requestBody: jsonBody('MaterialConsumptionRequest', {
+      consumption: {
+        summary: '84.5 kg of coil from lot L24-0518-03 on order 100004711',
+        value: {
+          orderId: '100004711',
+          plant: 'P1',
+          material: 'STL-COIL-1.5',
+          quantity: { value: 84.5, uom: 'KG' },
+          lot: 'L24-0518-03',
+        },
+      },
+    }),
+    responses: { '202': ok('The event is durably in the log.', ref('CommandAccepted')) },
+    problems: [...BODY_PROBLEMS, 'forbidden', 'validation-failed'],
+  },
+  {
+    method: 'POST',
+    path: '/v1/quality/holds',
+    operationId: 'placeQualityHold',
+    tag: 'commands',
+    summary: 'Put material lots on quality hold',
+    description:
+      'Puts material lots on hold. The body is the `quality.hold.placed` data; `holdId` is generated ' +
+      '(`QH-…`) when left out and `placedAt` defaults to the time of the request. `status` is refused: a hold ' +
+      'is active when placed. A `holdId` that names an active hold is `409 conflict`.\n\n' +
+      'Publishes one `quality.hold.placed` event (subject: the hold id). Asynchronous: a `202` means the event ' +
+      'is durably in the log. From then on, confirming a shipment of a held lot at that plant is refused ' +
+      '(`409 shipment-blocked-by-quality-hold`); holds published on `POST /v1/events` (by a QMS, say) count ' +
+      "the same. A plant-bound client may only place holds at its plants (the body's `plant`).",
+    scope: 'commands:quality-hold',
+    requestBody: jsonBody('QualityHoldRequest', {
+      hold: {
+        summary: 'Hold two lots of BRK-CAL-2200',
+        value: {
+          plant: 'P1',
+          material: 'BRK-CAL-2200',
+          lots: ['L24-0611-01', 'L24-0611-02'],
+          reason: 'Burr on bore, customer complaint 4471',
+        },
+      },
+    }),
+    responses: { '202': ok('The event is durably in the log.', ref('QualityHoldAccepted')) },
+    problems: [...BODY_PROBLEMS, 'forbidden', 'validation-failed', 'conflict'],
+  },
+  {
+    method: 'POST',
+    path: '/v1/quality/holds/{holdId}/disposition',
+    operationId: 'decideQualityDisposition',
+    tag: 'commands',
+    summary: 'Decide the disposition of a quality hold',
+    description:
+      'Decides what happens to the lots of an active hold. The body is the `quality.disposition.decided` ' +
+      'data: `disposition`, and optionally `decidedAt` (default: the time of the request); `holdId` and ' +
+      "`plant` are the hold's (in the body they must be equal or left out).\n\n" +
+      'Publishes `quality.disposition.decided`, and for `use-as-is` and `rework` also `quality.hold.released`, ' +
+      'after which the lots may ship again. After `scrap` or `return-to-supplier` the hold stays in force: its ' +
+      'lots stay blocked for shipping. Asynchronous: a `202` means the events are durably in the log.\n\n' +
+      'A hold that is not active (released, or dispositioned before) is `409 conflict`. A hold that does not ' +
+      "exist, or belongs to a plant outside a plant-bound client's, is `404`.",
+    scope: 'commands:quality-disposition',
+    parameters: [param('holdId')],
+    requestBody: jsonBody('QualityDispositionRequest', {
+      rework: { summary: 'Rework the held lots (releases the hold)', value: { disposition: 'rework' } },
+      scrap: { summary: 'Scrap them (the hold stays in force)', value: { disposition: 'scrap' } },
+    }),
+    responses: { '202': ok('The events are durably in the log.', ref('QualityHoldAccepted')) },
+    problems: [...BODY_PROBLEMS, 'forbidden', 'not-found', 'conflict', 'validation-failed'],
+  },
+  {
+    method: 'POST',
+    path: '/v1/inventory/reservations',
+    operationId: 'reserveInventory',
+    tag: 'commands',
+    summary: 'Reserve stock in the warehouse system (sync)',
+    description:
+      'Reserves stock. Synchronous: the warehouse system (WMS) decides. The body is the ' +
+      '`inventory.reservation.created` data without `reservationId`, which the WMS assigns (a body setting it ' +
+      'is refused). The hub checks the body against the schema, then POSTs it to the system of record ' +
+      "configured as `commands.inventory-reservation` (with the connector's timeout and circuit breaker, and " +
+      'the `traceparent` and `x-conveyor-client` headers).\n\n' +
+      'When the WMS answers 2xx with a `reservationId`, the hub publishes `inventory.reservation.created` ' +
+      "(subject: that id) and answers `201` with the WMS's answer in `result`; the event is durable by then. A " +
+      `2xx without a \`reservationId\` is \`503 system-of-record-unavailable\`. ${SYSTEM_OF_RECORD_ANSWERS}\n\n` +
+      "A plant-bound client may only reserve at its plants (the body's `plant`).",
+    scope: 'commands:inventory-reservation',
+    requestBody: jsonBody('InventoryReservationRequest', {
+      reservation: {
+        summary: '420 kg of coil for order 100004711',
+        value: {
+          plant: 'P1',
+          material: 'STL-COIL-1.5',
+          quantity: { value: 420, uom: 'KG' },
+          orderId: '100004711',
+        },
+      },
+    }),
+    responses: {
+      '201': ok(
+        'The WMS made the reservation and the event is durably in the log.',
+        ref('SystemOfRecordAccepted'),
+      ),
+    },
+    problems: [
+      ...BODY_PROBLEMS,
+      'forbidden',
+      'validation-failed',
+      'refused-by-system-of-record',
+      'system-of-record-unavailable',
+    ],
+  },
+  {
+    method: 'POST',
+    path: '/v1/shipments/{shipmentId}/confirmation',
+    operationId: 'confirmShipment',
+    tag: 'commands',
+    summary: 'Confirm a shipment (sync, checks quality holds)',
+    description:
+      'Confirms that a shipment left the plant. Synchronous. The body is the `logistics.shipment.confirmed` ' +
+      "data; `shipmentId` is the path's (in the body it must be equal or left out) and `shippedAt` defaults to " +
+      'the time of the request.\n\n' +
+      'After checking the body against the schema, the hub checks every lot of every line against the quality ' +
+      'holds of that plant: a lot under a hold that is active, or was dispositioned `scrap` or ' +
+      '`return-to-supplier`, is `409 shipment-blocked-by-quality-hold`, whose `holds[]` names each hold with ' +
+      'its blocked `lots`, `reason`, `status` and `disposition`. Then it POSTs the event data to the system of ' +
+      'record configured as `commands.shipment-confirmation` (its path may use `{shipmentId}`). Once that ' +
+      'answers 2xx, the hub publishes `logistics.shipment.confirmed` (subject: the shipment id) and answers ' +
+      `\`201\` with the system's answer in \`result\`; the event is durable by then. ${SYSTEM_OF_RECORD_ANSWERS}\n\n` +
+      "A plant-bound client may only confirm shipments of its plants (the body's `plant`).",
+    scope: 'commands:shipment-confirmation',
+    parameters: [param('shipmentId')],
+    requestBody: jsonBody('ShipmentConfirmationRequest', {
+      shipment: {
+        summary: 'One line of 240 EA from lot L24-0611-03',
+        value: {
+          plant: 'P1',
+          lines: [{ material: 'BRK-CAL-2200', quantity: { value: 240, uom: 'EA' }, lots: ['L24-0611-03'] }],
+        },
+      },
+    }),
+    responses: {
+      '201': ok(
+        'The system of record confirmed the shipment and the event is durably in the log.',
+        ref('SystemOfRecordAccepted'),
+      ),
+    },
+    problems: [
+      ...BODY_PROBLEMS,
+      'forbidden',
+      'validation-failed',
+      'shipment-blocked-by-quality-hold',
+      'refused-by-system-of-record',
+      'system-of-record-unavailable',
+    ],
+  },
+  {
+    method: 'POST',
+    path: '/v1/suppliers',
+    operationId: 'onboardSupplier',
+    tag: 'commands',
+    summary: 'Onboard a supplier and create its credential',
+    description:
+      'Registers a supplier: `supplierId`, `name` and the `plants` it delivers to (other fields are kept in ' +
+      'the event data). An onboarded supplier id is `409 conflict`. When `commands.supplier-onboarding` names ' +
+      'a supplier master (ERP), it is asked first (errors as for the sync commands) and its answer is in ' +
+      "`result`; without one, the hub's record is the master.\n\n" +
+      'The hub stores the supplier, creates the client `supplier-<supplierId>` with the one scope ' +
+      "`commands:supplier-asn`, bound to the supplier's plants and to the supplier itself, and publishes " +
+      '`supplier.onboarded` (subject: the supplier id). A `201` means all of it is durable. The API key in ' +
+      '`credential.key` is shown only in this answer: a replay under the same `Idempotency-Key` answers ' +
+      '`key: null`, since the hub never keeps the key in the clear.\n\n' +
+      'A plant-bound client may only onboard suppliers for its plants (every entry of `plants`).',
+    scope: 'commands:supplier-onboarding',
+    requestBody: jsonBody('SupplierOnboardingRequest', {
+      supplier: {
+        summary: 'A coil supplier delivering to P1',
+        value: { supplierId: 'V-20417', name: 'Nordstahl Coils GmbH', plants: ['P1'] },
+      },
+    }),
+    responses: {
+      '201': ok('The supplier, its credential and the event are durable.', ref('SupplierOnboardingResult')),
+    },
+    problems: [
+      ...BODY_PROBLEMS,
+      'forbidden',
+      'conflict',
+      'validation-failed',
+      'refused-by-system-of-record',
+      'system-of-record-unavailable',
+    ],
+  },
+  {
+    method: 'POST',
+    path: '/v1/suppliers/{supplierId}/asns',
+    operationId: 'receiveAsn',
+    tag: 'commands',
+    summary: "Send a supplier's advance ship notice (JSON, X12 856, EDIFACT DESADV)",
+    description:
+      'Takes an advance ship notice of an onboarded supplier (`404` otherwise), in the form `Content-Type` ' +
+      'names:\n\n' +
+      '| content type | body |\n| --- | --- |\n' +
+      "| `application/json` | the `supplier.asn.received` data; `supplierId` is the path's (in the body it must be equal or left out) |\n" +
+      '| `application/edi-x12` | an X12 856 interchange |\n' +
+      '| `application/edifact` | an EDIFACT DESADV interchange |\n\n' +
+      'An interchange may carry several notices; each becomes one event. For EDI, the receiving plant is ' +
+      "`?plant=`, else the supplier's only plant, else each notice's ship-to party; `?utcOffset=` keeps ship " +
+      "times sent without a zone. The supplier is always the path's; a different ship-from party in the " +
+      'document is kept as `partnerId`. An unreadable interchange is `422 invalid-edi` naming the segment ' +
+      '(`errors[]`, `ediCode`, `format`).\n\n' +
+      "Every notice's plant must be one the supplier delivers to, and one of the client's plants if it is " +
+      "plant-bound (`403` otherwise). A supplier's own credential may only send that supplier's notices.\n\n" +
+      'Publishes one `supplier.asn.received` per notice (subject: the ASN id). Asynchronous: a `202` means ' +
+      'every event is durably in the log; `warnings` lists what the EDI mapping skipped or assumed.',
+    scope: 'commands:supplier-asn',
+    parameters: [
+      param('supplierId'),
+      {
+        name: 'plant',
+        in: 'query',
+        description:
+          "EDI bodies: the receiving plant, overriding the document's ship-to party. Default: the supplier's only plant, if it has one.",
+        schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$' },
+      },
+      {
+        name: 'utcOffset',
+        in: 'query',
+        description:
+          "EDI bodies: the partner's offset from UTC, to keep ship times sent without a zone (without it such times are dropped and the date is kept). A malformed offset is `400 bad-request`.",
+        schema: { type: 'string', pattern: '^(Z|[+-]\\d{2}:\\d{2})$' },
+        example: '+01:00',
+      },
+    ],
+    requestBody: {
+      required: true,
+      content: {
+        'application/json': {
+          schema: ref('AsnRequest'),
+          examples: {
+            asn: {
+              summary: 'One line of 5,000 EA from lot NS-77812',
+              value: {
+                asnId: 'ASN-0098231',
+                plant: 'P1',
+                shipDate: '2026-06-10',
+                lines: [{ material: 'PIN-M8', quantity: { value: 5000, uom: 'EA' }, lots: ['NS-77812'] }],
+              },
+            },
+          },
+        },
+        'application/edi-x12': {
+          schema: { type: 'string', description: 'An X12 004010 interchange of 856 ship notices.' },
+          examples: { asn: { summary: 'The same notice as X12 856', value: X12_856_EXAMPLE } },
+        },
+        'application/edifact': {
+          schema: { type: 'string', description: 'An EDIFACT interchange of DESADV messages.' },
+          examples: { asn: { summary: 'The same notice as EDIFACT DESADV', value: DESADV_EXAMPLE } },
+        },
+      },
+    },
+    responses: { '202': ok('Every notice is durably in the log.', ref('AsnAccepted')) },
+    problems: [...BODY_PROBLEMS, 'forbidden', 'not-found', 'validation-failed', 'invalid-edi'],
+  },
+];
+
+/** Clients, their keys and the audit trail. */
+const ADMIN_OPERATIONS: readonly OperationSpec[] = [
+  {
+    method: 'GET',
+    path: '/v1/clients',
+    operationId: 'listClients',
+    tag: 'admin',
+    summary: 'List clients',
+    description:
+      'Every client, active and revoked, with its scopes, plants, rate limit and supplier binding (one page). ' +
+      'Keys are never shown: the hub keeps only their hash.',
+    scope: 'admin',
+    responses: { '200': ok('Every client (one page).', ref('ClientPage')) },
+    problems: ['forbidden'],
+  },
+  {
+    method: 'POST',
+    path: '/v1/clients',
+    operationId: 'createClient',
+    tag: 'admin',
+    summary: 'Create a client and its API key',
+    description:
+      'Creates a client with its scopes, optionally bound to plants (left out or `null`: every plant) and ' +
+      'limited to a request rate (`rateLimit`; over it, `429 rate-limited` with `Retry-After`). The API key is ' +
+      'in the answer, once: a replay under the same `Idempotency-Key` answers `key: null`. A name taken by an active client is `409 conflict` (revoke it first to re-key it); ' +
+      "a revoked client's name gets a new key. A client the configuration's `clients[]` names gets the " +
+      'configured scopes and plants whatever it is created with. Recorded in the audit trail (`client.create`).',
+    scope: 'admin',
+    requestBody: jsonBody('CreateClientRequest', {
+      mes: {
+        summary: 'An MES at plant P1, limited to 50 requests/s',
+        value: {
+          name: 'mes-p1',
+          scopes: ['events:publish:production', 'commands:material-consumption'],
+          plants: ['P1'],
+          rateLimit: { perSecond: 50 },
+        },
+      },
+    }),
+    responses: { '201': ok('The client exists; its key is shown this once.', ref('CreatedClient')) },
+    problems: [...BODY_PROBLEMS, 'forbidden', 'conflict', 'validation-failed'],
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/clients/{name}',
+    operationId: 'revokeClient',
+    tag: 'admin',
+    summary: 'Revoke a client',
+    description:
+      'Revokes the client: its key stops working at once. A client cannot revoke itself (`409 conflict`); ' +
+      '`404` when no active client has the name. Recorded in the audit trail (`client.revoke`).',
+    scope: 'admin',
+    parameters: [param('clientName')],
+    responses: { '200': ok('The client is revoked.', ref('RevokedClient')) },
+    problems: ['forbidden', 'not-found', 'conflict'],
+  },
+  {
+    method: 'GET',
+    path: '/v1/audit',
+    operationId: 'listAuditEntries',
+    tag: 'admin',
+    summary: 'Read the audit trail',
+    description:
+      'Oldest first. Records every state-changing catalog, delivery and admin call (schema life cycle, ' +
+      'replays, discards, clients) and every request refused with `401` or `403`, with the acting client, ' +
+      'the action, its target, the outcome and the address the request came from. Filters match exactly.',
+    scope: 'admin',
+    parameters: [
+      {
+        name: 'actor',
+        in: 'query',
+        description: 'Client name (`anonymous` for a 401).',
+        schema: { type: 'string' },
+      },
+      {
+        name: 'action',
+        in: 'query',
+        description: 'E.g. `client.create`, `schema.approve`, `dlq.replay`, `request.denied`.',
+        schema: { type: 'string' },
+      },
+      {
+        name: 'outcome',
+        in: 'query',
+        description: '`done`, `accepted`, `refused` or `denied`.',
+        schema: { type: 'string' },
+      },
+      { name: 'target', in: 'query', schema: { type: 'string' } },
+      {
+        name: 'since',
+        in: 'query',
+        description: 'From this time (inclusive).',
+        schema: { type: 'string', format: 'date-time' },
+      },
+      {
+        name: 'until',
+        in: 'query',
+        description: 'Up to this time (exclusive).',
+        schema: { type: 'string', format: 'date-time' },
+      },
+      ...paging,
+    ],
+    responses: { '200': ok('A page of audit entries.', ref('AuditPage')) },
+    problems: ['bad-request', 'forbidden'],
+  },
+];
 
 /** Every HTTP operation the hub serves, in the order the reference shows them. */
 const OPERATIONS: readonly OperationSpec[] = [
@@ -180,6 +675,33 @@ const OPERATIONS: readonly OperationSpec[] = [
     responses: { '200': ok('A page of events.', ref('EventPage')) },
     problems: ['bad-request', 'forbidden'],
   },
+  {
+    method: 'GET',
+    path: '/v1/trace/{subject}',
+    operationId: 'traceSubject',
+    tag: 'events',
+    summary: 'Trace a business object through the log and its deliveries',
+    description:
+      'The story of one business object (an order, lot, hold or shipment): every event with that `subject` ' +
+      'the client may read, in log order (at most 1,000; `truncated` says when there are more), and for each ' +
+      'the routes it goes to and how far each is: `pending`, `done`, `dead-lettered` (with the dead letter) ' +
+      "or `filtered-out` by the route's filter. Reads the domains of the client's `events:read:<domain>` " +
+      "scopes; a plant-bound client sees only its plants' events. `404` when there is no such event.",
+    scope: 'events:read:<domain>',
+    parameters: [
+      {
+        name: 'subject',
+        in: 'path',
+        required: true,
+        description: 'The business key, e.g. an order id.',
+        schema: { type: 'string', minLength: 1 },
+        example: '100004711',
+      },
+    ],
+    responses: { '200': ok('The events and their deliveries.', ref('Trace')) },
+    problems: ['forbidden', 'not-found'],
+  },
+  ...COMMAND_OPERATIONS,
   {
     method: 'GET',
     path: '/v1/subscriptions',
@@ -391,6 +913,7 @@ const OPERATIONS: readonly OperationSpec[] = [
     },
     problems: [],
   },
+  ...ADMIN_OPERATIONS,
   {
     method: 'GET',
     path: '/docs',
@@ -496,8 +1019,10 @@ export function buildOpenApi(input: OpenApiInput): OpenApiDocument {
       version: input.version ?? '1.0.0',
       summary: 'Governed APIs and durable event streams for manufacturing integration.',
       description:
-        'Every endpoint except the probes and this reference page needs `Authorization: Bearer <api key>`; ' +
-        'each operation names the scope it needs in `x-required-scope` (`admin` holds every scope). Errors are ' +
+        'Every endpoint except the probes and this reference page needs `Authorization: Bearer <api key or ' +
+        'JWT>`; each operation names the scope it needs in `x-required-scope` (`admin` holds every scope), and ' +
+        'a client bound to plants acts only on those. Every authenticated call may answer `429 rate-limited` ' +
+        'when the client is over its `rateLimit`. Every POST and DELETE takes an `Idempotency-Key`. Errors are ' +
         'RFC 9457 `application/problem+json` (see the `Problem` schema). Lists answer `{items, next}`; pass ' +
         '`after=<next>` for the next page.',
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
@@ -506,8 +1031,15 @@ export function buildOpenApi(input: OpenApiInput): OpenApiDocument {
     security: [{ bearerAuth: [] }],
     tags: [
       { name: 'events', description: 'CloudEvents ingress and queries over the log.' },
+      {
+        name: 'commands',
+        description:
+          'Governed commands: each checks its request (schema, plant, business rules, or a system of record), ' +
+          'then publishes canonical events.',
+      },
       { name: 'delivery', description: 'Subscriptions (routes), replay and the dead-letter queue.' },
       { name: 'catalog', description: 'Event types, schema versions and their life cycle, dependencies.' },
+      { name: 'admin', description: 'Clients, their API keys, and the audit trail.' },
       { name: 'ops', description: 'Probes, metrics and the API reference.' },
     ],
     paths,
@@ -516,7 +1048,7 @@ export function buildOpenApi(input: OpenApiInput): OpenApiDocument {
         bearerAuth: {
           type: 'http',
           scheme: 'bearer',
-          description: 'An API key (`cvy_` + 43 base64url characters), created with `conveyor keys create`.',
+          description: BEARER_AUTH,
         },
       },
       parameters: parameters(),
@@ -525,8 +1057,13 @@ export function buildOpenApi(input: OpenApiInput): OpenApiDocument {
           description: 'Seconds to wait before retrying.',
           schema: { type: 'integer', minimum: 1 },
         },
+        'Idempotent-Replayed': {
+          description:
+            'Set on a stored answer replayed for a repeated `Idempotency-Key`; the request did not run again.',
+          schema: { type: 'string', const: 'true' },
+        },
       },
-      schemas: { ...fixedSchemas(input.schemas), ...dataSchemas },
+      schemas: { ...fixedSchemas(input.schemas), ...commandSchemas(input.schemas), ...dataSchemas },
     },
   };
 }
@@ -537,17 +1074,34 @@ function operationObject(op: OperationSpec): Json {
     : op.scope === null
       ? 'Scope: any valid credential.'
       : `Scope: \`${op.scope}\`.`;
+  const changesState = op.method !== 'GET';
   const problems: ErrorCode[] = [...op.problems];
-  if (!op.public) problems.push('unauthorized');
+  if (!op.public) problems.push('unauthorized', 'rate-limited');
+  if (changesState) problems.push('bad-request', 'idempotency-key-reused', 'request-in-progress');
   problems.push('internal');
+  const parameters = [...(op.parameters ?? []), ...(changesState ? [param('Idempotency-Key')] : [])];
+  const responses: Json = {};
+  for (const [status, response] of Object.entries(op.responses)) {
+    const r = response as Json;
+    responses[status] =
+      changesState && status.startsWith('2')
+        ? {
+            ...r,
+            headers: {
+              ...(r.headers as Json | undefined),
+              'Idempotent-Replayed': { $ref: componentRef('headers', 'Idempotent-Replayed') },
+            },
+          }
+        : r;
+  }
   return {
     operationId: op.operationId,
     tags: [op.tag],
     summary: op.summary,
     description: `${op.description}\n\n${scopeNote}`,
-    ...(op.parameters ? { parameters: op.parameters } : {}),
+    ...(parameters.length > 0 ? { parameters } : {}),
     ...(op.requestBody ? { requestBody: op.requestBody } : {}),
-    responses: { ...op.responses, ...problemResponses(problems) },
+    responses: { ...responses, ...problemResponses(problems) },
     ...(op.public ? { security: [] } : {}),
     'x-required-scope': op.scope,
   };
@@ -587,6 +1141,21 @@ function problemExample(code: ErrorCode): Json {
     code,
     ...(code === 'invalid-event' || code === 'validation-failed' || code === 'schema-incompatible'
       ? { errors: [{ path: '/data/quantity/value', message: 'must be >= 0' }] }
+      : {}),
+    ...(code === 'shipment-blocked-by-quality-hold'
+      ? {
+          holds: [
+            {
+              holdId: 'QH-2024-0117',
+              lots: ['L24-0611-03'],
+              reason: 'Burr on bore, customer complaint 4471',
+              status: 'active',
+            },
+          ],
+        }
+      : {}),
+    ...(code === 'refused-by-system-of-record'
+      ? { upstream: { status: 409, body: { error: 'insufficient stock for STL-COIL-1.5' } } }
       : {}),
   };
 }
@@ -636,6 +1205,60 @@ function parameters(): Json {
       required: true,
       description: 'The route name.',
       schema: { type: 'string' },
+    },
+    clientName: {
+      name: 'name',
+      in: 'path',
+      required: true,
+      description: 'The client name.',
+      schema: { type: 'string', pattern: CLIENT_NAME },
+    },
+    orderId: {
+      name: 'orderId',
+      in: 'path',
+      required: true,
+      description: 'The production order id (the `orderId` of the event).',
+      schema: { type: 'string', minLength: 1, maxLength: 128 },
+      example: '100004711',
+    },
+    holdId: {
+      name: 'holdId',
+      in: 'path',
+      required: true,
+      description: 'The quality hold id.',
+      schema: { type: 'string', minLength: 1 },
+      example: 'QH-2024-0117',
+    },
+    shipmentId: {
+      name: 'shipmentId',
+      in: 'path',
+      required: true,
+      description: 'The shipment (outbound delivery) id.',
+      schema: { type: 'string', minLength: 1, maxLength: 128 },
+      example: '80012345',
+    },
+    supplierId: {
+      name: 'supplierId',
+      in: 'path',
+      required: true,
+      description: 'An onboarded supplier id.',
+      schema: { type: 'string', pattern: SUPPLIER_ID },
+      example: 'V-20417',
+    },
+    'Idempotency-Key': {
+      name: 'Idempotency-Key',
+      in: 'header',
+      required: false,
+      description:
+        'Makes the call safe to retry. Keys are per client; for 24 h the first 2xx answer to a key is stored ' +
+        'and replayed, with `Idempotent-Replayed: true`, to a request with the same method, path, query, ' +
+        'content type and body. The same key with a different request is `409 idempotency-key-reused`; while ' +
+        'the first request runs, `409 request-in-progress`. Answers other than 2xx are not stored, so a ' +
+        'refused request can be fixed and sent again with the same key. Commands derive their event ids from ' +
+        'the key, so even a retry after 24 h is de-duplicated by the log (while it holds the events). A key that is not 1 to 255 ' +
+        'printable ASCII characters is `400 bad-request`.',
+      schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x20-\\x7e]{1,255}$' },
+      example: '2d9f4c1e-8b7a-4f0e-9c35-6a1b7e0d5f42',
     },
     'ce-specversion': header('ce-specversion', 'CloudEvents version; its presence selects binary mode.', {
       type: 'string',
@@ -693,6 +1316,31 @@ function fixedSchemas(dataSchemas: ReadonlyMap<string, object>): Json {
         code: { type: 'string', enum: Object.keys(ERROR_CODES) },
         instance: { type: 'string', description: 'The request path.' },
         errors: { type: 'array', items: ref('FieldError') },
+        holds: {
+          type: 'array',
+          description: '`shipment-blocked-by-quality-hold`: each hold blocking the shipment.',
+          items: {
+            type: 'object',
+            required: ['holdId', 'lots', 'reason', 'status'],
+            properties: {
+              holdId: { type: 'string' },
+              lots: { type: 'array', items: { type: 'string' }, description: 'The shipped lots it holds.' },
+              reason: { type: 'string' },
+              status: { type: 'string', enum: ['active', 'dispositioned'] },
+              disposition: {
+                type: 'string',
+                description: 'Set once dispositioned (`scrap`, `return-to-supplier`).',
+              },
+            },
+          },
+        },
+        upstream: {
+          type: 'object',
+          description:
+            '`refused-by-system-of-record`: the status and answer of the system of record (for a `503` after a ' +
+            '2xx lacking what the hub needs: the command and the status).',
+          properties: { status: { type: 'integer' }, body: {}, system: { type: 'string' } },
+        },
       },
     },
     FieldError: {
@@ -1015,5 +1663,326 @@ function fixedSchemas(dataSchemas: ReadonlyMap<string, object>): Json {
       },
     },
     DependencyPage: listOf('Dependency'),
+  };
+}
+
+/**
+ * A command's request body: the data schema of the event it publishes, field by field, each a
+ * reference into that schema, so the document shows exactly what the hub checks (the latest approved
+ * version). `omit` are the fields the hub sets itself; `optional` those it fills in when left out.
+ */
+function commandBody(
+  dataSchemas: ReadonlyMap<string, object>,
+  type: string,
+  spec: {
+    readonly description: string;
+    readonly omit?: readonly string[];
+    readonly optional?: readonly string[];
+    readonly properties?: Json;
+  },
+): Json {
+  const schema = dataSchemas.get(type) as { properties?: Json; required?: string[] } | undefined;
+  const omit = new Set(spec.omit ?? []);
+  const optional = new Set(spec.optional ?? []);
+  const properties: Json = {};
+  for (const field of Object.keys(schema?.properties ?? {})) {
+    if (!omit.has(field))
+      properties[field] = { $ref: `${componentRef('schemas', type)}/properties/${escapePointer(field)}` };
+  }
+  Object.assign(properties, spec.properties);
+  const required = (schema?.required ?? []).filter((field) => !omit.has(field) && !optional.has(field));
+  return {
+    type: 'object',
+    description: schema
+      ? `${spec.description} Other fields are kept in the event data.`
+      : `${spec.description} (The catalog has no \`${type}\` schema, so every such command is refused.)`,
+    ...(required.length > 0 ? { required } : {}),
+    properties,
+  };
+}
+
+/** The request and answer shapes of the commands and of the admin calls. */
+function commandSchemas(dataSchemas: ReadonlyMap<string, object>): Json {
+  const events = {
+    type: 'array',
+    items: ref('PublishedEvent'),
+    description: 'The events the command published, in log order.',
+  };
+  const time = { type: 'string', format: 'date-time' };
+  return {
+    ProductionOrderReleaseRequest: commandBody(dataSchemas, 'production.order.released', {
+      description:
+        'The `production.order.released` data without `routing` and `bom`, which the hub adds from ' +
+        "`referenceData.routings` and refuses in the body. `orderId` may be left out: it is the path's.",
+      omit: ['routing', 'bom'],
+      optional: ['orderId'],
+    }),
+    MaterialConsumptionRequest: commandBody(dataSchemas, 'production.material.consumed', {
+      description:
+        'The `production.material.consumed` data; `consumedAt` defaults to the time of the request.',
+      optional: ['consumedAt'],
+    }),
+    QualityHoldRequest: commandBody(dataSchemas, 'quality.hold.placed', {
+      description:
+        'The `quality.hold.placed` data. `holdId` is generated when left out, `placedAt` defaults to the time ' +
+        'of the request, and `status` is refused.',
+      optional: ['holdId', 'placedAt'],
+    }),
+    QualityDispositionRequest: commandBody(dataSchemas, 'quality.disposition.decided', {
+      description:
+        "The `quality.disposition.decided` data. `holdId` and `plant` are the hold's and may be left out; " +
+        '`decidedAt` defaults to the time of the request.',
+      optional: ['holdId', 'plant', 'decidedAt'],
+    }),
+    InventoryReservationRequest: commandBody(dataSchemas, 'inventory.reservation.created', {
+      description:
+        'The `inventory.reservation.created` data without `reservationId`, which the WMS assigns; a body ' +
+        'setting it is refused. The WMS receives this body as it is.',
+      omit: ['reservationId'],
+    }),
+    ShipmentConfirmationRequest: commandBody(dataSchemas, 'logistics.shipment.confirmed', {
+      description:
+        "The `logistics.shipment.confirmed` data. `shipmentId` is the path's and may be left out; `shippedAt` " +
+        'defaults to the time of the request.',
+      optional: ['shipmentId', 'shippedAt'],
+    }),
+    SupplierOnboardingRequest: commandBody(dataSchemas, 'supplier.onboarded', {
+      description: 'The `supplier.onboarded` data. Repeated plants count once.',
+      properties: {
+        supplierId: {
+          type: 'string',
+          pattern: SUPPLIER_ID,
+          description: 'The supplier id: letters, digits, `.`, `_` or `-`, at most 64 characters.',
+          examples: ['V-20417'],
+        },
+      },
+    }),
+    AsnRequest: commandBody(dataSchemas, 'supplier.asn.received', {
+      description: "The `supplier.asn.received` data. `supplierId` is the path's and may be left out.",
+      optional: ['supplierId'],
+    }),
+    PublishedEvent: {
+      type: 'object',
+      required: ['id', 'type', 'subject', 'sequence'],
+      properties: {
+        id: {
+          type: 'string',
+          description:
+            'The event id (its `source` is `/clients/<client>`). Derived from the `Idempotency-Key` when one was sent.',
+        },
+        type: { type: 'string' },
+        subject: { type: 'string' },
+        sequence: { type: 'integer', minimum: 1, description: "The event's log position." },
+      },
+    },
+    CommandAccepted: { type: 'object', required: ['events'], properties: { events } },
+    ProductionOrderReleaseAccepted: {
+      type: 'object',
+      required: ['orderId', 'events'],
+      properties: { orderId: { type: 'string' }, events },
+    },
+    QualityHoldAccepted: {
+      type: 'object',
+      required: ['holdId', 'events'],
+      properties: { holdId: { type: 'string' }, events },
+    },
+    SystemOfRecordAccepted: {
+      type: 'object',
+      required: ['result', 'events'],
+      properties: {
+        result: {
+          description:
+            "The system of record's answer as it sent it: its JSON, `{text}` when it was not JSON, `null` when empty.",
+        },
+        events,
+      },
+    },
+    SupplierOnboardingResult: {
+      type: 'object',
+      required: ['supplierId', 'name', 'plants', 'credential', 'events'],
+      properties: {
+        supplierId: { type: 'string' },
+        name: { type: 'string' },
+        plants: { type: 'array', items: { type: 'string' } },
+        credential: {
+          type: 'object',
+          description:
+            "The supplier's own credential: it may send only this supplier's ASNs, for its plants.",
+          required: ['client', 'key', 'scopes'],
+          properties: {
+            client: { type: 'string', description: '`supplier-<supplierId>`.' },
+            key: {
+              type: ['string', 'null'],
+              description:
+                'The API key, shown only in the first answer; `null` in a replay under the same `Idempotency-Key` (the hub never keeps it in the clear).',
+            },
+            scopes: { type: 'array', items: { type: 'string', const: 'commands:supplier-asn' } },
+            note: { type: 'string', description: 'In a replay: why `key` is `null`.' },
+          },
+        },
+        result: { description: "The supplier master's answer, when one is configured." },
+        events,
+      },
+    },
+    AsnAccepted: {
+      type: 'object',
+      required: ['supplierId', 'events'],
+      properties: {
+        supplierId: { type: 'string' },
+        events,
+        warnings: {
+          type: 'array',
+          items: { type: 'string' },
+          description: 'What the EDI mapping skipped or assumed; absent when nothing.',
+        },
+      },
+    },
+    RateLimit: {
+      type: 'object',
+      required: ['perSecond'],
+      properties: {
+        perSecond: { type: 'number', exclusiveMinimum: 0, description: 'Requests per second, sustained.' },
+        burst: {
+          type: 'integer',
+          minimum: 1,
+          description: 'Requests at once; default twice `perSecond`, rounded up.',
+        },
+      },
+    },
+    Client: {
+      type: 'object',
+      required: ['name', 'scopes', 'plants', 'rateLimit', 'supplierId', 'createdAt', 'revokedAt'],
+      properties: {
+        name: { type: 'string' },
+        scopes: { type: 'array', items: { type: 'string' } },
+        plants: { type: ['array', 'null'], items: { type: 'string' }, description: '`null`: every plant.' },
+        rateLimit: { oneOf: [ref('RateLimit'), { type: 'null' }] },
+        supplierId: {
+          type: ['string', 'null'],
+          description: "Set for a supplier's credential: it acts only on that supplier's ASNs.",
+        },
+        createdAt: time,
+        revokedAt: { type: ['string', 'null'], format: 'date-time' },
+      },
+    },
+    ClientPage: listOf('Client'),
+    CreateClientRequest: {
+      type: 'object',
+      required: ['name', 'scopes'],
+      properties: {
+        name: {
+          type: 'string',
+          pattern: CLIENT_NAME,
+          description: 'Letters, digits, `.`, `_` or `-`, at most 64 characters.',
+        },
+        scopes: {
+          type: 'array',
+          minItems: 1,
+          items: {
+            type: 'string',
+            pattern:
+              '^(admin|ops|catalog:write|catalog:approve|events:(publish|read):[a-z][a-z0-9-]*|commands:[a-z][a-z0-9-]*)$',
+          },
+          description:
+            '`admin`, `ops`, `catalog:write`, `catalog:approve`, `events:publish:<domain>`, ' +
+            '`events:read:<domain>` or `commands:<name>`. Repeats count once.',
+        },
+        plants: {
+          type: ['array', 'null'],
+          minItems: 1,
+          items: { type: 'string', pattern: PLANT_CODE },
+          description: 'The plants the client may act for; left out or `null`: every plant.',
+        },
+        rateLimit: {
+          oneOf: [ref('RateLimit'), { type: 'null' }],
+          description: 'Left out or `null`: no limit.',
+        },
+      },
+    },
+    CreatedClient: {
+      type: 'object',
+      required: ['name', 'key'],
+      properties: {
+        name: { type: 'string' },
+        key: {
+          type: ['string', 'null'],
+          description:
+            'The API key, shown only in the first answer (the hub keeps its hash); `null` in a replay under the same `Idempotency-Key`.',
+        },
+        note: { type: 'string', description: 'In a replay: why `key` is `null`.' },
+      },
+    },
+    RevokedClient: {
+      type: 'object',
+      required: ['name', 'status'],
+      properties: { name: { type: 'string' }, status: { type: 'string', const: 'revoked' } },
+    },
+    AuditEntry: {
+      type: 'object',
+      required: ['position', 'at', 'actor', 'action', 'target', 'outcome'],
+      properties: {
+        position: { type: 'integer', minimum: 1 },
+        at: time,
+        actor: { type: 'string', description: 'The client; `anonymous` when no credential was valid.' },
+        action: {
+          type: 'string',
+          examples: ['client.create', 'schema.approve', 'dlq.replay', 'request.denied'],
+        },
+        target: {
+          type: 'string',
+          description: 'What was acted on, e.g. a client name, `<type>:<version>`, or `<METHOD> <path>`.',
+        },
+        outcome: { type: 'string', examples: ['done', 'accepted', 'refused', 'denied'] },
+        ip: { type: 'string', description: 'The address the request came from.' },
+        detail: {
+          type: 'object',
+          description: 'Action-specific details, e.g. the status of a denied request.',
+        },
+      },
+    },
+    AuditPage: listOf('AuditEntry'),
+    Trace: {
+      type: 'object',
+      required: ['subject', 'items', 'truncated'],
+      properties: {
+        subject: { type: 'string' },
+        items: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['event', 'deliveries'],
+            properties: {
+              event: ref('StoredCloudEvent'),
+              deliveries: {
+                type: 'array',
+                description: 'One entry per route whose types match the event.',
+                items: {
+                  type: 'object',
+                  required: ['route', 'sink', 'state'],
+                  properties: {
+                    route: { type: 'string' },
+                    sink: { type: 'string', description: 'The connector.' },
+                    state: { type: 'string', enum: ['pending', 'done', 'dead-lettered', 'filtered-out'] },
+                    deadLetter: {
+                      type: 'object',
+                      required: ['id', 'reason', 'status'],
+                      properties: {
+                        id: { type: 'string' },
+                        reason: ref('DeadLetterReason'),
+                        status: ref('DeadLetterStatus'),
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+        truncated: {
+          type: 'boolean',
+          description: 'More than 1,000 events have this subject; the first are shown.',
+        },
+      },
+    },
   };
 }

@@ -10,6 +10,20 @@ function list(value: string): string[] {
     .filter(Boolean);
 }
 
+/** `200` or `200/400`: requests per second and burst (default twice the rate). */
+export function parseRateLimit(text: string): { perSecond: number; burst: number } {
+  const match = /^(\d+(?:\.\d+)?)(?:\/(\d+))?$/.exec(text.trim());
+  const perSecond = match ? Number(match[1]) : Number.NaN;
+  if (!match || !(perSecond > 0)) {
+    throw new Error(
+      `--rate-limit must be requests per second, optionally /burst (e.g. 200 or 200/400), not "${text}"`,
+    );
+  }
+  const burst = match[2] !== undefined ? Number(match[2]) : Math.ceil(perSecond * 2);
+  if (burst < 1) throw new Error('--rate-limit burst must be at least 1');
+  return { perSecond, burst };
+}
+
 /** `conveyor keys create|list|revoke`: manages API clients directly in the configured state store. */
 export function registerKeysCommand(program: Command): void {
   const keys = program.command('keys').description('Manage API clients and their keys.');
@@ -25,12 +39,14 @@ export function registerKeysCommand(program: Command): void {
       .requiredOption('--name <name>', 'client name')
       .requiredOption('--scopes <list>', 'comma-separated scopes, e.g. events:publish:production,ops', list)
       .option('--plants <list>', 'comma-separated plants the client is bound to', list)
+      .option('--rate-limit <rate>', 'requests per second, optionally with a burst: 200 or 200/400')
       .option('--json', 'print {name, key} as JSON'),
   ).action(
     async (opts: {
       name: string;
       scopes: string[];
       plants?: string[];
+      rateLimit?: string;
       json?: boolean;
       config?: string;
       data?: string;
@@ -39,11 +55,17 @@ export function registerKeysCommand(program: Command): void {
         throw new Error('--name must be letters, digits, ".", "_" or "-" (at most 64 characters)');
       }
       if (opts.scopes.length === 0) throw new Error('--scopes needs at least one scope');
+      const rateLimit = opts.rateLimit === undefined ? undefined : parseRateLimit(opts.rateLimit);
       const store = await openStateStore(loadConfig(opts.config, { dataDir: opts.data }));
       try {
         const key = generateApiKey();
+        // Re-keying keeps what only the API sets (a supplier binding) and, unless given, the rate limit.
+        const existing = await store.clients.get(opts.name);
         await store.clients.upsert(
-          clientRecordFor(opts.name, key, opts.scopes, opts.plants ?? null, Date.now()),
+          clientRecordFor(opts.name, key, opts.scopes, opts.plants ?? null, Date.now(), {
+            rateLimit: rateLimit ?? existing?.rateLimit ?? null,
+            supplierId: existing?.supplierId ?? null,
+          }),
         );
         process.stdout.write(opts.json ? `${JSON.stringify({ name: opts.name, key })}\n` : `${key}\n`);
       } finally {
@@ -61,6 +83,8 @@ export function registerKeysCommand(program: Command): void {
         name: c.name,
         scopes: c.scopes,
         plants: c.plants,
+        rateLimit: c.rateLimit,
+        supplierId: c.supplierId,
         keyPrefix: c.keyPrefix,
         createdAt: new Date(c.createdAt).toISOString(),
         revokedAt: c.revokedAt === null ? null : new Date(c.revokedAt).toISOString(),

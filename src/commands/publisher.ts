@@ -85,7 +85,20 @@ export class CommandPublisher {
 
   /** Appends prepared events once the lane admits them; resolves when they are durable. */
   async append(events: readonly CloudEvent[]): Promise<PublishedEvent[]> {
+    this.admit(events);
+    return this.appendAdmitted(events);
+  }
+
+  /**
+   * Takes the lanes' admission for these events now. Sync commands do this before asking the
+   * system of record, so a system that said yes is never followed by a refused append.
+   */
+  admit(events: readonly CloudEvent[]): void {
     this.admission.admit(events.map((e) => e.type));
+  }
+
+  /** Appends events already admitted (see {@link admit}). */
+  async appendAdmitted(events: readonly CloudEvent[]): Promise<PublishedEvent[]> {
     const outcomes = await this.log.append(events);
     return events.map((event, i) => ({
       id: event.id,
@@ -101,6 +114,13 @@ export class CommandPublisher {
     events: readonly CommandEvent[],
   ): Promise<PublishedEvent[]> {
     return this.append(this.prepare(request, principal, events));
+  }
+
+  /** A stable id for something a keyed request creates (a hold id), or a random one without a key. */
+  keyedId(request: FastifyRequest, principal: Principal, prefix: string): string {
+    const key = request.headers['idempotency-key'];
+    if (typeof key !== 'string') return `${prefix}-${randomUUID().slice(0, 13).toUpperCase()}`;
+    return `${prefix}-${derivedId(principal.client, key, request, -1).slice(0, 13).toUpperCase()}`;
   }
 }
 

@@ -35,7 +35,7 @@ export const ERROR_CODES = {
   unauthorized: {
     status: 401,
     title: 'Unauthorized',
-    doc: 'No valid credentials. Send `Authorization: Bearer <api key>`.',
+    doc: 'No valid credentials. Send `Authorization: Bearer <api key or JWT>`; the detail says what was wrong (missing, unknown or revoked key, expired or untrusted token).',
     retryable: false,
   },
   forbidden: {
@@ -83,7 +83,7 @@ export const ERROR_CODES = {
   'shipment-blocked-by-quality-hold': {
     status: 409,
     title: 'Shipment blocked by quality hold',
-    doc: 'A shipped lot is under an active quality hold; `holds[]` names each hold and its lots. Decide a disposition for the hold, then confirm again.',
+    doc: 'A shipped lot is under a quality hold that blocks it; `holds[]` names each hold and its lots. A use-as-is or rework disposition lifts the block; after scrap or return-to-supplier the lots stay unshippable.',
     retryable: false,
   },
   'payload-too-large': {
@@ -101,7 +101,7 @@ export const ERROR_CODES = {
   'unsupported-media-type': {
     status: 415,
     title: 'Unsupported media type',
-    doc: 'Use application/cloudevents+json, application/cloudevents-batch+json, or binary mode with ce-* headers.',
+    doc: "The body's Content-Type is not one this endpoint takes: events take application/cloudevents+json, application/cloudevents-batch+json or binary mode (ce-* headers); commands and other calls take application/json; supplier ASNs also application/edi-x12 and application/edifact.",
     retryable: false,
   },
   'validation-failed': {

@@ -1,6 +1,7 @@
 import type { FieldError } from '../errors/problem.js';
 import { ProblemError } from '../errors/problem.js';
 import { type CloudEvent, checkIngressPolicy, decodeEvent } from '../model/envelope.js';
+import { parseJsonWithLimits } from '../util/json-limits.js';
 
 export type IngressMode = 'structured' | 'batch' | 'binary';
 
@@ -23,12 +24,9 @@ function isJsonMedia(media: string): boolean {
   return media === 'application/json' || media.endsWith('+json') || media === 'text/json';
 }
 
+/** JSON with the hub's depth and size limits: a hostile body is refused, never a stack overflow. */
 function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new ProblemError('malformed-json', `the body is not valid JSON: ${(error as Error).message}`);
-  }
+  return parseJsonWithLimits(text);
 }
 
 /** Header values are percent-encoded in the CloudEvents HTTP binding. */
@@ -130,7 +128,7 @@ function decodeBinary(
 
 function parseJsonSafe(text: string): unknown {
   try {
-    return JSON.parse(text);
+    return parseJsonWithLimits(text);
   } catch {
     return undefined;
   }

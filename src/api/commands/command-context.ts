@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../../auth/principal.js';
 import type { CommandPublisher } from '../../commands/publisher.js';
 import type { QualityHoldProjection } from '../../commands/quality-holds.js';
-import type { SystemOfRecord } from '../../commands/system-of-record.js';
+import { expandPath, type RecordAnswer, type SystemOfRecord } from '../../commands/system-of-record.js';
 import { type FieldError, ProblemError } from '../../errors/problem.js';
 import type { RoutingTable } from '../../reference/routings.js';
 import type { StateStore } from '../../store/port.js';
@@ -27,6 +27,8 @@ export function requireCommand(request: FastifyRequest, name: string): Principal
 /** The JSON body as an object, or a 422 saying what the command takes. */
 export function bodyObject(request: FastifyRequest, example: string): Record<string, unknown> {
   const body = request.body;
+  if (typeof body === 'string' || Buffer.isBuffer(body))
+    throw new ProblemError('unsupported-media-type', 'this command takes application/json');
   if (body === null || body === undefined || typeof body !== 'object' || Array.isArray(body)) {
     throw new ProblemError('validation-failed', `the body must be a JSON object such as ${example}`, {
       errors: [{ path: '/', message: 'must be a JSON object' }],
@@ -80,7 +82,31 @@ export function timeOrNow(value: unknown, now: () => number): unknown {
   return value === undefined ? new Date(now()).toISOString() : value;
 }
 
-/** A short random id with a prefix, for ids the hub assigns (holds). */
-export function newId(prefix: string, now: () => number): string {
-  return `${prefix}-${now().toString(36).toUpperCase()}-${Math.random().toString(36).slice(2, 8).toUpperCase()}`;
+/**
+ * Asks the system of record configured for a sync command. The request's Idempotency-Key goes
+ * along (namespaced by client), so a system that de-duplicates never books a retried request twice.
+ */
+export async function askSystemOfRecord(
+  ctx: CommandContext,
+  command: string,
+  params: Record<string, string>,
+  body: unknown,
+  request: FastifyRequest,
+): Promise<RecordAnswer> {
+  const target = ctx.systemFor(command);
+  if (!target) {
+    throw new ProblemError(
+      'system-of-record-unavailable',
+      `no system of record is configured for ${command} (commands.${command} in the hub's config)`,
+      { retryAfterSeconds: 60 },
+    );
+  }
+  const traceparent = request.headers.traceparent;
+  const key = request.headers['idempotency-key'];
+  const client = request.principal?.client ?? '';
+  return target.system.post(expandPath(target.path, params), body, {
+    ...(typeof traceparent === 'string' ? { traceparent } : {}),
+    ...(typeof key === 'string' ? { 'idempotency-key': `${client}:${key}` } : {}),
+    'x-conveyor-client': client,
+  });
 }

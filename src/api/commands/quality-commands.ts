@@ -5,7 +5,6 @@ import {
   agreeWithPath,
   bodyObject,
   type CommandContext,
-  newId,
   refuseHubOwned,
   requireCommand,
   requirePlant,
@@ -25,7 +24,8 @@ export function registerQualityCommands(app: FastifyInstance, ctx: CommandContex
     );
     refuseHubOwned(body, { status: 'a hold is active when placed; decide a disposition to end it' });
     requirePlant(principal, body.plant);
-    const holdId = body.holdId === undefined ? newId('QH', ctx.now) : body.holdId;
+    // Derived from the Idempotency-Key when there is one, so a late retry names the same hold.
+    const holdId = body.holdId === undefined ? ctx.publisher.keyedId(request, principal, 'QH') : body.holdId;
     const data = { ...body, holdId, placedAt: timeOrNow(body.placedAt, ctx.now) };
     const events = ctx.publisher.prepare(request, principal, [
       { type: 'quality.hold.placed', subject: String(holdId), plant: body.plant as string, data },

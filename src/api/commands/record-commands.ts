@@ -1,8 +1,9 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { expandPath, type RecordAnswer } from '../../commands/system-of-record.js';
+import type { FastifyInstance } from 'fastify';
+import type { RecordAnswer } from '../../commands/system-of-record.js';
 import { ProblemError } from '../../errors/problem.js';
 import {
   agreeWithPath,
+  askSystemOfRecord,
   bodyObject,
   type CommandContext,
   refuseHubOwned,
@@ -10,29 +11,6 @@ import {
   requirePlant,
   timeOrNow,
 } from './command-context.js';
-
-/** Asks the configured system of record; the command is unavailable when none is configured. */
-async function askSystemOfRecord(
-  ctx: CommandContext,
-  command: string,
-  params: Record<string, string>,
-  body: unknown,
-  request: FastifyRequest,
-): Promise<RecordAnswer> {
-  const target = ctx.systemFor(command);
-  if (!target) {
-    throw new ProblemError(
-      'system-of-record-unavailable',
-      `no system of record is configured for ${command} (commands.${command} in the hub's config)`,
-      { retryAfterSeconds: 60 },
-    );
-  }
-  const traceparent = request.headers.traceparent;
-  return target.system.post(expandPath(target.path, params), body, {
-    ...(typeof traceparent === 'string' ? { traceparent } : {}),
-    'x-conveyor-client': request.principal?.client ?? '',
-  });
-}
 
 function answerField(answer: RecordAnswer, field: string, system: string): string {
   const value = (answer.body as Record<string, unknown> | null)?.[field];
@@ -61,7 +39,7 @@ export function registerRecordCommands(app: FastifyInstance, ctx: CommandContext
     requirePlant(principal, body.plant);
     const plant = body.plant as string;
     // Validate before asking the WMS: it must never see a request the hub would refuse.
-    ctx.publisher.prepare(request, principal, [
+    const pending = ctx.publisher.prepare(request, principal, [
       {
         type: 'inventory.reservation.created',
         subject: 'pending',
@@ -69,9 +47,10 @@ export function registerRecordCommands(app: FastifyInstance, ctx: CommandContext
         data: { ...body, reservationId: 'pending' },
       },
     ]);
+    ctx.publisher.admit(pending);
     const answer = await askSystemOfRecord(ctx, 'inventory-reservation', {}, body, request);
     const reservationId = answerField(answer, 'reservationId', 'inventory-reservation');
-    const events = await ctx.publisher.publish(request, principal, [
+    const prepared = ctx.publisher.prepare(request, principal, [
       {
         type: 'inventory.reservation.created',
         subject: reservationId,
@@ -79,6 +58,7 @@ export function registerRecordCommands(app: FastifyInstance, ctx: CommandContext
         data: { ...body, reservationId },
       },
     ]);
+    const events = await ctx.publisher.appendAdmitted(prepared);
     return reply.code(201).send({ result: answer.body, events });
   });
 
@@ -115,8 +95,9 @@ export function registerRecordCommands(app: FastifyInstance, ctx: CommandContext
         { extensions: { holds } },
       );
     }
+    ctx.publisher.admit(events);
     const answer = await askSystemOfRecord(ctx, 'shipment-confirmation', { shipmentId }, data, request);
-    const published = await ctx.publisher.append(events);
+    const published = await ctx.publisher.appendAdmitted(events);
     return reply.code(201).send({ result: answer.body, events: published });
   });
 }

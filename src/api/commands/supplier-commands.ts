@@ -2,12 +2,18 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { clientRecordFor, generateApiKey } from '../../auth/api-keys.js';
 import type { Principal } from '../../auth/principal.js';
 import type { CommandEvent } from '../../commands/publisher.js';
-import { expandPath } from '../../commands/system-of-record.js';
 import { EdiError, parseAsn } from '../../edi/index.js';
 import { ProblemError } from '../../errors/problem.js';
 import type { SupplierRecord } from '../../store/port.js';
+import { requestAudit } from '../audit.js';
 import { replayWith } from '../idempotency.js';
-import { bodyObject, type CommandContext, requireCommand, requirePlant } from './command-context.js';
+import {
+  askSystemOfRecord,
+  bodyObject,
+  type CommandContext,
+  requireCommand,
+  requirePlant,
+} from './command-context.js';
 
 const SUPPLIER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -136,6 +142,7 @@ function asnEvents(
 
 /** Onboarding suppliers (with a credential for their own ASNs) and taking their ASNs. */
 export function registerSupplierCommands(app: FastifyInstance, ctx: CommandContext): void {
+  const audit = requestAudit(ctx.store.audit);
   app.post('/v1/suppliers', async (request, reply) => {
     const principal = requireCommand(request, 'supplier-onboarding');
     const input = validateOnboarding(
@@ -155,9 +162,11 @@ export function registerSupplierCommands(app: FastifyInstance, ctx: CommandConte
       throw new ProblemError('conflict', `supplier "${input.supplierId}" is already onboarded`, {
         errors: [{ path: '/supplierId', message: 'is already onboarded' }],
       });
+    ctx.publisher.admit(events);
     // A configured supplier-master system (ERP) is asked first; without one the hub's record is the master.
-    const target = ctx.systemFor('supplier-onboarding');
-    const answer = target ? await target.system.post(expandPath(target.path, {}), input) : null;
+    const answer = ctx.systemFor('supplier-onboarding')
+      ? await askSystemOfRecord(ctx, 'supplier-onboarding', {}, input, request)
+      : null;
     const added = await ctx.store.suppliers.add({
       ...input,
       createdAt: ctx.now(),
@@ -171,7 +180,11 @@ export function registerSupplierCommands(app: FastifyInstance, ctx: CommandConte
         supplierId: input.supplierId,
       }),
     );
-    const published = await ctx.publisher.append(events);
+    const published = await ctx.publisher.appendAdmitted(events);
+    await audit(request, 'supplier.onboard', input.supplierId, 'done', {
+      credential: client,
+      plants: input.plants,
+    });
     const answerBody = {
       ...input,
       credential: { client, key, scopes: [SUPPLIER_ASN_SCOPE] },

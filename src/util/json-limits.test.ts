@@ -3,9 +3,9 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import Fastify from 'fastify';
 import '../../test/helpers/seed.js';
+import { installProblemHandlers } from '../api/problem-handler.js';
 import { ProblemError } from '../errors/problem.js';
 import { parseJsonWithLimits } from './json-limits.js';
-import { installProblemHandlers } from './problem-handler.js';
 
 /** Asserts `fn` throws a ProblemError with `code`; returns it for further checks. */
 function problemOf(fn: () => unknown, code: string): ProblemError {

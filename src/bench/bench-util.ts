@@ -1,0 +1,72 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CONVEYOR_CLI, type ServerProcess, startServerProcess } from './child-process.js';
+
+/** The admin key every benchmarked hub is started with. */
+export const BENCH_KEY = `cvy_bench-${'x'.repeat(40)}`;
+
+export interface BenchResult {
+  name: string;
+  value: number;
+  unit: string;
+  ceiling: { name: string; value: number } | null;
+  ratio: number | null;
+  note?: string;
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
+}
+
+export function round(value: number, digits = 2): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+export function result(
+  name: string,
+  value: number,
+  unit: string,
+  ceiling: { name: string; value: number } | null,
+  higherIsBetter = true,
+): BenchResult {
+  const ratio =
+    ceiling === null || ceiling.value === 0
+      ? null
+      : higherIsBetter
+        ? value / ceiling.value
+        : ceiling.value / value;
+  return {
+    name,
+    value: round(value),
+    unit,
+    ceiling: ceiling ? { name: ceiling.name, value: round(ceiling.value) } : null,
+    ratio: ratio === null ? null : round(ratio, 3),
+  };
+}
+
+/** Runs a hub as its own process (as users run it) for the duration of `fn`. */
+export async function withHub<T>(
+  dataDir: string,
+  fn: (hub: ServerProcess, host: string, port: number) => Promise<T>,
+  configYaml?: string,
+): Promise<T> {
+  const args = ['start', '--data', dataDir, '--port', '0'];
+  if (configYaml !== undefined) {
+    mkdirSync(dataDir, { recursive: true });
+    const file = join(dataDir, 'conveyor.yaml');
+    writeFileSync(file, configYaml);
+    args.push('--config', file);
+  }
+  const hub = await startServerProcess(CONVEYOR_CLI, args, {
+    CONVEYOR_ADMIN_KEY: BENCH_KEY,
+    CONVEYOR_LOG_LEVEL: 'error',
+  });
+  try {
+    const { hostname, port } = new URL(hub.url);
+    return await fn(hub, hostname, Number(port));
+  } finally {
+    await hub.stop('SIGTERM');
+  }
+}
