@@ -9,7 +9,7 @@ import { docsPlugin } from './api/docs-plugin.js';
 import { eventsPlugin } from './api/events-plugin.js';
 import { idempotencyPlugin } from './api/idempotency.js';
 import { opsPlugin } from './api/ops-plugin.js';
-import { installProblemHandlers } from './api/problem-handler.js';
+import { frameworkErrorHandler, installProblemHandlers, methodIndex } from './api/problem-handler.js';
 import { securityHeaders } from './api/security-headers.js';
 import { tracePlugin } from './api/trace-plugin.js';
 import { ApiKeyVerifier, clientRecordFor, generateApiKey } from './auth/api-keys.js';
@@ -135,17 +135,19 @@ async function assembleHub(
   });
   let ready = false;
 
+  const headers = securityHeaders({ tls: config.server.tls !== null, docsPrefix: '/docs' });
   const app = Fastify({
     // pino's own types are stricter than fastify's logger interface; the instance is compatible.
     loggerInstance: options.logger as unknown as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.server.bodyLimitBytes,
     return503OnClosing: true,
+    frameworkErrors: frameworkErrorHandler(headers),
     ...(config.server.tls ? { https: loadTlsOptions(config.server.tls) } : {}),
     forceCloseConnections: 'idle',
   });
-  installProblemHandlers(app);
   const routes: Array<{ method: string; url: string }> = [];
+  installProblemHandlers(app, methodIndex(routes));
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) routes.push({ method: String(method), url: route.url });
   });
@@ -159,7 +161,7 @@ async function assembleHub(
       done(error as Error, undefined);
     }
   });
-  app.addHook('onSend', securityHeaders({ tls: config.server.tls !== null, docsPrefix: '/docs' }));
+  app.addHook('onSend', headers);
   // The API reference page and its assets are public; the documents behind /v1 are not.
   await app.register(authPlugin, {
     apiKeys,

@@ -136,10 +136,18 @@ export async function adminPlugin(app: FastifyInstance, options: AdminPluginOpti
         },
       );
     }
+    if (input.supplierId !== null && !(await store.suppliers.get(input.supplierId))) {
+      throw new ProblemError(
+        'validation-failed',
+        `no supplier "${input.supplierId}"; onboard it with POST /v1/suppliers`,
+        { errors: [{ path: '/supplierId', message: 'must be the id of an onboarded supplier' }] },
+      );
+    }
     const key = generateApiKey();
     await store.clients.upsert(
       clientRecordFor(input.name, key, input.scopes, input.plants, Date.now(), {
         rateLimit: input.rateLimit,
+        supplierId: input.supplierId,
       }),
     );
     apiKeys.forget(input.name);

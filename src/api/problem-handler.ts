@@ -13,7 +13,7 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, error:
 }
 
 /** Maps fastify's own errors onto registry codes so every error the API sends is problem+json. */
-function fromFastifyError(error: FastifyError): ProblemError {
+function fromFastifyError(error: FastifyError, request: FastifyRequest): ProblemError {
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new ProblemError(
@@ -23,8 +23,10 @@ function fromFastifyError(error: FastifyError): ProblemError {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new ProblemError(
         'unsupported-media-type',
-        `content type "${error.message.split("'")[1] ?? ''}" is not accepted here`,
+        `content type "${String(request.headers['content-type'] ?? '(none)').slice(0, 100)}" is not accepted here`,
       );
+    case 'FST_ERR_BAD_URL':
+      return new ProblemError('bad-request', 'the URL is not valid (broken percent-encoding)');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new ProblemError('malformed-json', 'the body is empty; send a JSON document');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
@@ -50,17 +52,63 @@ function fromFastifyError(error: FastifyError): ProblemError {
   );
 }
 
-export function installProblemHandlers(app: FastifyInstance): void {
+/**
+ * Turns fastify's router-level failures (a malformed URL) into problems too, for the
+ * `frameworkErrors` option. Hooks do not run for these, so `decorate` sets the common headers.
+ */
+export function frameworkErrorHandler(
+  decorate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>,
+): (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => void {
+  return (error, request, reply) => {
+    void decorate(request, reply).then(() => sendProblem(reply, request, fromFastifyError(error, request)));
+  };
+}
+
+/** Compiles route patterns (`/v1/dlq/:id`) into a lookup of the methods served at a concrete path. */
+export function methodIndex(
+  routes: ReadonlyArray<{ method: string; url: string }>,
+): (path: string) => string[] {
+  let compiled: Array<{ pattern: RegExp; method: string }> | null = null;
+  return (path) => {
+    compiled ??= routes.map((r) => ({
+      method: r.method,
+      pattern: new RegExp(
+        `^${r.url
+          .split('/')
+          .map((part) =>
+            part.startsWith(':')
+              ? '[^/]+'
+              : part === '*'
+                ? '.*'
+                : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+          )
+          .join('/')}/?$`,
+      ),
+    }));
+    return [...new Set(compiled.filter((c) => c.pattern.test(path)).map((c) => c.method))];
+  };
+}
+
+export function installProblemHandlers(
+  app: FastifyInstance,
+  methodsAt: (path: string) => string[] = () => [],
+): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const problem = error instanceof ProblemError ? error : fromFastifyError(error);
+    const problem = error instanceof ProblemError ? error : fromFastifyError(error, request);
     if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
     return sendProblem(reply, request, problem);
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(
-      reply,
-      request,
-      new ProblemError('not-found', `no route ${request.method} ${request.url.split('?')[0]}`),
-    ),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] as string;
+    const allowed = methodsAt(path);
+    if (allowed.length > 0) {
+      reply.header('allow', allowed.join(', '));
+      return sendProblem(
+        reply,
+        request,
+        new ProblemError('method-not-allowed', `${path} takes ${allowed.join(', ')}, not ${request.method}`),
+      );
+    }
+    return sendProblem(reply, request, new ProblemError('not-found', `no route ${request.method} ${path}`));
+  });
 }

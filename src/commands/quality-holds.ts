@@ -65,10 +65,14 @@ export class QualityHoldProjection {
     const data = event.data as Record<string, unknown> | undefined;
     const holdId = typeof data?.holdId === 'string' ? data.holdId : undefined;
     if (!data || !holdId) return;
+    const plant = String(data.plant ?? event.plant ?? '');
+    const hold = await this.holds.get(holdId);
+    // A hold belongs to the plant that placed it: events naming another plant never touch it.
+    if (hold && hold.plant !== plant) return;
     if (event.type === 'quality.hold.placed') {
       await this.holds.put({
         holdId,
-        plant: String(data.plant ?? event.plant ?? ''),
+        plant,
         material: String(data.material ?? ''),
         lots: Array.isArray(data.lots) ? data.lots.map(String) : [],
         reason: String(data.reason ?? ''),
@@ -79,7 +83,6 @@ export class QualityHoldProjection {
       });
       return;
     }
-    const hold = await this.holds.get(holdId);
     if (!hold) return; // placed before the log's retention window: nothing to lift
     let next: QualityHoldRecord;
     if (event.type === 'quality.hold.released') {

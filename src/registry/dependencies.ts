@@ -89,12 +89,13 @@ export function buildDependencies(
         .filter((r) => r.matches(type))
         .map(({ route }) => {
           const sink = config.connectors[route.sink] as { url?: unknown; baseUrl?: unknown } | undefined;
-          const endpoint =
+          const endpoint = publicEndpoint(
             typeof sink?.url === 'string'
               ? sink.url
               : typeof sink?.baseUrl === 'string'
                 ? sink.baseUrl
-                : null;
+                : null,
+          );
           return {
             route: route.name,
             sink: route.sink,
@@ -109,4 +110,15 @@ export function buildDependencies(
         }),
     };
   });
+}
+
+/** An endpoint as the catalog shows it: origin and path only, so credentials in a URL never leak. */
+function publicEndpoint(url: string | null): string | null {
+  if (url === null) return null;
+  try {
+    const parsed = new URL(url);
+    return `${parsed.origin}${parsed.pathname}`;
+  } catch {
+    return null;
+  }
 }

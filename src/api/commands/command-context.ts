@@ -106,7 +106,8 @@ export async function askSystemOfRecord(
   const client = request.principal?.client ?? '';
   return target.system.post(expandPath(target.path, params), body, {
     ...(typeof traceparent === 'string' ? { traceparent } : {}),
-    ...(typeof key === 'string' ? { 'idempotency-key': `${client}:${key}` } : {}),
+    // The client is percent-encoded, so "a:b" + "c" and "a" + "b:c" never meet as one key.
+    ...(typeof key === 'string' ? { 'idempotency-key': `${encodeURIComponent(client)}:${key}` } : {}),
     'x-conveyor-client': client,
   });
 }

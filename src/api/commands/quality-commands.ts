@@ -31,13 +31,15 @@ export function registerQualityCommands(app: FastifyInstance, ctx: CommandContex
       { type: 'quality.hold.placed', subject: String(holdId), plant: body.plant as string, data },
     ]);
     await ctx.holds.catchUp();
+    // Hold ids are unique for good: reusing one (even of a released hold, or another plant's)
+    // would rewrite that hold's history.
     const existing = await ctx.store.holds.get(String(holdId));
-    if (existing?.status === 'active') {
+    if (existing) {
       throw new ProblemError(
         'conflict',
-        `hold ${existing.holdId} is already active; decide its disposition first`,
+        `hold id ${String(holdId)} is already used; leave holdId out to have one assigned`,
         {
-          errors: [{ path: '/holdId', message: 'names an active hold' }],
+          errors: [{ path: '/holdId', message: 'is already used by another hold' }],
         },
       );
     }

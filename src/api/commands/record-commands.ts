@@ -12,12 +12,15 @@ import {
   timeOrNow,
 } from './command-context.js';
 
+/** Ids a system of record hands back must be sane: short, printable, no control characters. */
+const RECORD_ID = /^[\x21-\x7e][\x20-\x7e]{0,127}$/;
+
 function answerField(answer: RecordAnswer, field: string, system: string): string {
   const value = (answer.body as Record<string, unknown> | null)?.[field];
-  if (typeof value !== 'string' || value === '') {
+  if (typeof value !== 'string' || !RECORD_ID.test(value)) {
     throw new ProblemError(
       'system-of-record-unavailable',
-      `the system of record for this command answered ${answer.status} without a "${field}"; nothing was published`,
+      `the system of record for this command answered ${answer.status} without a usable "${field}" (1 to 128 printable characters); nothing was published`,
       { retryAfterSeconds: 5, extensions: { upstream: { system, status: answer.status } } },
     );
   }
