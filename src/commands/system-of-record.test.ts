@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { FakeSystemOfRecord } from '../../test/helpers/system-of-record.js';
+import { ScriptedServer } from '../../test/helpers/scripted-server.js';
 import { compileHttpConnector } from '../connectors/http/http-connector.js';
 import { ManualClock } from '../delivery/clock.js';
 import { ProblemError } from '../errors/problem.js';
 import { expandPath, SystemOfRecord } from './system-of-record.js';
 
-let wms: FakeSystemOfRecord;
+let wms: ScriptedServer;
 
 before(async () => {
-  wms = new FakeSystemOfRecord();
+  wms = new ScriptedServer();
   await wms.listen();
 });
 after(() => wms.close());
@@ -52,13 +52,13 @@ test('expandPath fills and percent-encodes placeholders, and refuses unknown one
 test('2xx answers come back with their JSON; a 4xx is the system refusing, which keeps the circuit closed', async () => {
   const sor = system(new ManualClock());
   try {
-    wms.answer = () => ({ status: 201, body: { reservationId: 'R-1' } });
+    wms.reply = () => ({ status: 201, body: { reservationId: 'R-1' } });
     const answer = await sor.post('/reservations', { material: 'RM-1' }, { traceparent: 'x' });
     assert.deepEqual(answer, { status: 201, body: { reservationId: 'R-1' } });
     const request = wms.requests.at(-1);
     assert.equal(request?.path, '/api/reservations');
-    assert.deepEqual(request?.body, { material: 'RM-1' });
-    wms.answer = () => ({ status: 409, body: { error: 'insufficient-stock' } });
+    assert.deepEqual(request?.json, { material: 'RM-1' });
+    wms.reply = () => ({ status: 409, body: { error: 'insufficient-stock' } });
     for (let i = 0; i < 3; i++) {
       const refused = await problemOf(sor.post('/reservations', {}));
       assert.equal(refused.code, 'refused-by-system-of-record');
@@ -74,7 +74,7 @@ test('5xx and connection failures are 503 with Retry-After; after the threshold 
   const clock = new ManualClock();
   const sor = system(clock);
   try {
-    wms.answer = () => ({ status: 503, body: {}, headers: { 'retry-after': '7' } });
+    wms.reply = () => ({ status: 503, body: {}, headers: { 'retry-after': '7' } });
     const first = await problemOf(sor.post('/reservations', {}));
     assert.equal(first.code, 'system-of-record-unavailable');
     assert.equal(first.retryAfterSeconds, 7, 'the system’s own Retry-After is passed on');
@@ -87,7 +87,7 @@ test('5xx and connection failures are 503 with Retry-After; after the threshold 
     assert.equal(open.retryAfterSeconds, 30);
     assert.equal(wms.requests.length, asked, 'an open circuit does not call the system');
     await clock.advance(30_000);
-    wms.answer = () => ({ status: 200, body: { ok: true } });
+    wms.reply = () => ({ status: 200, body: { ok: true } });
     assert.equal((await sor.post('/reservations', {})).status, 200);
     assert.equal(sor.breaker.state, 'closed');
   } finally {
@@ -110,7 +110,7 @@ test('a system slower than the connector timeout is 503 once the (injected) cloc
   const clock = new ManualClock();
   const sor = system(clock);
   try {
-    wms.answer = () => 'hang';
+    wms.reply = () => new Promise(() => undefined); // never answers
     const asked = wms.requests.length;
     const call = problemOf(sor.post('/reservations', {}));
     await wms.received(asked + 1);
@@ -126,9 +126,9 @@ test('a system slower than the connector timeout is 503 once the (injected) cloc
 test('an answer that is not JSON is kept as text, and one over 1 MiB is a failure', async () => {
   const sor = system(new ManualClock());
   try {
-    wms.answer = () => ({ status: 200, raw: '<ok/>' });
+    wms.reply = () => ({ status: 200, body: '<ok/>' });
     assert.deepEqual((await sor.post('/reservations', {})).body, { text: '<ok/>' });
-    wms.answer = () => ({ status: 200, body: 'x'.repeat(2 * 1024 * 1024) });
+    wms.reply = () => ({ status: 200, body: 'x'.repeat(2 * 1024 * 1024) });
     const big = await problemOf(sor.post('/reservations', {}));
     assert.equal(big.code, 'system-of-record-unavailable');
   } finally {

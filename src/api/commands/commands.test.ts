@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ADMIN_KEY, auth, createTestHub } from '../../../test/helpers/hub.js';
-import { FakeSystemOfRecord } from '../../../test/helpers/system-of-record.js';
+import { ScriptedServer } from '../../../test/helpers/scripted-server.js';
 import { fixture, X12_856_FIXTURES } from '../../edi/test-helpers.js';
 import type { Hub } from '../../hub.js';
 import type { StoredEvent } from '../../model/envelope.js';
@@ -17,7 +17,7 @@ const ROUTINGS = [
 ].join('\n');
 
 let hub: Hub;
-let wms: FakeSystemOfRecord;
+let wms: ScriptedServer;
 let reservations = 0;
 
 const json = (key = ADMIN_KEY, extra: Record<string, string> = {}) => ({
@@ -41,11 +41,11 @@ async function eventsOf(type: string): Promise<StoredEvent[]> {
 }
 
 before(async () => {
-  wms = new FakeSystemOfRecord();
+  wms = new ScriptedServer();
   await wms.listen();
-  wms.answer = (request) => {
+  wms.reply = (request) => {
     if (request.path === '/wms/reservations') {
-      const body = request.body as { material: string };
+      const body = request.json as { material: string };
       if (body.material === 'RM-NONE') return { status: 409, body: { error: 'insufficient-stock' } };
       if (body.material === 'RM-DOWN') return { status: 500, body: { error: 'database offline' } };
       return { status: 201, body: { reservationId: `R-${++reservations}`, bin: 'A-01' } };
@@ -189,7 +189,7 @@ test('reservation asks the WMS, answers 201 with its answer and publishes only o
   const { result, events } = res.json();
   assert.equal(result.bin, 'A-01');
   assert.equal(events[0].subject, result.reservationId);
-  assert.deepEqual(wms.requests[asked]?.body, {
+  assert.deepEqual(wms.requests[asked]?.json, {
     plant: 'P1',
     material: 'RM-STEEL',
     quantity: { value: 5, uom: 'KG' },
