@@ -5,6 +5,7 @@ import type { MapAsnOptions, MappedAsn } from './asn-types.js';
 import { EdifactParseError } from './edi-error.js';
 import { parseEdifact } from './edifact.js';
 import { type GroupNode, isGroupNode } from './edifact-groups.js';
+import { D96A_DESADV_ASN } from './expected-asns.test-data.js';
 import { buildEdifact, fixture, fixtureText, throwsEdi } from './test-helpers.js';
 
 const sample = 'edifact-php-edifact/D96ADESADV.edi';
@@ -62,36 +63,9 @@ function placedInTree(root: GroupNode, first: number): Placed[] {
 
 describe('mapDesadv on the D.96A sample', () => {
   it('maps the despatch advice field by field', () => {
-    // Read by hand: BGM+351+Y02197250 (document number), DTM+11:20160726:102 (despatch date), NAD+SU+1694901,
-    // NAD+BY+01131116 and no delivery party, two LIN with PIA+5 item numbers (no type code), IMD free-form
-    // descriptions, QTY+12:1 without a unit, and RFF+LI / RFF+ON per line.
+    // The expected data was read by hand from the file (see expected-asns.test-data.ts).
     assert.deepEqual(mapOnly(fixture(sample)), {
-      data: {
-        asnId: 'Y02197250',
-        supplierId: '1694901',
-        plant: '01131116',
-        shipDate: '2016-07-26',
-        lines: [
-          {
-            material: '9780738507330',
-            quantity: { value: 1, uom: 'EA' },
-            lineNumber: '001',
-            purchaseOrder: '6877871',
-            purchaseOrderLine: '6877871',
-            description: 'MUNCIE THE MIDDLE',
-            productIds: [{ id: '9780738507330' }],
-          },
-          {
-            material: '9781568361871',
-            quantity: { value: 1, uom: 'EA' },
-            lineNumber: '002',
-            purchaseOrder: '6905456',
-            purchaseOrderLine: '6905456',
-            description: 'ROADS TO SATA A 2',
-            productIds: [{ id: '9781568361871' }],
-          },
-        ],
-      },
+      data: D96A_DESADV_ASN,
       warnings: [
         'No delivery party (NAD+ST, NAD+DP or NAD+CN); the plant is the buyer NAD+BY 01131116.',
         'QTY+12 at segment 12 (line 13) has no unit; EA (each) is assumed.',

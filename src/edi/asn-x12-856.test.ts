@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { MapAsnOptions, MappedAsn } from './asn-types.js';
 import { mapX12Asn } from './asn-x12-856.js';
 import { X12ParseError } from './edi-error.js';
+import { EXAMPLE1_ASN } from './expected-asns.test-data.js';
 import { buildX12, fixture, throwsEdi, X12_856_FIXTURES } from './test-helpers.js';
 import { parseX12 } from './x12.js';
 
@@ -24,41 +25,9 @@ const shipmentHeader = [
 
 describe('mapX12Asn on the partner samples', () => {
   it('maps Example1 (element separator "~", terminator "*") field by field', () => {
-    // Values read by hand from the file: BSN~00~123456~20010420~1421, DTM~011~20010420~1421,
-    // N1~SF~ACME~ZZ~ACME ELECT00 (no N104 qualifier 92, so N104 is the id), N1~ST~…~1~201495124,
-    // PRF~123456 at the order level, three items with LIN qualifier CB and SN1 in PC and LB.
+    // The expected data was read by hand from the file (see expected-asns.test-data.ts).
     assert.deepEqual(mapOnly(fixture(X12_856_FIXTURES[0]!)), {
-      data: {
-        asnId: '123456',
-        supplierId: 'ACME ELECT00',
-        plant: '201495124',
-        shipDate: '2001-04-20',
-        documentDate: '2001-04-20',
-        purchaseOrder: '123456',
-        lines: [
-          {
-            material: '1234-123456',
-            quantity: { value: 16, uom: 'H87' },
-            lineNumber: '001',
-            purchaseOrder: '123456',
-            productIds: [{ qualifier: 'CB', id: '1234-123456' }],
-          },
-          {
-            material: '1234-654321',
-            quantity: { value: 23, uom: 'LBR' },
-            lineNumber: '002',
-            purchaseOrder: '123456',
-            productIds: [{ qualifier: 'CB', id: '1234-654321' }],
-          },
-          {
-            material: '1234-223456',
-            quantity: { value: 16, uom: 'H87' },
-            lineNumber: '004',
-            purchaseOrder: '123456',
-            productIds: [{ qualifier: 'CB', id: '1234-223456' }],
-          },
-        ],
-      },
+      data: EXAMPLE1_ASN,
       warnings: [
         'The ship date DTM*011 at segment 4 (line 5) carries the time 14:21 without a time zone; the date alone is ' +
           'kept. Set the utcOffset option for this partner to keep the time.',

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ADMIN_KEY, auth, createTestHub } from '../../../test/helpers/hub.js';
 import { ScriptedServer } from '../../../test/helpers/scripted-server.js';
+import { D96A_DESADV_ASN, EXAMPLE1_ASN } from '../../edi/expected-asns.test-data.js';
 import { fixture, X12_856_FIXTURES } from '../../edi/test-helpers.js';
 import type { Hub } from '../../hub.js';
 import type { StoredEvent } from '../../model/envelope.js';
@@ -426,36 +427,10 @@ test('suppliers: onboarding returns a credential limited to its own ASNs, in JSO
   const x12Event = (await eventsOf('supplier.asn.received')).find((e) => e.id === x12.json().events[0].id);
   assert.equal(x12Event?.plant, 'P1');
   assert.deepEqual(x12Event?.data, {
-    asnId: '123456',
+    ...EXAMPLE1_ASN,
     supplierId: 'SUP-1',
-    partnerId: 'ACME ELECT00',
+    partnerId: EXAMPLE1_ASN.supplierId,
     plant: 'P1',
-    shipDate: '2001-04-20',
-    documentDate: '2001-04-20',
-    purchaseOrder: '123456',
-    lines: [
-      {
-        material: '1234-123456',
-        quantity: { value: 16, uom: 'H87' },
-        lineNumber: '001',
-        purchaseOrder: '123456',
-        productIds: [{ qualifier: 'CB', id: '1234-123456' }],
-      },
-      {
-        material: '1234-654321',
-        quantity: { value: 23, uom: 'LBR' },
-        lineNumber: '002',
-        purchaseOrder: '123456',
-        productIds: [{ qualifier: 'CB', id: '1234-654321' }],
-      },
-      {
-        material: '1234-223456',
-        quantity: { value: 16, uom: 'H87' },
-        lineNumber: '004',
-        purchaseOrder: '123456',
-        productIds: [{ qualifier: 'CB', id: '1234-223456' }],
-      },
-    ],
   });
   assert.ok(
     x12.json().warnings.some((w: string) => /14:21 without a time zone/.test(w)),
@@ -469,31 +444,10 @@ test('suppliers: onboarding returns a credential limited to its own ASNs, in JSO
     (e) => e.id === desadv.json().events[0].id,
   );
   assert.deepEqual(desadvEvent?.data, {
-    asnId: 'Y02197250',
+    ...D96A_DESADV_ASN,
     supplierId: 'SUP-1',
-    partnerId: '1694901',
+    partnerId: D96A_DESADV_ASN.supplierId,
     plant: 'P1',
-    shipDate: '2016-07-26',
-    lines: [
-      {
-        material: '9780738507330',
-        quantity: { value: 1, uom: 'EA' },
-        lineNumber: '001',
-        purchaseOrder: '6877871',
-        purchaseOrderLine: '6877871',
-        description: 'MUNCIE THE MIDDLE',
-        productIds: [{ id: '9780738507330' }],
-      },
-      {
-        material: '9781568361871',
-        quantity: { value: 1, uom: 'EA' },
-        lineNumber: '002',
-        purchaseOrder: '6905456',
-        purchaseOrderLine: '6905456',
-        description: 'ROADS TO SATA A 2',
-        productIds: [{ id: '9781568361871' }],
-      },
-    ],
   });
 
   // Every 856 sample is taken: one event per ship notice it holds.
