@@ -4,6 +4,7 @@ import { requestAudit } from './api/audit.js';
 import { authPlugin } from './api/auth-plugin.js';
 import { catalogPlugin } from './api/catalog-plugin.js';
 import { commandsPlugin } from './api/commands/commands-plugin.js';
+import { connectorsPlugin } from './api/connectors-plugin.js';
 import { deliveryPlugin } from './api/delivery-plugin.js';
 import { docsPlugin } from './api/docs-plugin.js';
 import { eventsPlugin } from './api/events-plugin.js';
@@ -19,6 +20,8 @@ import { CommandPublisher } from './commands/publisher.js';
 import { QualityHoldProjection } from './commands/quality-holds.js';
 import { CommandSystems } from './commands/systems.js';
 import type { Config } from './config/index.js';
+import { ConnectorManager, compileSources } from './connectors/framework/manager.js';
+import { registerBuiltInConnectors } from './connectors/index.js';
 import { type Clock, systemClock } from './delivery/clock.js';
 import { compileSinkConnectors, DeliveryEngine } from './delivery/engine.js';
 import { ProblemError } from './errors/problem.js';
@@ -87,8 +90,10 @@ async function seedAdmin(store: StateStore, adminKey: string | undefined): Promi
 
 /** Builds a hub from a compiled config: opens the store and log, assembles the API and the delivery engine. */
 export async function createHub(config: Config, options: HubOptions): Promise<Hub> {
-  // Refuse a bad sink, command target or reference file before opening anything.
+  // Refuse a bad sink, source, command target or reference file before opening anything.
+  registerBuiltInConnectors();
   compileSinkConnectors(config);
+  const sources = compileSources(config);
   const systems = new CommandSystems(config, options.clock ?? systemClock);
   let routings: RoutingTable;
   try {
@@ -106,7 +111,7 @@ export async function createHub(config: Config, options: HubOptions): Promise<Hu
   let log: EventLog | null = null;
   try {
     log = await openEventLog(config);
-    return await assembleHub(config, options, store, log, { systems, routings });
+    return await assembleHub(config, options, store, log, { systems, routings, sources });
   } catch (error) {
     // Nothing half-built may keep the process alive (the log's writer thread, open files).
     await systems.close().catch(() => undefined);
@@ -121,7 +126,7 @@ async function assembleHub(
   options: HubOptions,
   store: StateStore,
   log: EventLog,
-  parts: { systems: CommandSystems; routings: RoutingTable },
+  parts: { systems: CommandSystems; routings: RoutingTable; sources: ReturnType<typeof compileSources> },
 ): Promise<Hub> {
   const metrics = new HubMetrics({ defaultMetrics: options.processMetrics ?? true });
   const generatedAdminKey = await seedAdmin(store, options.adminKey);
@@ -180,6 +185,14 @@ async function assembleHub(
   });
   await app.register(opsPlugin, { metrics, isReady: () => ready });
   const admission = new LaneAdmission(config, (lane) => delivery.backlog(lane));
+  const connectors = new ConnectorManager(parts.sources, {
+    log,
+    registry,
+    admission,
+    store,
+    metrics,
+    logger: options.logger,
+  });
   await app.register(eventsPlugin, { log, metrics, admission, registry });
   await app.register(commandsPlugin, {
     publisher: new CommandPublisher(log, registry, admission),
@@ -191,6 +204,7 @@ async function assembleHub(
   });
   await app.register(adminPlugin, { store, apiKeys });
   await app.register(tracePlugin, { config, log, store, delivery });
+  await app.register(connectorsPlugin, { config, connectors, store });
   await app.register(catalogPlugin, { registry, store, config });
   await app.register(docsPlugin, { registry, config, version: PRODUCT_VERSION });
   await app.register(deliveryPlugin, { log, store, delivery });
@@ -214,12 +228,15 @@ async function assembleHub(
       hub.url = address;
       retention?.start();
       await delivery.start();
+      await connectors.start();
       ready = true;
       return address;
     },
     async close() {
       ready = false;
       retention?.stop();
+      // Sources first: nothing new is read while the rest shuts down.
+      await connectors.stop();
       await app.close();
       await delivery.close();
       await parts.systems.close();

@@ -704,6 +704,44 @@ const OPERATIONS: readonly OperationSpec[] = [
   ...COMMAND_OPERATIONS,
   {
     method: 'GET',
+    path: '/v1/connectors',
+    operationId: 'listConnectors',
+    tag: 'ops',
+    summary: 'List connectors and their health',
+    description:
+      'Every connector of the configuration. Sources (MQTT, files, REST polling ...) show their health ' +
+      '(`connecting`, `up`, `degraded` or `down` with the reason), messages read, events appended, messages ' +
+      'dead-lettered and the last error; sinks show the routes and commands that use them.',
+    scope: 'ops',
+    responses: { '200': ok('Every connector (one page).', { type: 'object', required: ['items', 'next'] }) },
+    problems: ['forbidden'],
+  },
+  {
+    method: 'GET',
+    path: '/v1/connectors/{name}/dead-letters',
+    operationId: 'listSourceDeadLetters',
+    tag: 'ops',
+    summary: "A source connector's dead letters",
+    description:
+      'Native messages the connector read but could not turn into valid canonical events (undecodable, ' +
+      'unmapped, or invalid against the catalog), oldest first, with the reason, where they came from and ' +
+      "the raw bytes (base64, at most 64 KiB). A plant-bound client sees only its plants' entries.",
+    scope: 'ops',
+    parameters: [
+      {
+        name: 'name',
+        in: 'path',
+        required: true,
+        description: 'The connector name.',
+        schema: { type: 'string' },
+      },
+      ...paging,
+    ],
+    responses: { '200': ok('One page.', { type: 'object', required: ['items', 'next'] }) },
+    problems: ['forbidden', 'not-found', 'bad-request'],
+  },
+  {
+    method: 'GET',
     path: '/v1/subscriptions',
     operationId: 'listSubscriptions',
     tag: 'delivery',

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { ConfigError } from '../config/index.js';
 import { registerBenchCommand } from './bench-command.js';
 import { registerCatalogCommand } from './catalog-command.js';
+import { registerConnectorsCommand } from './connectors-command.js';
 import { registerDeliveryCommands } from './delivery-commands.js';
 import { registerKeysCommand } from './keys-command.js';
 import { registerRunCommands } from './run-commands.js';
@@ -19,6 +20,7 @@ registerKeysCommand(program);
 registerDeliveryCommands(program);
 registerSchemaCommands(program);
 registerCatalogCommand(program);
+registerConnectorsCommand(program);
 
 // A reader that stops early (`| head`) is not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {

@@ -40,7 +40,7 @@ export function resolveEnvReferences(
   return value;
 }
 
-function describeAjvError(error: ErrorObject): ConfigProblem {
+export function describeAjvError(error: ErrorObject): ConfigProblem {
   const path = pointerToKeyPath(error.instancePath);
   const hint = (error.parentSchema as { 'x-hint'?: string } | undefined)?.['x-hint'];
   switch (error.keyword) {

@@ -228,6 +228,30 @@ export interface SupplierRepository {
   list(): Promise<SupplierRecord[]>;
 }
 
+/** A native message a source connector could not turn into valid canonical events, kept with its raw bytes. */
+export interface SourceDeadLetter {
+  readonly position: number;
+  readonly connector: string;
+  readonly messageId: string;
+  /** Where it came from: topic, file and line, node id. */
+  readonly origin: string;
+  readonly plant: string | null;
+  /** Why: the decode, mapping or validation errors. */
+  readonly error: string;
+  readonly raw: Uint8Array;
+  readonly at: number;
+}
+
+export interface SourceDeadLetterRepository {
+  add(entry: Omit<SourceDeadLetter, 'position'>): Promise<void>;
+  /** Entries with position > `after`, oldest first; `plants` keeps only those plants' (and plant-less ones out). */
+  list(
+    filter: { connector?: string; plants?: readonly string[] },
+    after: number,
+    limit: number,
+  ): Promise<SourceDeadLetter[]>;
+}
+
 /**
  * The hub's state besides the event log: clients, dead letters, the audit trail, the schema registry.
  * Every backend (embedded SQLite, PostgreSQL) implements this port.
@@ -241,5 +265,6 @@ export interface StateStore {
   readonly idempotency: IdempotencyRepository;
   readonly holds: QualityHoldRepository;
   readonly suppliers: SupplierRepository;
+  readonly sourceDeadLetters: SourceDeadLetterRepository;
   close(): Promise<void>;
 }

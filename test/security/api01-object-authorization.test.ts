@@ -628,6 +628,7 @@ const PLANT_NEUTRAL: Readonly<Record<string, string>> = {
   'GET /v1/openapi.json': 'the API document',
   // Route state (lag, circuit, counts) is configuration-level; replaying one is covered above.
   'GET /v1/subscriptions': 'ops; per-route delivery state, no events',
+  'GET /v1/connectors': 'ops; connector names, kinds, health and counts, no messages',
 };
 
 /** Every plant-isolation case above, by the routes it covers. */
@@ -650,6 +651,9 @@ const COVERED: Readonly<Record<string, string>> = {
   'POST /v1/shipments/{shipmentId}/confirmation': CASE.records,
   'POST /v1/suppliers': CASE.suppliers,
   'POST /v1/suppliers/{supplierId}/asns': CASE.supplierCredential,
+  // Covered beside the connectors API, where a source connector with dead letters of two plants runs.
+  'GET /v1/connectors/{name}/dead-letters':
+    'src/api/connectors-plugin.test.ts: a plant-bound ops client sees only its plants’ source dead letters',
 };
 
 test('API1 every route under /v1 is covered by a plant-isolation case or listed as plant-neutral', () => {

@@ -86,6 +86,17 @@ export const MIGRATIONS: readonly string[] = [
      hold_id TEXT NOT NULL REFERENCES quality_holds (hold_id),
      PRIMARY KEY (plant, lot, hold_id)
    );
+   CREATE TABLE source_dead_letters (
+     position INTEGER PRIMARY KEY,
+     connector TEXT NOT NULL,
+     message_id TEXT NOT NULL,
+     origin TEXT NOT NULL,
+     plant TEXT,
+     error TEXT NOT NULL,
+     raw BLOB NOT NULL,
+     at INTEGER NOT NULL
+   );
+   CREATE INDEX source_dead_letters_connector ON source_dead_letters (connector, position);
    CREATE TABLE suppliers (
      supplier_id TEXT PRIMARY KEY,
      name TEXT NOT NULL,

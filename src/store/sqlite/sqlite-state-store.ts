@@ -8,6 +8,7 @@ import type {
   IdempotencyRepository,
   QualityHoldRepository,
   SchemaRepository,
+  SourceDeadLetterRepository,
   StateStore,
   SupplierRepository,
 } from '../port.js';
@@ -18,6 +19,7 @@ import { SqliteDeadLetters } from './sqlite-dead-letters.js';
 import { SqliteHolds } from './sqlite-holds.js';
 import { SqliteIdempotency } from './sqlite-idempotency.js';
 import { SqliteSchemas } from './sqlite-schemas.js';
+import { SqliteSourceDeadLetters } from './sqlite-source-dead-letters.js';
 import { SqliteSuppliers } from './sqlite-suppliers.js';
 
 /** Applies pending migrations in order inside one transaction; `user_version` records progress. */
@@ -39,6 +41,7 @@ export class SqliteStateStore implements StateStore {
   readonly idempotency: IdempotencyRepository;
   readonly holds: QualityHoldRepository;
   readonly suppliers: SupplierRepository;
+  readonly sourceDeadLetters: SourceDeadLetterRepository;
   private readonly db: Database.Database;
 
   private constructor(db: Database.Database) {
@@ -50,6 +53,7 @@ export class SqliteStateStore implements StateStore {
     this.idempotency = new SqliteIdempotency(db);
     this.holds = new SqliteHolds(db);
     this.suppliers = new SqliteSuppliers(db);
+    this.sourceDeadLetters = new SqliteSourceDeadLetters(db);
   }
 
   static open(path: string): SqliteStateStore {

@@ -1,0 +1,14 @@
+/**
+ * The connector kinds of this build, registered once. Each technology keeps its spec, source and
+ * sink in its own folder; this is the one place that lists them.
+ */
+import { registerSink } from './framework/registry.js';
+import { httpConnectorSpec } from './http/spec.js';
+
+let registered = false;
+
+export function registerBuiltInConnectors(): void {
+  if (registered) return;
+  registered = true;
+  registerSink('http', httpConnectorSpec);
+}

@@ -1,0 +1,58 @@
+import type Database from 'better-sqlite3';
+import type { SourceDeadLetter, SourceDeadLetterRepository } from '../port.js';
+
+interface Row {
+  position: number;
+  connector: string;
+  message_id: string;
+  origin: string;
+  plant: string | null;
+  error: string;
+  raw: Buffer;
+  at: number;
+}
+
+export class SqliteSourceDeadLetters implements SourceDeadLetterRepository {
+  private readonly insert: Database.Statement;
+
+  constructor(private readonly db: Database.Database) {
+    this.insert = db.prepare(
+      `INSERT INTO source_dead_letters (connector, message_id, origin, plant, error, raw, at)
+       VALUES (@connector, @messageId, @origin, @plant, @error, @raw, @at)`,
+    );
+  }
+
+  async add(entry: Omit<SourceDeadLetter, 'position'>): Promise<void> {
+    this.insert.run({ ...entry, raw: Buffer.from(entry.raw) });
+  }
+
+  async list(
+    filter: { connector?: string; plants?: readonly string[] },
+    after: number,
+    limit: number,
+  ): Promise<SourceDeadLetter[]> {
+    const where = ['position > ?'];
+    const params: unknown[] = [after];
+    if (filter.connector !== undefined) {
+      where.push('connector = ?');
+      params.push(filter.connector);
+    }
+    if (filter.plants !== undefined) {
+      where.push(`plant IN (${filter.plants.map(() => '?').join(',') || "''"})`);
+      params.push(...filter.plants);
+    }
+    const rows = this.db
+      .prepare(`SELECT * FROM source_dead_letters WHERE ${where.join(' AND ')} ORDER BY position LIMIT ?`)
+      .all(...params, limit) as Row[];
+    return rows.map((r) => ({
+      position: r.position,
+      connector: r.connector,
+      messageId: r.message_id,
+      origin: r.origin,
+      plant: r.plant,
+      error: r.error,
+      raw: new Uint8Array(r.raw),
+      at: r.at,
+    }));
+  }
+}
