@@ -2,8 +2,9 @@
  * The connector kinds of this build, registered once. Each technology keeps its spec, source and
  * sink in its own folder; this is the one place that lists them.
  */
-import { registerSink } from './framework/registry.js';
+import { registerSink, registerSource } from './framework/registry.js';
 import { httpConnectorSpec } from './http/spec.js';
+import { createRestPollSource, restPollSourceSpec } from './rest-poll/index.js';
 
 let registered = false;
 
@@ -11,4 +12,5 @@ export function registerBuiltInConnectors(): void {
   if (registered) return;
   registered = true;
   registerSink('http', httpConnectorSpec);
+  registerSource('rest-poll', restPollSourceSpec, createRestPollSource);
 }

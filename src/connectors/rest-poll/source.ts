@@ -1,0 +1,463 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Client } from 'undici';
+import { type Clock, systemClock } from '../../delivery/clock.js';
+import { parseJsonWithLimits } from '../../util/json-limits.js';
+import { nowIso, reconnectDelay } from '../framework/common.js';
+import type {
+  ConnectorHealth,
+  MappedEvent,
+  SourceConnector,
+  SourceContext,
+  SourceFactory,
+  SourceMessage,
+} from '../framework/types.js';
+import { type RestPollSourceConfig, select } from './spec.js';
+
+/** Larger answers are refused: an endpoint that big should be paged with a cursor. */
+const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
+/** Row ids already acked in this run, so a row the endpoint repeats is not offered again. */
+const MIN_REMEMBERED_IDS = 10_000;
+/** Floor of the wait after the hub nacked, so a nack of 0 ms cannot turn into a tight loop. */
+const MIN_RETRY_MS = 100;
+
+export type CursorValue = string | number;
+
+/** What the state file keeps: where the next poll starts. */
+interface PollState {
+  readonly cursor: CursorValue | null;
+  readonly etag: string | null;
+}
+
+type PollOutcome =
+  | { readonly kind: 'ok' }
+  | { readonly kind: 'down'; readonly reason: string }
+  | { readonly kind: 'degraded'; readonly reason: string }
+  /** The hub did not take every message: poll again from the old cursor after `retryInMs`. */
+  | { readonly kind: 'held'; readonly retryInMs: number }
+  | { readonly kind: 'stopped' };
+
+/** One row as it will be offered, before the ack bookkeeping is attached. */
+interface Row {
+  readonly id: string;
+  readonly origin: string;
+  readonly payload: unknown;
+  readonly raw: string;
+  readonly events?: readonly MappedEvent[];
+  readonly error?: string;
+}
+
+export interface RestPollSourceOptions {
+  /** Interval and back-off waits; tests pass a ManualClock. The request timeout stays wall-clock. */
+  readonly clock?: Clock;
+  /** Jitter of the back-off (0..1). */
+  readonly random?: () => number;
+  /** @default `<config.stateDir>/<name>.json` */
+  readonly stateFile?: string;
+}
+
+const DATE_LIKE = /^\d{4}-\d{2}-\d{2}/;
+
+/**
+ * Orders cursor values: numbers by value, timestamps by instant (so `...:00Z` and `...:00.5Z`
+ * compare right), other strings by code unit.
+ */
+export function compareCursor(a: CursorValue, b: CursorValue): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  const x = String(a);
+  const y = String(b);
+  if (DATE_LIKE.test(x) && DATE_LIKE.test(y)) {
+    const diff = Date.parse(x) - Date.parse(y);
+    if (!Number.isNaN(diff) && diff !== 0) return diff;
+  }
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+function asCursor(value: unknown): CursorValue | null {
+  if (typeof value === 'string' && value !== '') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  return null;
+}
+
+function describeError(error: unknown, where: string): string {
+  const e = error as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const code = e.code ?? e.cause?.code;
+  switch (code) {
+    case 'ECONNREFUSED':
+      return `${where}: connection refused`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `${where}: host not found`;
+    case 'ECONNRESET':
+    case 'UND_ERR_SOCKET':
+      return `${where}: the connection was closed`;
+    default:
+      return `${where}: ${e.message ?? e.cause?.message ?? String(error)}`;
+  }
+}
+
+/**
+ * Polls one HTTP endpoint and offers each new row to the hub as a message with id `<url>#<row id>`,
+ * so a row seen twice is one event. The cursor (largest cursor value seen) and the ETag advance,
+ * in memory and in the state file, only once every message of the answer was acked: a crash or a
+ * nack polls again from the old cursor (at-least-once; the stable ids dedupe).
+ */
+export class RestPollSource implements SourceConnector {
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly stateFile: string;
+  private readonly origin: string;
+  /** The endpoint without its query (which may carry an API key), for health reasons and logs. */
+  private readonly where: string;
+  private readonly remembered = new Map<string, true>();
+  private readonly rememberLimit: number;
+  private state: PollState = { cursor: null, etag: null };
+  private controller: AbortController | null = null;
+  private client: Client | null = null;
+  private loop: Promise<void> | null = null;
+  private last: ConnectorHealth | null = null;
+
+  constructor(
+    private readonly config: RestPollSourceConfig,
+    readonly name: string,
+    options: RestPollSourceOptions = {},
+  ) {
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
+    this.stateFile = options.stateFile ?? join(config.stateDir, `${name}.json`);
+    const url = new URL(config.url);
+    this.origin = url.origin;
+    this.where = `${url.origin}${url.pathname}`;
+    this.rememberLimit = Math.max(MIN_REMEMBERED_IDS, 4 * config.pageLimit);
+  }
+
+  async start(context: SourceContext): Promise<void> {
+    if (this.loop) throw new Error(`rest-poll source ${this.name} is already running`);
+    const controller = new AbortController();
+    this.controller = controller;
+    const onHubStop = () => controller.abort();
+    if (context.signal.aborted) controller.abort();
+    else context.signal.addEventListener('abort', onHubStop, { once: true });
+    this.last = null;
+    this.report(context, { type: 'connecting', at: this.at() });
+    this.state = await this.loadState(context);
+    const tls = this.config.tls;
+    this.client = new Client(this.origin, {
+      maxResponseSize: MAX_ANSWER_BYTES,
+      ...(tls
+        ? {
+            connect: {
+              ca: tls.ca,
+              cert: tls.cert,
+              key: tls.key,
+              rejectUnauthorized: tls.rejectUnauthorized,
+            },
+          }
+        : {}),
+    });
+    this.loop = this.run(context, this.client, controller.signal).finally(() =>
+      context.signal.removeEventListener('abort', onHubStop),
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.controller?.abort();
+    const loop = this.loop;
+    if (loop) await loop;
+    this.loop = null;
+    const client = this.client;
+    this.client = null;
+    await client?.destroy();
+  }
+
+  private at(): string {
+    return nowIso(() => this.clock.now());
+  }
+
+  /** Reports a status once: repeated `down`s go out (their retryInMs grows), other repeats do not. */
+  private report(context: SourceContext, status: ConnectorHealth): void {
+    const last = this.last;
+    const same =
+      last !== null &&
+      last.type === status.type &&
+      status.type !== 'down' &&
+      ('reason' in last ? last.reason : '') === ('reason' in status ? status.reason : '');
+    this.last = status;
+    if (!same) context.health(status);
+  }
+
+  private async run(context: SourceContext, client: Client, signal: AbortSignal): Promise<void> {
+    let failures = 0;
+    while (!signal.aborted) {
+      let outcome: PollOutcome;
+      try {
+        outcome = await this.poll(context, client, signal);
+      } catch (error) {
+        context.logger.error({ connector: this.name, err: error }, 'rest-poll failed unexpectedly');
+        outcome = { kind: 'down', reason: `${this.where}: ${(error as Error).message}` };
+      }
+      if (outcome.kind === 'stopped' || signal.aborted) break;
+      let wait = this.config.intervalMs;
+      if (outcome.kind === 'down') {
+        failures++;
+        wait = reconnectDelay(this.config.reconnect, failures, this.random);
+        this.report(context, { type: 'down', at: this.at(), reason: outcome.reason, retryInMs: wait });
+      } else {
+        failures = 0;
+        if (outcome.kind === 'degraded')
+          this.report(context, { type: 'degraded', at: this.at(), reason: outcome.reason });
+        else if (outcome.kind === 'held') wait = Math.max(outcome.retryInMs, MIN_RETRY_MS);
+      }
+      await this.clock.sleep(wait, signal);
+    }
+  }
+
+  /** One poll: GET, select the rows, hand them over batch by batch, then advance the cursor. */
+  private async poll(context: SourceContext, client: Client, signal: AbortSignal): Promise<PollOutcome> {
+    const target = new URL(this.config.url);
+    const cursor = this.config.cursor;
+    if (cursor && this.state.cursor !== null)
+      target.searchParams.set(cursor.param, String(this.state.cursor));
+    const headers: Record<string, string> = { accept: 'application/json', ...this.config.headers };
+    if (this.config.etag && this.state.etag !== null) headers['if-none-match'] = this.state.etag;
+
+    // undici's own timeouts are per phase; one timer bounds the whole exchange, body included.
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(), this.config.timeoutMs);
+    const onStop = () => timeout.abort();
+    signal.addEventListener('abort', onStop, { once: true });
+    let status: number;
+    let text: string;
+    let etag: string | null = null;
+    try {
+      const response = await client.request({
+        method: 'GET',
+        path: `${target.pathname}${target.search}`,
+        headers,
+        signal: timeout.signal,
+      });
+      status = response.statusCode;
+      const header = response.headers.etag;
+      etag = typeof header === 'string' ? header : null;
+      if (status === 304) {
+        await response.body.dump();
+        this.report(context, { type: 'up', at: this.at() });
+        return { kind: 'ok' };
+      }
+      text = await response.body.text();
+    } catch (error) {
+      if (signal.aborted) return { kind: 'stopped' };
+      if (timeout.signal.aborted)
+        return { kind: 'down', reason: `${this.where}: no answer within ${this.config.timeoutMs} ms` };
+      if ((error as { code?: string }).code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE')
+        return {
+          kind: 'degraded',
+          reason: `${this.where}: the answer is larger than ${MAX_ANSWER_BYTES} bytes; page it with a cursor`,
+        };
+      return { kind: 'down', reason: describeError(error, this.where) };
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onStop);
+    }
+
+    const failure = this.classify(status, text);
+    if (failure) return failure;
+    let answer: unknown;
+    try {
+      answer = parseJsonWithLimits(text, { maxDepth: 64, maxMembers: 1_000_000 });
+    } catch (error) {
+      return { kind: 'down', reason: `${this.where}: the answer is not JSON (${(error as Error).message})` };
+    }
+    const rows = await this.selectRows(answer);
+    if (typeof rows === 'string') return { kind: 'degraded', reason: `${this.where}: ${rows}` };
+    this.report(context, { type: 'up', at: this.at() });
+
+    let next = this.state.cursor;
+    const offered = new Map<string, Row>();
+    for (const [index, value] of rows.entries()) {
+      const { row, cursorValue } = await this.toRow(value, `GET ${this.where} row ${index}`);
+      if (cursorValue !== null && (next === null || compareCursor(cursorValue, next) > 0)) next = cursorValue;
+      if (!this.remembered.has(row.id)) offered.set(row.id, row);
+    }
+
+    const messages = [...offered.values()];
+    for (let i = 0; i < messages.length; i += this.config.pageLimit) {
+      // After a stop nothing more is handed over; what was not acked comes again next start.
+      if (signal.aborted) return { kind: 'stopped' };
+      const held = await this.deliver(context, messages.slice(i, i + this.config.pageLimit));
+      if (held !== null) return { kind: 'held', retryInMs: held };
+    }
+    return this.advance(context, { cursor: cursor ? next : null, etag: this.config.etag ? etag : null });
+  }
+
+  /** A status that is not a 2xx answer, as health: 5xx and 408/429 are down, other 4xx degraded. */
+  private classify(status: number, text: string): PollOutcome | null {
+    if (status >= 200 && status < 300) return null;
+    const detail = text.trim().replace(/\s+/g, ' ').slice(0, 200);
+    const reason = `${this.where} answered HTTP ${status}${detail ? `: ${detail}` : ''}`;
+    if (status >= 500 || status === 408 || status === 429) return { kind: 'down', reason };
+    if (status >= 400) {
+      const hint = status === 401 || status === 403 ? 'check auth' : 'check url, headers and auth';
+      return { kind: 'degraded', reason: `${reason} (${hint})` };
+    }
+    return { kind: 'degraded', reason: `${reason} (not followed; set url to the final address)` };
+  }
+
+  private async selectRows(answer: unknown): Promise<unknown[] | string> {
+    const items = this.config.items;
+    if (items === null) {
+      if (Array.isArray(answer)) return answer;
+      const nested = (answer as { items?: unknown } | null)?.items;
+      if (answer !== null && typeof answer === 'object' && Array.isArray(nested)) return nested;
+      return 'the answer is neither an array nor an object with an items array; set items';
+    }
+    let selected: unknown;
+    try {
+      selected = await select(items, answer);
+    } catch (error) {
+      return `items (${items.text}) failed: ${(error as Error).message}`;
+    }
+    if (selected === undefined || selected === null) return [];
+    if (Array.isArray(selected)) return selected;
+    // JSONata unwraps a one-item result; a single object is one row.
+    if (typeof selected === 'object') return [selected];
+    return `items (${items.text}) selected a ${typeof selected}, not rows`;
+  }
+
+  /** A row as a message: its id, its built-in event, or the error that sends it to the DLQ. */
+  private async toRow(
+    value: unknown,
+    origin: string,
+  ): Promise<{ row: Row; cursorValue: CursorValue | null }> {
+    const raw = JSON.stringify(value) ?? 'null';
+    const failed = (error: string, cursorValue: CursorValue | null = null) => ({
+      // Hash-based, so the same bad row dead-letters once however often it is polled.
+      row: {
+        id: `${this.config.url}#sha256:${createHash('sha256').update(raw).digest('hex').slice(0, 32)}`,
+        origin,
+        payload: value,
+        raw,
+        events: [],
+        error,
+      },
+      cursorValue,
+    });
+    let cursorValue: CursorValue | null = null;
+    const cursor = this.config.cursor;
+    if (cursor) {
+      try {
+        cursorValue = asCursor(await select(cursor.from, value));
+      } catch (error) {
+        return failed(`cursor.from (${cursor.from.text}) failed on this row: ${(error as Error).message}`);
+      }
+    }
+    const isObject = value !== null && typeof value === 'object' && !Array.isArray(value);
+    if (!this.config.mapped && !isObject)
+      return failed('a row must be an object to become an event', cursorValue);
+    let idValue: unknown;
+    try {
+      idValue = await select(this.config.idField, value);
+    } catch (error) {
+      return failed(`idField (${this.config.idField.text}) failed on this row: ${(error as Error).message}`);
+    }
+    const rowId = asCursor(idValue);
+    if (rowId === null)
+      return failed(`the row has no id at ${this.config.idField.text} (a string or number)`, cursorValue);
+    const id = `${this.config.url}#${rowId}`;
+    if (this.config.mapped) return { row: { id, origin, payload: value, raw }, cursorValue };
+    const data = value as Record<string, unknown>;
+    const plant = typeof data.plant === 'string' ? data.plant : (this.config.plant ?? undefined);
+    const event: MappedEvent = {
+      type: this.config.type as string,
+      data,
+      ...(plant !== undefined ? { plant } : {}),
+    };
+    return { row: { id, origin, payload: value, raw, events: [event] }, cursorValue };
+  }
+
+  /**
+   * Hands one batch to the hub and waits for it. Resolves null when every message was acked,
+   * else the wait before polling again.
+   */
+  private async deliver(context: SourceContext, rows: readonly Row[]): Promise<number | null> {
+    const outcomes: Array<'acked' | number | undefined> = rows.map(() => undefined);
+    const messages: SourceMessage[] = rows.map((row, i) => ({
+      ...row,
+      ack: () => {
+        outcomes[i] = 'acked';
+        this.remember(row.id);
+      },
+      nack: (retryInMs: number) => {
+        if (outcomes[i] !== 'acked') outcomes[i] = retryInMs;
+      },
+    }));
+    try {
+      await context.deliver(messages);
+    } catch (error) {
+      context.logger.error({ connector: this.name, err: error }, 'the hub failed to take a batch');
+      return this.config.intervalMs;
+    }
+    if (outcomes.every((o) => o === 'acked')) return null;
+    const waits = outcomes.filter((o): o is number => typeof o === 'number');
+    return waits.length > 0 ? Math.max(...waits) : this.config.intervalMs;
+  }
+
+  private remember(id: string): void {
+    this.remembered.delete(id);
+    this.remembered.set(id, true);
+    if (this.remembered.size > this.rememberLimit) {
+      const oldest = this.remembered.keys().next().value;
+      if (oldest !== undefined) this.remembered.delete(oldest);
+    }
+  }
+
+  /** Moves the cursor and ETag forward and saves them; a failed save leaves the old ones on disk. */
+  private async advance(context: SourceContext, next: PollState): Promise<PollOutcome> {
+    if (next.cursor === this.state.cursor && next.etag === this.state.etag) return { kind: 'ok' };
+    this.state = next;
+    try {
+      await mkdir(dirname(this.stateFile), { recursive: true });
+      const temporary = `${this.stateFile}.tmp`;
+      await writeFile(temporary, `${JSON.stringify({ url: this.config.url, ...next })}\n`);
+      await rename(temporary, this.stateFile);
+      return { kind: 'ok' };
+    } catch (error) {
+      context.logger.error({ connector: this.name, err: error }, 'cannot save the rest-poll cursor');
+      return {
+        kind: 'degraded',
+        reason: `cannot save the cursor to ${this.stateFile} (${(error as NodeJS.ErrnoException).code ?? 'error'}); a restart polls from the last saved one`,
+      };
+    }
+  }
+
+  private async loadState(context: SourceContext): Promise<PollState> {
+    let text: string;
+    try {
+      text = await readFile(this.stateFile, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+        context.logger.warn({ connector: this.name, err: error }, 'cannot read the rest-poll cursor');
+      return { cursor: null, etag: null };
+    }
+    try {
+      const saved = JSON.parse(text) as { url?: unknown; cursor?: unknown; etag?: unknown };
+      // A cursor of another endpoint means nothing here.
+      if (saved.url !== this.config.url) return { cursor: null, etag: null };
+      return {
+        cursor: this.config.cursor ? asCursor(saved.cursor) : null,
+        etag: this.config.etag && typeof saved.etag === 'string' ? saved.etag : null,
+      };
+    } catch (error) {
+      context.logger.warn(
+        { connector: this.name, err: error, file: this.stateFile },
+        'the rest-poll cursor file is not JSON; polling from the start',
+      );
+      return { cursor: null, etag: null };
+    }
+  }
+}
+
+/** The factory the connector registry calls: `registerSource('rest-poll', restPollSourceSpec, createRestPollSource)`. */
+export const createRestPollSource: SourceFactory<RestPollSourceConfig> = (config, name) =>
+  new RestPollSource(config, name);

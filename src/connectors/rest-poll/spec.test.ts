@@ -1,0 +1,176 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { Ajv } from 'ajv';
+import { describeAjvError } from '../../config/load.js';
+import { type RestPollSourceConfig, restPollSourceSpec, select } from './spec.js';
+
+const BASE = '/srv/conveyor/data';
+const AT = 'connectors.erp';
+
+function compile(raw: Record<string, unknown>) {
+  const problems: Array<{ path: string; message: string }> = [];
+  const config = restPollSourceSpec.compile(
+    { kind: 'rest-poll', url: 'https://erp.example/api/orders', ...raw },
+    AT,
+    problems,
+    BASE,
+  );
+  return { config, problems };
+}
+
+const paths = (problems: ReadonlyArray<{ path: string }>) => problems.map((p) => p.path).sort();
+
+/** Validates as the connector manager does (Ajv over the spec's schema), naming problems by key path. */
+function schemaProblems(raw: Record<string, unknown>) {
+  const validate = new Ajv({ allErrors: true, strict: false, verbose: true }).compile(
+    restPollSourceSpec.schema,
+  );
+  if (validate(raw)) return [];
+  return (validate.errors ?? []).map((e) => {
+    const problem = describeAjvError(e);
+    return { path: problem.path ? `${AT}.${problem.path}` : AT, message: problem.message };
+  });
+}
+
+test('a minimal config compiles with the documented defaults', () => {
+  const { config, problems } = compile({ type: 'production.order.released' });
+  assert.deepEqual(problems, []);
+  const expected: Partial<RestPollSourceConfig> = {
+    url: 'https://erp.example/api/orders',
+    intervalMs: 10_000,
+    timeoutMs: 10_000,
+    items: null,
+    cursor: null,
+    etag: true,
+    type: 'production.order.released',
+    plant: null,
+    mapped: false,
+    pageLimit: 500,
+    tls: null,
+    stateDir: join(BASE, 'connectors'),
+    reconnect: { initialDelayMs: 1_000, maxDelayMs: 30_000 },
+  };
+  assert.deepEqual(
+    { ...config, idField: undefined, headers: undefined },
+    {
+      ...expected,
+      idField: undefined,
+      headers: undefined,
+    },
+  );
+  assert.equal(config.idField.text, 'id');
+  assert.deepEqual(config.headers, {});
+  assert.ok(Object.isFrozen(config));
+});
+
+test('cursor, auth, headers and a map compile into their runtime form', async () => {
+  const { config, problems } = compile({
+    interval: '30s',
+    items: 'data.rows[status = "RELEASED"]',
+    cursor: { from: 'audit.updatedAt' },
+    idField: 'orderNumber',
+    headers: { 'X-Tenant': 'acme' },
+    auth: { token: 's3cret' },
+    map: '{"type": "production.order.released", "data": $}',
+    plant: 'P1',
+    stateDir: 'cursors',
+  });
+  assert.deepEqual(problems, []);
+  assert.equal(config.intervalMs, 30_000);
+  assert.equal(config.cursor?.param, 'since');
+  assert.equal(config.cursor?.from.kind, 'path');
+  assert.equal(config.items?.kind, 'jsonata');
+  assert.deepEqual(config.headers, { 'x-tenant': 'acme', authorization: 'Bearer s3cret' });
+  assert.equal(config.mapped, true);
+  assert.equal(config.type, null);
+  assert.equal(config.plant, 'P1');
+  assert.equal(config.stateDir, join(BASE, 'cursors'));
+  const answer = {
+    data: {
+      rows: [
+        { status: 'RELEASED', n: 1 },
+        { status: 'PLANNED', n: 2 },
+      ],
+    },
+  };
+  assert.deepEqual(await select(config.items!, answer), { status: 'RELEASED', n: 1 });
+  assert.equal(await select(config.cursor!.from, { audit: { updatedAt: 'T1' } }), 'T1');
+  assert.equal(await select(config.cursor!.from, { audit: null }), undefined);
+
+  const basic = compile({ type: 'production.order.released', auth: { username: 'erp', password: 'pw' } });
+  assert.equal(basic.config.headers.authorization, `Basic ${Buffer.from('erp:pw').toString('base64')}`);
+});
+
+test('compile problems are named by key path', () => {
+  const { problems } = compile({
+    url: 'ftp://erp.example/orders',
+    interval: '10ms',
+    items: 'rows[',
+    cursor: { param: 'after', from: '$$$(' },
+    idField: 'id +',
+    headers: { Authorization: 'Basic x', 'bad header': 'v', 'X-Line': 'a\r\nb', Host: 'h' },
+    auth: { token: 't' },
+    reconnect: { initialDelay: '5s', maxDelay: '1s' },
+    tls: { ca: 'missing-ca.pem' },
+  });
+  assert.deepEqual(paths(problems), [
+    `${AT}.cursor.from`,
+    `${AT}.headers.Host`,
+    `${AT}.headers.X-Line`,
+    `${AT}.headers.authorization`,
+    `${AT}.headers.bad header`,
+    `${AT}.idField`,
+    `${AT}.interval`,
+    `${AT}.items`,
+    `${AT}.reconnect.maxDelay`,
+    `${AT}.tls.ca`,
+    `${AT}.type`,
+    `${AT}.url`,
+  ]);
+  const byPath = new Map(problems.map((p) => [p.path, p.message]));
+  assert.match(byPath.get(`${AT}.url`) ?? '', /not an http\(s\) URL/);
+  assert.match(byPath.get(`${AT}.items`) ?? '', /invalid JSONata at position/);
+  assert.match(byPath.get(`${AT}.type`) ?? '', /give type .* or map/);
+  assert.match(byPath.get(`${AT}.tls.ca`) ?? '', /cannot read .*missing-ca\.pem/);
+
+  const http = compile({ url: 'http://user:pw@erp.example/', type: 'production.order.released' });
+  assert.deepEqual(paths(http.problems), [`${AT}.url`]);
+  assert.match(http.problems[0]?.message ?? '', /credentials in auth/);
+});
+
+test('the schema accepts a full config and names what it refuses by key path', () => {
+  const full = {
+    kind: 'rest-poll',
+    url: 'https://erp.example/api/orders',
+    interval: '1m',
+    items: 'items',
+    cursor: { param: 'since', from: 'updatedAt' },
+    etag: false,
+    idField: 'id',
+    headers: { 'x-tenant': 'acme' },
+    auth: { username: 'erp', password: 'pw' },
+    tls: { rejectUnauthorized: true },
+    timeout: '5s',
+    reconnect: { initialDelay: '1s', maxDelay: '1m' },
+    type: 'production.order.released',
+    plant: 'P1',
+    pageLimit: 100,
+    stateDir: '/var/lib/conveyor/cursors',
+  };
+  assert.deepEqual(schemaProblems(full), []);
+  assert.deepEqual(schemaProblems({ ...full, auth: { token: 't' } }), []);
+
+  const bad = schemaProblems({
+    ...full,
+    interval: 'often',
+    pageLimit: 0,
+    pollEvery: '1s',
+    cursor: { from: 'updatedAt', field: 'x' },
+  });
+  const badPaths = new Set(bad.map((p) => p.path));
+  for (const path of [`${AT}.interval`, `${AT}.pageLimit`, `${AT}.pollEvery`, `${AT}.cursor.field`])
+    assert.ok(badPaths.has(path), `${path} in ${[...badPaths].join(', ')}`);
+  assert.match(bad.find((p) => p.path === `${AT}.interval`)?.message ?? '', /a duration such as/);
+  assert.ok(schemaProblems({ kind: 'rest-poll' }).some((p) => p.path === `${AT}.url`));
+});
