@@ -2,6 +2,7 @@
  * The connector kinds of this build, registered once. Each technology keeps its spec, source and
  * sink in its own folder; this is the one place that lists them.
  */
+import { createFilesSource, filesSourceSpec } from './files/index.js';
 import { registerSink, registerSource } from './framework/registry.js';
 import { httpConnectorSpec } from './http/spec.js';
 import { createRestPollSource, restPollSourceSpec } from './rest-poll/index.js';
@@ -13,4 +14,5 @@ export function registerBuiltInConnectors(): void {
   registered = true;
   registerSink('http', httpConnectorSpec);
   registerSource('rest-poll', restPollSourceSpec, createRestPollSource);
+  registerSource('files', filesSourceSpec, createFilesSource);
 }
