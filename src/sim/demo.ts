@@ -10,6 +10,7 @@ import { SCARCE_COMPONENT } from './master-data.js';
 import { SimulatedMes } from './mes.js';
 import { SimulatedQms } from './qms.js';
 import { SimulatedSupplier } from './supplier.js';
+import { SupplierFileDrop } from './supplier-drop.js';
 import { SimulatedWarehouse, SimulatedWms } from './wms.js';
 
 export interface DemoOptions extends ConfigOverrides {
@@ -106,6 +107,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
   mkdirSync(dataDir, { recursive: true });
   const routings = join(dataDir, 'routings.csv');
   writeFileSync(routings, demoRoutings(plants));
+  const asnInbox = join(dataDir, 'inbox', 'asn');
 
   const retry = { maxAttempts: 8, initialDelay: '200ms', maxDelay: '5s', maxAge: '1h' };
   const config = loadConfigFromObject(
@@ -123,6 +125,8 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
           circuitBreaker: { failureThreshold: 5, resetAfter: '10s' },
         },
         'wms-orders': { kind: 'http', url: `${warehouse.url}/events` },
+        // The supplier's X12 856 files, dropped into a folder as legacy transfers do.
+        'asn-inbox': { kind: 'files', dir: asnInbox, pattern: '*.edi', format: 'x12', pollInterval: '1s' },
       },
       commands: {
         'inventory-reservation': { connector: 'wms', path: '/reservations' },
@@ -186,7 +190,9 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
   const erp = new SimulatedErp(clientOf('erp'), plants, options.rate);
   const qms = new SimulatedQms(clientOf('qms'), { plants });
   const supplier = new SimulatedSupplier(clientOf('supplier'), { supplierId: SUPPLIER_ID, plants });
+  const fileDrop = new SupplierFileDrop(supplier, asnInbox, { supplierId: SUPPLIER_ID, intervalMs: 10_000 });
   erp.start();
+  fileDrop.start();
   warehouse.start();
   qms.start();
   supplier.start();
@@ -201,7 +207,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
     options.onStatus?.(
       `orders released ${erp.released} · delivered to MES ${received} · operations completed ${completions} · ` +
         `reservations ${warehouse.reservationsMade} · shipments ${warehouse.shipmentsConfirmed} (held ${warehouse.blockedByHold}) · ` +
-        `holds ${qms.holdsPlaced} · ASNs ${supplier.accepted} · failed attempts ${retries} · dead letters ${dead} · circuits ${circuits}`,
+        `holds ${qms.holdsPlaced} · ASNs ${supplier.accepted} + ${fileDrop.dropped} files · failed attempts ${retries} · dead letters ${dead} · circuits ${circuits}`,
     );
   }, 5_000);
   status.unref();
@@ -220,6 +226,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
       clearInterval(status);
       // The clients stop first, so nothing is still retrying against a hub that is going away.
       erp.stop();
+      fileDrop.stop();
       await Promise.all([erp.close(), warehouse.close(), qms.close(), supplier.close()]);
       await hub.close();
       await wms.close();
