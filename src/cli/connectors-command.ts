@@ -19,7 +19,11 @@ function describeFields(schema: SchemaNode, indent = '  '): string[] {
   const lines: string[] = [];
   const required = new Set(schema.required ?? []);
   for (const [name, field] of Object.entries(schema.properties ?? {})) {
-    const choices = field.anyOf?.map((a) => JSON.stringify(a.const ?? a.type)).join(' | ');
+    const choices = field.anyOf
+      ?.map((a) =>
+        a.properties ? `{${Object.keys(a.properties).join(', ')}}` : JSON.stringify(a.const ?? a.type),
+      )
+      .join(' | ');
     const type =
       field.const !== undefined ? JSON.stringify(field.const) : (choices ?? [field.type].flat().join('|'));
     lines.push(
