@@ -5,6 +5,7 @@
 import { createFilesSource, filesSourceSpec } from './files/index.js';
 import { registerSink, registerSource } from './framework/registry.js';
 import { httpConnectorSpec } from './http/spec.js';
+import { createOpcuaSource, opcuaSourceSpec } from './opcua/index.js';
 import { createRestPollSource, restPollSourceSpec } from './rest-poll/index.js';
 
 let registered = false;
@@ -15,4 +16,5 @@ export function registerBuiltInConnectors(): void {
   registerSink('http', httpConnectorSpec);
   registerSource('rest-poll', restPollSourceSpec, createRestPollSource);
   registerSource('files', filesSourceSpec, createFilesSource);
+  registerSource('opcua', opcuaSourceSpec, createOpcuaSource);
 }
