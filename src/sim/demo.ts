@@ -8,6 +8,7 @@ import { demoRoutings, SimulatedErp } from './erp.js';
 import { HubClient } from './hub-client.js';
 import { SCARCE_COMPONENT } from './master-data.js';
 import { SimulatedMes } from './mes.js';
+import { SimulatedPlc } from './plc.js';
 import { SimulatedQms } from './qms.js';
 import { SimulatedSupplier } from './supplier.js';
 import { SupplierFileDrop } from './supplier-drop.js';
@@ -103,6 +104,10 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
   await wms.listen();
   const warehouse = new SimulatedWarehouse(clientOf('wms'), { plants });
   await warehouse.listen();
+  // Plant 1's press is a real OPC UA server the hub subscribes to: state, good and scrap counters.
+  const plc = new SimulatedPlc({ machines: ['Press7'], pkiDir: join(dataDir, 'pki', 'plc') });
+  await plc.start();
+  plc.startCycle({ intervalMs: 1_000 });
 
   mkdirSync(dataDir, { recursive: true });
   const routings = join(dataDir, 'routings.csv');
@@ -125,6 +130,30 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
           circuitBreaker: { failureThreshold: 5, resetAfter: '10s' },
         },
         'wms-orders': { kind: 'http', url: `${warehouse.url}/events` },
+        'plc-1': {
+          kind: 'opcua',
+          endpoint: plc.endpointUrl,
+          plant: 'P1',
+          nodes: [
+            {
+              nodeId: plc.nodeId('Press7', 'State'),
+              type: 'telemetry.machine.state',
+              equipmentId: 'PRESS-07',
+            },
+            {
+              nodeId: plc.nodeId('Press7', 'GoodCount'),
+              type: 'telemetry.machine.counter',
+              equipmentId: 'PRESS-07',
+              counter: 'good',
+            },
+            {
+              nodeId: plc.nodeId('Press7', 'ScrapCount'),
+              type: 'telemetry.machine.counter',
+              equipmentId: 'PRESS-07',
+              counter: 'scrap',
+            },
+          ],
+        },
         // The supplier's X12 856 files, dropped into a folder as legacy transfers do.
         'asn-inbox': { kind: 'files', dir: asnInbox, pattern: '*.edi', format: 'x12', pollInterval: '1s' },
       },
@@ -230,6 +259,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
       await Promise.all([erp.close(), warehouse.close(), qms.close(), supplier.close()]);
       await hub.close();
       await wms.close();
+      await plc.close();
       for (const m of mes.values()) await m.close();
       await Promise.all(clients.map((c) => c.close()));
     },
