@@ -15,7 +15,7 @@ before(async () => {
   hub = await createTestHub({
     connectors: {
       'mes-p1': { kind: 'http', url: 'http://127.0.0.1:9/events' },
-      line: { kind: 'mqtt', url: 'mqtt://127.0.0.1:1883', format: 'sparkplug-b' },
+      line: { kind: 'mqtt', url: 'mqtt://127.0.0.1:1883', topics: ['spBv1.0/P1/#'], format: 'sparkplug-b' },
     },
     routes: [
       { name: 'mes-orders', types: [released], sink: 'mes-p1', retry: { maxAttempts: 3 } },

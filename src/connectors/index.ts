@@ -5,6 +5,8 @@
 import { createFilesSource, filesSourceSpec } from './files/index.js';
 import { registerSink, registerSource } from './framework/registry.js';
 import { httpConnectorSpec } from './http/spec.js';
+import { MqttSource } from './mqtt/source.js';
+import { mqttSourceSpec } from './mqtt/spec.js';
 import { createOpcuaSource, opcuaSourceSpec } from './opcua/index.js';
 import { createRestPollSource, restPollSourceSpec } from './rest-poll/index.js';
 
@@ -17,4 +19,5 @@ export function registerBuiltInConnectors(): void {
   registerSource('rest-poll', restPollSourceSpec, createRestPollSource);
   registerSource('files', filesSourceSpec, createFilesSource);
   registerSource('opcua', opcuaSourceSpec, createOpcuaSource);
+  registerSource('mqtt', mqttSourceSpec, (config, name) => new MqttSource(config, name));
 }

@@ -1,0 +1,196 @@
+/**
+ * A real Debian mosquitto for tests: 127.0.0.1, a free port, anonymous access, and persistence in
+ * a temp folder so that persistent sessions (and the messages queued for them) survive a restart.
+ * Stopped by its PID. Installs the Debian package when it is missing and the tests run as root;
+ * otherwise fails with the command to run.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+
+/** Where Debian's package puts the broker. */
+export const MOSQUITTO_BINARY = '/usr/sbin/mosquitto';
+
+const INSTALL_COMMAND = 'sudo apt-get install -y mosquitto';
+const APT_TIMEOUT_MS = 300_000;
+const READY_TIMEOUT_MS = 10_000;
+const EXIT_TIMEOUT_MS = 5_000;
+
+function apt(args: string[]): { ok: boolean; output: string } {
+  const result = spawnSync('apt-get', args, {
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    encoding: 'utf8',
+    timeout: APT_TIMEOUT_MS,
+  });
+  return { ok: result.status === 0, output: `${result.stdout ?? ''}${result.stderr ?? ''}`.slice(-2000) };
+}
+
+/**
+ * Makes sure the mosquitto binary is there: installs it as root (update only when the plain install
+ * fails), throws with the command to run otherwise.
+ */
+export function ensureMosquitto(): void {
+  if (existsSync(MOSQUITTO_BINARY)) return;
+  if (process.getuid?.() !== 0) {
+    throw new Error(`mosquitto is not installed (no ${MOSQUITTO_BINARY}); run: ${INSTALL_COMMAND}`);
+  }
+  const options = ['install', '-y', '-q', '--no-install-recommends', 'mosquitto'];
+  let result = apt(options);
+  if (!result.ok) {
+    apt(['update', '-q']);
+    result = apt(options);
+  }
+  // Another test process may have installed it in the meantime (apt's lock makes one of them fail).
+  if (!existsSync(MOSQUITTO_BINARY)) {
+    throw new Error(`installing mosquitto failed; run: ${INSTALL_COMMAND}\n${result.output}`);
+  }
+  // The package may start its system service on 1883; the tests never use it, so it must not linger.
+  spawnSync('service', ['mosquitto', 'stop'], { stdio: 'ignore', timeout: 30_000 });
+}
+
+/** A free TCP port on 127.0.0.1 (the OS picks it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const running = new Set<ChildProcess>();
+// A test process that dies must not leave brokers behind.
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+/** One broker: its port stays the same across restarts, and so does its persistence folder. */
+export class MosquittoBroker {
+  readonly port: number;
+  readonly url: string;
+  private readonly dir: string;
+  private child: ChildProcess | null = null;
+
+  private constructor(port: number, dir: string) {
+    this.port = port;
+    this.url = `mqtt://127.0.0.1:${port}`;
+    this.dir = dir;
+  }
+
+  /** Installs mosquitto if needed, writes the config, and starts the broker. */
+  static async start(): Promise<MosquittoBroker> {
+    ensureMosquitto();
+    const dir = mkdtempSync(join(tmpdir(), 'conveyor-mosquitto-'));
+    const broker = new MosquittoBroker(await freePort(), dir);
+    mkdirSync(join(dir, 'data'));
+    writeFileSync(
+      join(dir, 'mosquitto.conf'),
+      [
+        `listener ${broker.port} 127.0.0.1`,
+        'allow_anonymous true',
+        'persistence true',
+        `persistence_location ${join(dir, 'data')}/`,
+        // As root mosquitto would switch to the `mosquitto` user, which cannot write the temp folder.
+        `user ${userInfo().username}`,
+        'log_dest stderr',
+        'log_type error',
+        'log_type warning',
+        'log_type notice',
+        // Carries the "running" line that says the listener is open.
+        'log_type information',
+        // Room for the contract's 300-message bursts queued for a stopped session.
+        'max_queued_messages 10000',
+        '',
+      ].join('\n'),
+    );
+    await broker.resume();
+    return broker;
+  }
+
+  /** The PID of the running broker, if it runs. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Starts the broker again on the same port with the same persistence (after `stop`). */
+  async resume(): Promise<void> {
+    if (this.child) return;
+    const child = spawn(MOSQUITTO_BINARY, ['-c', join(this.dir, 'mosquitto.conf')], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    this.child = child;
+    running.add(child);
+    let log = '';
+    await new Promise<void>((resolve, reject) => {
+      const onExit = (code: number | null, signal: string | null) =>
+        fail(new Error(`mosquitto exited (${code ?? signal})`));
+      const onData = (chunk: string) => {
+        log = (log + chunk).slice(-4000);
+        // Printed once every listener is open.
+        if (!/mosquitto version \S+ running/.test(log)) return;
+        settle();
+        resolve();
+      };
+      const settle = () => {
+        clearTimeout(timer);
+        child.off('exit', onExit);
+        child.off('error', fail);
+        child.stderr!.off('data', onData);
+      };
+      const fail = (error: Error) => {
+        settle();
+        child.kill('SIGKILL');
+        reject(new Error(`${error.message}\n${log}`));
+      };
+      const timer = setTimeout(() => fail(new Error('mosquitto did not start in time')), READY_TIMEOUT_MS);
+      child.once('error', fail);
+      child.once('exit', onExit);
+      child.stderr!.setEncoding('utf8');
+      child.stderr!.on('data', onData);
+    }).catch((error: unknown) => {
+      running.delete(child);
+      this.child = null;
+      throw error;
+    });
+    child.stderr!.resume();
+    child.once('exit', () => {
+      running.delete(child);
+      if (this.child === child) this.child = null;
+    });
+  }
+
+  /** Stops the broker by its PID (SIGTERM, so it writes its persistence file; SIGKILL if it hangs). */
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    this.child = null;
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), EXIT_TIMEOUT_MS);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        running.delete(child);
+        resolve();
+      });
+      child.kill('SIGTERM');
+    });
+  }
+
+  /** Stops and starts again: same port, same persisted sessions. */
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.resume();
+  }
+
+  /** Stops the broker and removes its folder. */
+  async close(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
