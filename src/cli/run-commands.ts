@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/index.js';
 import { createHub } from '../hub.js';
 import { createLogger } from '../observability/logger.js';
-import { startDemo } from '../sim/demo.js';
 import { parseIntegerOption, parsePositiveNumber } from './options.js';
 
 const SHUTDOWN_DEADLINE_MS = 30_000;
@@ -84,6 +83,8 @@ export function registerRunCommands(program: Command): void {
       }) => {
         // The status line tells the story; warnings (each retry) would drown it.
         const logger = createLogger(process.env.CONVEYOR_LOG_LEVEL ?? 'error');
+        // Loaded only here: the simulators pull in the OPC UA server stack, which other commands never need.
+        const { startDemo } = await import('../sim/demo.js');
         const demo = await startDemo({
           plants: opts.plants,
           rate: opts.rate,
