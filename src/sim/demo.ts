@@ -6,6 +6,7 @@ import { createHub, type Hub } from '../hub.js';
 import type { Logger } from '../observability/logger.js';
 import { demoRoutings, SimulatedErp } from './erp.js';
 import { HubClient } from './hub-client.js';
+import { EmbeddedBroker, SimulatedLine } from './line.js';
 import { SCARCE_COMPONENT } from './master-data.js';
 import { SimulatedMes } from './mes.js';
 import { SimulatedPlc } from './plc.js';
@@ -107,7 +108,12 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
   // Plant 1's press is a real OPC UA server the hub subscribes to: state, good and scrap counters.
   const plc = new SimulatedPlc({ machines: ['Press7'], pkiDir: join(dataDir, 'pki', 'plc') });
   await plc.start();
-  plc.startCycle({ intervalMs: 1_000 });
+  plc.setState('Press7', 'running');
+  plc.startCycle({ intervalMs: 1_000, stateEvery: 20 });
+  // Plant 1's packaging line speaks Sparkplug B over MQTT, through a broker embedded in the demo.
+  const broker = new EmbeddedBroker();
+  await broker.listen();
+  const line = new SimulatedLine(broker.url, { groupId: 'P1', edgeNodeId: 'LINE-1', intervalMs: 2_000 });
 
   mkdirSync(dataDir, { recursive: true });
   const routings = join(dataDir, 'routings.csv');
@@ -130,6 +136,13 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
           circuitBreaker: { failureThreshold: 5, resetAfter: '10s' },
         },
         'wms-orders': { kind: 'http', url: `${warehouse.url}/events` },
+        'line-1': {
+          kind: 'mqtt',
+          url: broker.url,
+          topics: ['spBv1.0/P1/#'],
+          format: 'sparkplug-b',
+          plant: 'P1',
+        },
         'plc-1': {
           kind: 'opcua',
           endpoint: plc.endpointUrl,
@@ -220,6 +233,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
   const qms = new SimulatedQms(clientOf('qms'), { plants });
   const supplier = new SimulatedSupplier(clientOf('supplier'), { supplierId: SUPPLIER_ID, plants });
   const fileDrop = new SupplierFileDrop(supplier, asnInbox, { supplierId: SUPPLIER_ID, intervalMs: 10_000 });
+  await line.start();
   erp.start();
   fileDrop.start();
   warehouse.start();
@@ -260,6 +274,8 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
       await hub.close();
       await wms.close();
       await plc.close();
+      await line.stop();
+      await broker.close();
       for (const m of mes.values()) await m.close();
       await Promise.all(clients.map((c) => c.close()));
     },

@@ -57,23 +57,18 @@ test('the demo releases orders, delivers them to each MES and records completion
       }
       assert.ok(event, `no ${type} within a minute: ${demo.stderr()}`);
     }
-    // The supplier's X12 files dropped into the inbox folder come in through the file connector.
-    let inbox: { health: { type: string }; events: number } | undefined;
-    while ((inbox?.events ?? 0) < 1 && Date.now() < deadline) {
+    // The plant side comes in through connectors: the line's Sparkplug B over MQTT, the press's OPC UA
+    // server, and the supplier's X12 files dropped into the inbox folder.
+    const sources = ['line-1', 'plc-1', 'asn-inbox'];
+    let seen: Array<{ name: string; health: { type: string }; events: number }> = [];
+    const done = () => sources.every((name) => (seen.find((c) => c.name === name)?.events ?? 0) >= 1);
+    while (!done() && Date.now() < deadline) {
       const res = await request(`${demo.url}/v1/connectors`, { headers: { authorization: `Bearer ${key}` } });
-      const items = (
-        (await res.body.json()) as {
-          items: Array<{ name: string; health: { type: string }; events: number }>;
-        }
-      ).items;
-      inbox = items.find((c) => c.name === 'asn-inbox');
-      if ((inbox?.events ?? 0) < 1) await new Promise((resolve) => setTimeout(resolve, 200));
+      seen = ((await res.body.json()) as { items: typeof seen }).items;
+      if (!done()) await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    assert.ok(
-      (inbox?.events ?? 0) >= 1,
-      `no ASN from the file drop within a minute: ${JSON.stringify(inbox)}`,
-    );
-    assert.equal(inbox?.health.type, 'up');
+    assert.ok(done(), `every source delivered within a minute: ${JSON.stringify(seen)}`);
+    for (const name of sources) assert.equal(seen.find((c) => c.name === name)?.health.type, 'up', name);
   } finally {
     const exit = await demo.stop('SIGINT', 20_000);
     assert.equal(exit.code, 0, `the demo did not stop cleanly: ${demo.stderr()}`);
