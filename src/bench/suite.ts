@@ -7,6 +7,7 @@ import { BenchReceiver, monotonicMs } from './bench-receiver.js';
 import { BENCH_KEY, type BenchResult, median, result, round, withHub } from './bench-util.js';
 import { startServerProcess } from './child-process.js';
 import { runCommandBenchmarks } from './commands-bench.js';
+import { runConnectorBenchmarks } from './connectors-bench.js';
 import { type LoadResult, percentile, runLoad } from './load.js';
 import { measureSqliteCeiling } from './sqlite-ceiling.js';
 
@@ -19,7 +20,7 @@ export interface BenchReport {
 
 export interface BenchOptions {
   readonly quick: boolean;
-  /** Run only these groups (ingest, e2e, fanout, isolation, replay, commands); all when empty. */
+  /** Run only these groups (ingest, e2e, fanout, isolation, replay, commands, connectors); all when empty. */
   readonly only?: readonly string[];
   readonly progress: (line: string) => void;
 }
@@ -119,6 +120,7 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchReport>
     if (want('ingest')) await ingestGroup();
     await runDeliveryBenchmarks({ tmp, runs, seconds, warmupMs, quick, progress, results, noopSingle, want });
     if (want('commands')) await runCommandBenchmarks({ tmp, runs, seconds, warmupMs, progress, results });
+    if (want('connectors')) await runConnectorBenchmarks({ tmp, runs, quick, progress, results });
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

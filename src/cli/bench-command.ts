@@ -10,7 +10,10 @@ export function registerBenchCommand(program: Command): void {
     )
     .option('--json', 'print one JSON object')
     .option('--quick', 'a reduced run (under a minute)')
-    .option('--only <groups>', 'comma-separated groups: ingest, e2e, fanout, isolation, replay, commands')
+    .option(
+      '--only <groups>',
+      'comma-separated groups: ingest, e2e, fanout, isolation, replay, commands, connectors',
+    )
     .action(async (opts: { json?: boolean; quick?: boolean; only?: string }) => {
       const started = Date.now();
       const report = await runBenchmarks({

@@ -1,0 +1,131 @@
+/**
+ * A Debian mosquitto for the benchmarks: 127.0.0.1, a free port, anonymous access, no persistence,
+ * started from a temp config and stopped by its PID.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+
+/** Where Debian's package puts the broker. */
+export const MOSQUITTO_BINARY = '/usr/sbin/mosquitto';
+
+const READY_TIMEOUT_MS = 10_000;
+const EXIT_TIMEOUT_MS = 5_000;
+
+export interface MosquittoOptions {
+  /** Unacknowledged QoS 1 messages per client in each direction. @default 100 */
+  readonly maxInflight?: number;
+  /** QoS 1 messages the broker queues per client beyond those in flight. @default 100000 */
+  readonly maxQueued?: number;
+}
+
+export interface MosquittoProcess {
+  readonly url: string;
+  readonly port: number;
+  readonly pid: number;
+  /** SIGTERM by PID (SIGKILL after 5 s), then removes the temp folder. */
+  stop(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts mosquitto and resolves once its listener is open. */
+export async function startMosquitto(options: MosquittoOptions = {}): Promise<MosquittoProcess> {
+  if (!existsSync(MOSQUITTO_BINARY))
+    throw new Error(`mosquitto is not installed (no ${MOSQUITTO_BINARY}); run: apt-get install -y mosquitto`);
+  const dir = mkdtempSync(join(tmpdir(), 'conveyor-bench-mosquitto-'));
+  const port = await freePort();
+  const config = join(dir, 'mosquitto.conf');
+  writeFileSync(
+    config,
+    [
+      `listener ${port} 127.0.0.1`,
+      'allow_anonymous true',
+      'persistence false',
+      // As root mosquitto would switch to the `mosquitto` user; the temp config belongs to this one.
+      `user ${userInfo().username}`,
+      `max_inflight_messages ${options.maxInflight ?? 100}`,
+      // The default (1000) drops QoS 1 messages once a slow subscriber is that far behind.
+      `max_queued_messages ${options.maxQueued ?? 100_000}`,
+      'log_dest stderr',
+      'log_type error',
+      'log_type warning',
+      // Carries the "running" line that says the listener is open.
+      'log_type information',
+      '',
+    ].join('\n'),
+  );
+  const child: ChildProcess = spawn(MOSQUITTO_BINARY, ['-c', config], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const kill = () => child.kill('SIGKILL');
+  // A benchmark process that dies must not leave the broker behind.
+  process.once('exit', kill);
+  let log = '';
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => fail(new Error('mosquitto did not start in time')), READY_TIMEOUT_MS);
+      const onExit = (code: number | null, signal: string | null) =>
+        fail(new Error(`mosquitto exited (${code ?? signal})`));
+      const onData = (chunk: string) => {
+        log = (log + chunk).slice(-4000);
+        if (!/mosquitto version \S+ running/.test(log)) return;
+        settle();
+        resolve();
+      };
+      function settle() {
+        clearTimeout(timer);
+        child.off('exit', onExit);
+        child.off('error', fail);
+        child.stderr?.off('data', onData);
+      }
+      function fail(error: Error) {
+        settle();
+        reject(new Error(`${error.message}\n${log}`));
+      }
+      child.once('error', fail);
+      child.once('exit', onExit);
+      child.stderr?.setEncoding('utf8');
+      child.stderr?.on('data', onData);
+    });
+  } catch (error) {
+    kill();
+    process.off('exit', kill);
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  // Keep draining stderr so the broker never blocks on a full pipe.
+  child.stderr?.resume();
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    port,
+    pid: child.pid as number,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(kill, EXIT_TIMEOUT_MS);
+          child.once('exit', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          child.kill('SIGTERM');
+        });
+      }
+      process.off('exit', kill);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
