@@ -4,9 +4,9 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../util/free-port.js';
 
 /** Where Debian's package puts the broker. */
 export const MOSQUITTO_BINARY = '/usr/sbin/mosquitto';
@@ -27,19 +27,6 @@ export interface MosquittoProcess {
   readonly pid: number;
   /** SIGTERM by PID (SIGKILL after 5 s), then removes the temp folder. */
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Starts mosquitto and resolves once its listener is open. */

@@ -6,9 +6,11 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../src/util/free-port.js';
+
+export { freePort };
 
 /** Where Debian's package puts the broker. */
 export const MOSQUITTO_BINARY = '/usr/sbin/mosquitto';
@@ -48,20 +50,6 @@ export function ensureMosquitto(): void {
   }
   // The package may start its system service on 1883; the tests never use it, so it must not linger.
   spawnSync('service', ['mosquitto', 'stop'], { stdio: 'ignore', timeout: 30_000 });
-}
-
-/** A free TCP port on 127.0.0.1 (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 const running = new Set<ChildProcess>();
