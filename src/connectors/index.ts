@@ -2,6 +2,7 @@
  * The connector kinds of this build, registered once. Each technology keeps its spec, source and
  * sink in its own folder; this is the one place that lists them.
  */
+import { createFileOutSink, fileOutSinkSpec } from './file-out/sink.js';
 import { createFilesSource, filesSourceSpec } from './files/index.js';
 import { registerSink, registerSource } from './framework/registry.js';
 import { httpConnectorSpec } from './http/spec.js';
@@ -16,6 +17,7 @@ export function registerBuiltInConnectors(): void {
   if (registered) return;
   registered = true;
   registerSink('http', httpConnectorSpec);
+  registerSink('file-out', fileOutSinkSpec, createFileOutSink);
   registerSource('rest-poll', restPollSourceSpec, createRestPollSource);
   registerSource('files', filesSourceSpec, createFilesSource);
   registerSource('opcua', opcuaSourceSpec, createOpcuaSource);

@@ -1,6 +1,8 @@
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/index.js';
 import { ConfigError } from '../config/index.js';
+import { validateConnectorConfig } from '../connectors/framework/manager.js';
+import { connectorKind, connectorKinds } from '../connectors/framework/registry.js';
 import { compileHttpConnector, type HttpConnectorSettings } from '../connectors/http/http-connector.js';
 import type { EventLog } from '../log/port.js';
 import type { Logger } from '../observability/logger.js';
@@ -11,6 +13,7 @@ import { DeliveryMetrics } from './delivery-metrics.js';
 import { HttpSink } from './http-sink.js';
 import { LaneLimiter } from './lane-limiter.js';
 import { type RouteStatus, RouteWorker } from './route-worker.js';
+import type { DeliverySink } from './sink.js';
 
 export interface DeliveryEngineOptions {
   readonly clock?: Clock;
@@ -21,23 +24,48 @@ export interface DeliveryEngineOptions {
 
 const CIRCUIT_GAUGE: Record<CircuitState, number> = { closed: 0, 'half-open': 1, open: 2 };
 
-/** Compiles every http connector a route uses; problems by key path. */
-export function compileSinkConnectors(config: Config): Map<string, HttpConnectorSettings> {
+/** A sink a route uses, compiled: how to build it and when its circuit opens. */
+export interface CompiledSink {
+  readonly create: (clock: Clock) => DeliverySink;
+  readonly circuitBreaker: HttpConnectorSettings['circuitBreaker'];
+}
+
+const DEFAULT_BREAKER = { failureThreshold: 5, resetAfterMs: 30_000 };
+
+/** Compiles every connector a route delivers to (http, or a registered sink kind); problems by key path. */
+export function compileSinkConnectors(config: Config): Map<string, CompiledSink> {
   const problems: Array<{ path: string; message: string }> = [];
-  const connectors = new Map<string, HttpConnectorSettings>();
+  const connectors = new Map<string, CompiledSink>();
   config.routes.forEach((route, i) => {
     const raw = config.connectors[route.sink];
     if (raw === undefined || connectors.has(route.sink)) return;
-    if (raw.kind !== 'http') {
-      problems.push({
-        path: `routes[${i}].sink`,
-        message: `connector "${route.sink}" is kind ${raw.kind}; routes deliver to kind http`,
+    if (raw.kind === 'http') {
+      const settings = compileHttpConnector(route.sink, raw, problems);
+      if (settings.url === null && settings.baseUrl === null) return;
+      connectors.set(route.sink, {
+        create: (clock) => new HttpSink(settings, clock),
+        circuitBreaker: settings.circuitBreaker,
       });
       return;
     }
-    const settings = compileHttpConnector(route.sink, raw, problems);
-    if (settings.url === null && settings.baseUrl === null) return;
-    connectors.set(route.sink, settings);
+    const sink = connectorKind(raw.kind)?.sink;
+    if (!sink) {
+      const kinds = connectorKinds()
+        .filter((k) => k.roles.includes('sink'))
+        .map((k) => k.kind);
+      problems.push({
+        path: `routes[${i}].sink`,
+        message: `connector "${route.sink}" is kind ${raw.kind}, which cannot receive deliveries; sink kinds: ${kinds.join(', ')}`,
+      });
+      return;
+    }
+    const at = `connectors.${route.sink}`;
+    if (!validateConnectorConfig(raw.kind, sink.spec.schema, raw, at, problems)) return;
+    const compiled = sink.spec.compile(raw as Record<string, unknown>, at, problems, config.dataDir);
+    connectors.set(route.sink, {
+      create: (clock) => sink.factory(compiled, route.sink, clock),
+      circuitBreaker: DEFAULT_BREAKER,
+    });
   });
   if (problems.length > 0) throw new ConfigError('the configuration', problems);
   return connectors;
@@ -50,7 +78,7 @@ export function compileSinkConnectors(config: Config): Map<string, HttpConnector
 export class DeliveryEngine {
   readonly metrics: DeliveryMetrics;
   private readonly workers = new Map<string, RouteWorker>();
-  private readonly sinks: HttpSink[] = [];
+  private readonly sinks: DeliverySink[] = [];
   private readonly breakers = new Map<string, CircuitBreaker>();
   private readonly replays = new Set<Promise<unknown>>();
   private readonly stop = new AbortController();
@@ -67,9 +95,9 @@ export class DeliveryEngine {
     const clock = options.clock ?? systemClock;
     this.metrics = new DeliveryMetrics(registry);
     const connectors = compileSinkConnectors(config);
-    const sinks = new Map<string, HttpSink>();
+    const sinks = new Map<string, DeliverySink>();
     for (const [name, settings] of connectors) {
-      const sink = new HttpSink(settings, clock);
+      const sink = settings.create(clock);
       sinks.set(name, sink);
       this.sinks.push(sink);
       const breaker = new CircuitBreaker(sink.endpoint, settings.circuitBreaker, clock);
@@ -85,7 +113,7 @@ export class DeliveryEngine {
       bulk: new LaneLimiter('bulk', config.lanes.bulk.concurrency),
     };
     for (const route of config.routes) {
-      const sink = sinks.get(route.sink) as HttpSink;
+      const sink = sinks.get(route.sink) as DeliverySink;
       this.workers.set(
         route.name,
         new RouteWorker(route, {

@@ -9,14 +9,14 @@ import type { AttemptRecord, DeadLetterRecord, DeadLetterRepository } from '../s
 import type { CircuitBreaker } from './circuit-breaker.js';
 import type { Clock } from './clock.js';
 import type { DeliveryMetrics } from './delivery-metrics.js';
-import type { HttpSink } from './http-sink.js';
 import type { LaneLimiter } from './lane-limiter.js';
 import type { AttemptOutcome } from './outcome.js';
 import { backoffDelay } from './retry.js';
+import type { DeliverySink } from './sink.js';
 
 export interface RouteWorkerDeps {
   readonly log: EventLog;
-  readonly sink: HttpSink;
+  readonly sink: DeliverySink;
   readonly breaker: CircuitBreaker;
   readonly lane: LaneLimiter;
   readonly deadLetters: DeadLetterRepository;

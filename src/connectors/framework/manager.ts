@@ -32,6 +32,27 @@ const HEALTH_VALUE: Record<ConnectorHealth['type'], number> = {
   down: 0,
 };
 
+/** Checks a connector's raw config against its kind's JSON Schema; problems by key path. True when valid. */
+export function validateConnectorConfig(
+  kind: string,
+  schema: import('@sinclair/typebox').TSchema,
+  raw: unknown,
+  at: string,
+  problems: ConfigProblem[],
+): boolean {
+  let validate = validators.get(kind);
+  if (!validate) {
+    validate = ajv.compile(schema);
+    validators.set(kind, validate);
+  }
+  if (validate(raw)) return true;
+  for (const error of validate.errors ?? []) {
+    const problem = describeAjvError(error);
+    problems.push({ path: problem.path ? `${at}.${problem.path}` : at, message: problem.message });
+  }
+  return false;
+}
+
 /**
  * Checks every connector of the config against its kind's spec (schema, then the kind's own
  * compile), naming problems by key path. Kinds that only receive deliveries (http) are left to
@@ -53,18 +74,7 @@ export function compileSources(config: Config): CompiledSource[] {
       continue;
     }
     if (!registered.source) continue;
-    let validate = validators.get(raw.kind);
-    if (!validate) {
-      validate = ajv.compile(registered.schema);
-      validators.set(raw.kind, validate);
-    }
-    if (!validate(raw)) {
-      for (const error of validate.errors ?? []) {
-        const problem = describeAjvError(error);
-        problems.push({ path: problem.path ? `${at}.${problem.path}` : at, message: problem.message });
-      }
-      continue;
-    }
+    if (!validateConnectorConfig(raw.kind, registered.schema, raw, at, problems)) continue;
     const before = problems.length;
     const record = raw as Record<string, unknown>;
     const common = compileSourceCommon(record, at, problems);

@@ -1,4 +1,5 @@
 import type { TSchema } from '@sinclair/typebox';
+import type { SinkFactory } from '../../delivery/sink.js';
 import type { ConnectorSpec, SourceFactory, Stability } from './types.js';
 
 /** A registered connector kind: its spec and what it can be. */
@@ -9,6 +10,8 @@ export interface RegisteredKind {
   readonly schema: TSchema;
   readonly roles: ReadonlyArray<'source' | 'sink'>;
   readonly source?: { spec: ConnectorSpec<unknown>; factory: SourceFactory<unknown> };
+  /** Absent for `http`, which the delivery engine builds itself. */
+  readonly sink?: { spec: ConnectorSpec<unknown>; factory: SinkFactory<unknown> };
 }
 
 const kinds = new Map<string, RegisteredKind>();
@@ -31,12 +34,19 @@ export function registerSource<Config>(
   });
 }
 
-/** Registers a sink kind (deliveries go to it through routes). */
-export function registerSink(kind: string, spec: Omit<ConnectorSpec<unknown>, 'compile'>): void {
+/** Registers a sink kind (deliveries go to it through routes); `factory` is absent only for http. */
+export function registerSink<Config>(
+  kind: string,
+  spec: Omit<ConnectorSpec<Config>, 'compile'> & Partial<Pick<ConnectorSpec<Config>, 'compile'>>,
+  factory?: SinkFactory<Config>,
+): void {
   const existing = kinds.get(kind);
   kinds.set(kind, {
     ...(existing ?? { kind, summary: spec.summary, stability: spec.stability, schema: spec.schema }),
     roles: [...new Set([...(existing?.roles ?? []), 'sink' as const])],
+    ...(factory && spec.compile
+      ? { sink: { spec: spec as ConnectorSpec<unknown>, factory: factory as SinkFactory<unknown> } }
+      : {}),
   });
 }
 

@@ -1,0 +1,25 @@
+import type jsonata from 'jsonata';
+import type { StoredEvent } from '../model/envelope.js';
+import type { Clock } from './clock.js';
+import type { AttemptOutcome } from './outcome.js';
+
+/**
+ * Where a route delivers: an HTTP endpoint, a file, a broker. One delivery attempt answers
+ * delivered, retry (with an optional wait) or rejected, which the route's retry policy, circuit
+ * breaker and DLQ act on the same way whatever the technology.
+ */
+export interface DeliverySink {
+  /** What operators see in statuses and logs (a URL, a folder, a topic). */
+  readonly endpoint: string;
+  send(
+    event: StoredEvent,
+    transform: jsonata.Expression | null,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<AttemptOutcome>;
+  /** Releases connections and files; deliveries have stopped before it is called. */
+  close(): Promise<void>;
+}
+
+/** Creates a sink from its compiled config (registered per kind). */
+export type SinkFactory<Config> = (config: Config, name: string, clock: Clock) => DeliverySink;
