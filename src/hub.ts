@@ -24,7 +24,6 @@ import { ConnectorManager, compileSources } from './connectors/framework/manager
 import { registerBuiltInConnectors } from './connectors/index.js';
 import { type Clock, systemClock } from './delivery/clock.js';
 import { compileSinkConnectors, DeliveryEngine } from './delivery/engine.js';
-import { ProblemError } from './errors/problem.js';
 import { LaneAdmission } from './ingress/lane-admission.js';
 import { openEventLog } from './log/factory.js';
 import type { EventLog } from './log/port.js';

@@ -6,9 +6,11 @@ import { createFileOutSink, fileOutSinkSpec } from './file-out/sink.js';
 import { createFilesSource, filesSourceSpec } from './files/index.js';
 import { registerSink, registerSource } from './framework/registry.js';
 import { httpConnectorSpec } from './http/spec.js';
+import { createMqttOutSink, mqttOutSinkSpec } from './mqtt/sink.js';
 import { MqttSource } from './mqtt/source.js';
 import { mqttSourceSpec } from './mqtt/spec.js';
 import { createOpcuaSource, opcuaSourceSpec } from './opcua/index.js';
+import { createOpcuaOutSink, opcuaOutSinkSpec } from './opcua/sink.js';
 import { createRestPollSource, restPollSourceSpec } from './rest-poll/index.js';
 
 let registered = false;
@@ -18,6 +20,8 @@ export function registerBuiltInConnectors(): void {
   registered = true;
   registerSink('http', httpConnectorSpec);
   registerSink('file-out', fileOutSinkSpec, createFileOutSink);
+  registerSink('mqtt-out', mqttOutSinkSpec, createMqttOutSink);
+  registerSink('opcua-out', opcuaOutSinkSpec, createOpcuaOutSink);
   registerSource('rest-poll', restPollSourceSpec, createRestPollSource);
   registerSource('files', filesSourceSpec, createFilesSource);
   registerSource('opcua', opcuaSourceSpec, createOpcuaSource);

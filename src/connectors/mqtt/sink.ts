@@ -1,0 +1,151 @@
+import type jsonata from 'jsonata';
+import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt';
+import type { Clock } from '../../delivery/clock.js';
+import type { AttemptOutcome } from '../../delivery/outcome.js';
+import type { DeliverySink } from '../../delivery/sink.js';
+import { type StoredEvent, storedEventJson } from '../../model/envelope.js';
+import type { MqttOutConfig } from './sink-spec.js';
+
+export { type MqttOutConfig, mqttOutSinkSpec } from './sink-spec.js';
+
+/** Characters that would change a topic's levels or make it a filter. */
+const TOPIC_UNSAFE = /[+#/]/g;
+
+/** The publish topic of one event: each placeholder replaced by its attribute (`_` when absent). */
+export function topicFor(template: string, event: StoredEvent): string {
+  return template.replace(/\{(type|plant|subject)\}/g, (_, name: 'type' | 'plant' | 'subject') => {
+    const value = event[name];
+    const text = value === undefined || value === null || value === '' ? '_' : String(value);
+    // A NUL would make the whole topic invalid.
+    return text.replace(TOPIC_UNSAFE, '_').replaceAll('\u0000', '_');
+  });
+}
+
+/**
+ * A delivery sink that publishes each event to one MQTT broker over a single connection that
+ * mqtt.js keeps reconnecting. With QoS 1 an event is delivered once the broker's PUBACK arrives;
+ * with QoS 0 once the packet is written. While the connection is down every attempt answers
+ * retry at once, so events wait in the route (its back-off and circuit breaker), not in memory
+ * inside the client.
+ */
+export class MqttOutSink implements DeliverySink {
+  readonly endpoint: string;
+  private readonly client: MqttClient;
+  private lastError: string | null = null;
+
+  constructor(
+    private readonly config: MqttOutConfig,
+    name: string,
+  ) {
+    this.endpoint = `${config.url.replace(/\/$/, '')}/${config.topic}`;
+    this.client = mqtt.connect(config.url, this.clientOptions(name));
+    // Without a listener an 'error' event would throw; the next attempt reports it instead.
+    this.client.on('error', (error) => {
+      this.lastError = error.message;
+    });
+    this.client.on('connect', () => {
+      this.lastError = null;
+    });
+  }
+
+  private clientOptions(name: string): IClientOptions {
+    const { config } = this;
+    const options: IClientOptions = {
+      clientId: config.clientId ?? `conveyor-out-${name}`,
+      clean: true,
+      protocolVersion: config.protocolVersion,
+      reconnectPeriod: 1_000,
+      connectTimeout: 10_000,
+      // Never hold QoS 0 messages for a later connection: the route retries them instead.
+      queueQoSZero: false,
+    };
+    if (config.auth) {
+      options.username = config.auth.username;
+      if (config.auth.password !== undefined) options.password = config.auth.password;
+    }
+    if (config.tls) {
+      const { ca, cert, key, rejectUnauthorized } = config.tls;
+      Object.assign(
+        options,
+        { rejectUnauthorized },
+        ca ? { ca } : {},
+        cert ? { cert } : {},
+        key ? { key } : {},
+      );
+    }
+    return options;
+  }
+
+  async send(
+    event: StoredEvent,
+    transform: jsonata.Expression | null,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<AttemptOutcome> {
+    const started = performance.now();
+    let body: string;
+    try {
+      body = transform ? JSON.stringify((await transform.evaluate(event)) ?? null) : storedEventJson(event);
+    } catch (error) {
+      // A transform that fails on this event will fail on every retry too.
+      return { kind: 'rejected', status: 0, error: `transform failed: ${(error as Error).message}`, ms: 0 };
+    }
+    const topic = topicFor(this.config.topic, event);
+    if (topic === '' || Buffer.byteLength(topic) > 65_535)
+      return {
+        kind: 'rejected',
+        status: 0,
+        error: `no valid topic for this event ("${topic.slice(0, 80)}")`,
+        ms: 0,
+      };
+    if (signal?.aborted)
+      return { kind: 'retry', error: 'stopped', ms: performance.now() - started, retryAfterMs: null };
+    if (!this.client.connected) {
+      return {
+        kind: 'retry',
+        error: `not connected to the broker${this.lastError ? ` (${this.lastError})` : ''}`,
+        ms: performance.now() - started,
+        retryAfterMs: null,
+      };
+    }
+    const options: IClientPublishOptions = { qos: this.config.qos, retain: this.config.retain };
+    if (this.config.protocolVersion === 5)
+      options.properties = { contentType: transform ? 'application/json' : 'application/cloudevents+json' };
+
+    let abort: (reason: string) => void = () => undefined;
+    const stopped = new Promise<never>((_, reject) => {
+      abort = (reason) => reject(new Error(reason));
+    });
+    const timer = setTimeout(() => abort(`timeout after ${timeoutMs} ms`), timeoutMs);
+    const onStop = () => abort('stopped');
+    signal?.addEventListener('abort', onStop, { once: true });
+    try {
+      const published = this.client.publishAsync(topic, body, options);
+      // After a timeout the publish may still fail (the connection drops, close ends it): nobody awaits it then.
+      published.catch(() => undefined);
+      await Promise.race([published, stopped]);
+      return { kind: 'delivered', status: 200, ms: performance.now() - started };
+    } catch (error) {
+      // A lost connection, a timeout or a stop: the broker may not have it, so the route sends it again.
+      return {
+        kind: 'retry',
+        error: (error as Error).message,
+        ms: performance.now() - started,
+        retryAfterMs: null,
+      };
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onStop);
+      // The race's loser must not surface as an unhandled rejection.
+      stopped.catch(() => undefined);
+    }
+  }
+
+  /** Ends the connection without waiting for PUBACKs: deliveries have stopped, their outcomes are final. */
+  async close(): Promise<void> {
+    await this.client.endAsync(true);
+  }
+}
+
+export const createMqttOutSink = (config: MqttOutConfig, name: string, _clock: Clock) =>
+  new MqttOutSink(config, name);
