@@ -6,6 +6,7 @@ import { type Static, Type as T } from '@sinclair/typebox';
 import { DURATION_PATTERN } from '../../util/duration.js';
 import { AuthFields, type CompiledTls, compileTls, TlsFields } from '../framework/common.js';
 import type { ConnectorSpec } from '../framework/types.js';
+import { compileBrokerUrl } from './spec.js';
 
 type Problems = Array<{ path: string; message: string }>;
 
@@ -86,23 +87,6 @@ export interface MqttOutConfig {
   readonly tls: CompiledTls | null;
 }
 
-function compileUrl(value: string, path: string, problems: Problems): void {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    problems.push({ path, message: `"${value}" is not an mqtt:// or mqtts:// URL` });
-    return;
-  }
-  if (url.protocol !== 'mqtt:' && url.protocol !== 'mqtts:')
-    problems.push({ path, message: `"${value}" is not an mqtt:// or mqtts:// URL` });
-  else if (url.hostname === '') problems.push({ path, message: 'names no broker host' });
-  else if (url.username || url.password)
-    problems.push({ path, message: 'put credentials in auth, not in the URL' });
-  else if (url.pathname !== '' && url.pathname !== '/')
-    problems.push({ path, message: 'an MQTT broker URL has no path; the topic goes under topic' });
-}
-
 /** Why a topic template cannot name a publish topic, or undefined when it can. */
 export function topicTemplateProblem(template: string): string | undefined {
   if (template.includes('\u0000')) return 'must not contain the NUL character';
@@ -123,7 +107,7 @@ function compile(
   baseDir: string,
 ): MqttOutConfig {
   const raw = input as RawMqttOutConfig;
-  compileUrl(raw.url, `${at}.url`, problems);
+  compileBrokerUrl(raw.url, `${at}.url`, problems, 'the topic goes under topic');
   const topicProblem = topicTemplateProblem(raw.topic);
   if (topicProblem) problems.push({ path: `${at}.topic`, message: topicProblem });
   const tls = compileTls(raw.tls, `${at}.tls`, problems, baseDir);

@@ -171,7 +171,8 @@ function compileDuration(value: string | undefined, fallback: number, path: stri
   }
 }
 
-function compileUrl(value: string, path: string, problems: Problems): void {
+/** Checks a broker URL; `pathHint` says where what someone put in the path belongs instead. */
+export function compileBrokerUrl(value: string, path: string, problems: Problems, pathHint: string): void {
   let url: URL;
   try {
     url = new URL(value);
@@ -185,7 +186,7 @@ function compileUrl(value: string, path: string, problems: Problems): void {
   else if (url.username || url.password)
     problems.push({ path, message: 'put credentials in auth, not in the URL' });
   else if (url.pathname !== '' && url.pathname !== '/')
-    problems.push({ path, message: 'an MQTT broker URL has no path; list topics under topics' });
+    problems.push({ path, message: `an MQTT broker URL has no path; ${pathHint}` });
 }
 
 /** Why a topic filter is not valid MQTT, or undefined when it is. */
@@ -256,7 +257,7 @@ function compile(
   baseDir: string,
 ): MqttSourceConfig {
   const raw = input as RawMqttSourceConfig;
-  compileUrl(raw.url, `${at}.url`, problems);
+  compileBrokerUrl(raw.url, `${at}.url`, problems, 'list topics under topics');
   const format = raw.format ?? 'json';
   const mapped = typeof raw.map === 'string';
   if (format === 'json' && !mapped)

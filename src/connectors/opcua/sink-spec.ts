@@ -6,9 +6,8 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { type Static, Type as T } from '@sinclair/typebox';
 import jsonata from 'jsonata';
 import { DURATION_PATTERN } from '../../util/duration.js';
-import { AuthFields } from '../framework/common.js';
 import type { ConnectorSpec } from '../framework/types.js';
-import { NODE_ID_PATTERN } from './spec.js';
+import { NODE_ID_PATTERN, OpcuaConnectionFields } from './spec.js';
 
 type Problems = Array<{ path: string; message: string }>;
 
@@ -56,44 +55,7 @@ const MethodSchema = T.Object(
 export const OpcuaOutSchema = T.Object(
   {
     kind: T.Literal('opcua-out'),
-    endpoint: T.String({
-      pattern: '^opc\\.tcp://.+',
-      description: 'The server endpoint, e.g. opc.tcp://plc-1:4840.',
-      'x-hint': 'an opc.tcp:// URL',
-    }),
-    securityMode: T.Optional(
-      T.Union([T.Literal('None'), T.Literal('Sign'), T.Literal('SignAndEncrypt')], {
-        description: 'Message security. @default None',
-        'x-hint': 'None, Sign or SignAndEncrypt',
-      }),
-    ),
-    securityPolicy: T.Optional(
-      T.Union([T.Literal('None'), T.Literal('Basic256Sha256')], {
-        description: 'Security policy. @default None without message security, else Basic256Sha256',
-        'x-hint': 'None or Basic256Sha256',
-      }),
-    ),
-    auth: T.Optional(AuthFields),
-    pki: T.Optional(
-      T.Object(
-        {
-          dir: T.Optional(
-            T.String({
-              minLength: 1,
-              description:
-                'Folder of the client certificate and its trust lists, relative to the data directory. @default <data dir>/opcua-pki',
-            }),
-          ),
-          acceptUnknownServerCertificate: T.Optional(
-            T.Boolean({
-              description:
-                'Trust a server certificate not in the trusted folder on first sight. @default false',
-            }),
-          ),
-        },
-        Strict,
-      ),
-    ),
+    ...OpcuaConnectionFields,
     writes: T.Optional(
       T.Array(WriteSchema, {
         minItems: 1,

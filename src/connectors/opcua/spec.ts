@@ -88,48 +88,53 @@ export const OpcuaNodeSchema = T.Object(
   Strict,
 );
 
+/** How to reach and trust a server: shared by the source and the `opcua-out` sink. */
+export const OpcuaConnectionFields = {
+  endpoint: T.String({
+    pattern: '^opc\\.tcp://.+',
+    description: 'The server endpoint, e.g. opc.tcp://plc-1:4840.',
+    'x-hint': 'an opc.tcp:// URL',
+  }),
+  securityMode: T.Optional(
+    T.Union([T.Literal('None'), T.Literal('Sign'), T.Literal('SignAndEncrypt')], {
+      description: 'Message security. @default None',
+      'x-hint': 'None, Sign or SignAndEncrypt',
+    }),
+  ),
+  securityPolicy: T.Optional(
+    T.Union([T.Literal('None'), T.Literal('Basic256Sha256')], {
+      description: 'Security policy. @default None without message security, else Basic256Sha256',
+      'x-hint': 'None or Basic256Sha256',
+    }),
+  ),
+  auth: T.Optional(AuthFields),
+  pki: T.Optional(
+    T.Object(
+      {
+        dir: T.Optional(
+          T.String({
+            minLength: 1,
+            description:
+              'Folder of the client certificate and its trust lists, relative to the data directory. @default <data dir>/opcua-pki',
+          }),
+        ),
+        acceptUnknownServerCertificate: T.Optional(
+          T.Boolean({
+            description:
+              'Trust a server certificate not in the trusted folder on first sight. @default false',
+          }),
+        ),
+      },
+      Strict,
+    ),
+  ),
+};
+
 export const OpcuaSchema = T.Object(
   {
     ...SourceCommonFields,
     kind: T.Literal('opcua'),
-    endpoint: T.String({
-      pattern: '^opc\\.tcp://.+',
-      description: 'The server endpoint, e.g. opc.tcp://plc-1:4840.',
-      'x-hint': 'an opc.tcp:// URL',
-    }),
-    securityMode: T.Optional(
-      T.Union([T.Literal('None'), T.Literal('Sign'), T.Literal('SignAndEncrypt')], {
-        description: 'Message security. @default None',
-        'x-hint': 'None, Sign or SignAndEncrypt',
-      }),
-    ),
-    securityPolicy: T.Optional(
-      T.Union([T.Literal('None'), T.Literal('Basic256Sha256')], {
-        description: 'Security policy. @default None without message security, else Basic256Sha256',
-        'x-hint': 'None or Basic256Sha256',
-      }),
-    ),
-    auth: T.Optional(AuthFields),
-    pki: T.Optional(
-      T.Object(
-        {
-          dir: T.Optional(
-            T.String({
-              minLength: 1,
-              description:
-                'Folder of the client certificate and its trust lists, relative to the data directory. @default <data dir>/opcua-pki',
-            }),
-          ),
-          acceptUnknownServerCertificate: T.Optional(
-            T.Boolean({
-              description:
-                'Trust a server certificate not in the trusted folder on first sight. @default false',
-            }),
-          ),
-        },
-        Strict,
-      ),
-    ),
+    ...OpcuaConnectionFields,
     nodes: T.Array(OpcuaNodeSchema, { minItems: 1, maxItems: 10_000 }),
     publishingInterval: T.Optional(
       Duration('How often the server sends the changes it collected. @default 1s'),
