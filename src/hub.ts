@@ -191,6 +191,7 @@ async function assembleHub(
     store,
     metrics,
     logger: options.logger,
+    routings: parts.routings,
   });
   await app.register(eventsPlugin, { log, metrics, admission, registry });
   await app.register(commandsPlugin, {

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Type as T } from '@sinclair/typebox';
 import { ADMIN_KEY, auth, createTestHub } from '../../test/helpers/hub.js';
@@ -155,4 +158,40 @@ test('a connector of an unknown kind, or a bad source config, is refused at star
     createTestHub({ connectors: { press: { kind: 'memory', map: '{"a": ' } } }),
     /connectors\.press\.map: invalid JSONata/,
   );
+});
+
+test('a map can look up reference data: $routing(plant, material) enriches an order from the routings file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'conveyor-map-ref-'));
+  writeFileSync(
+    join(dir, 'routings.csv'),
+    'plant,material,operation,workCenter,component,componentQuantity,uom\nP1,FG-1,0010,WC-A,RM-1,2,KG\n',
+  );
+  const enriched = await createTestHub({
+    referenceData: { routings: join(dir, 'routings.csv') },
+    connectors: {
+      erp: {
+        kind: 'memory',
+        plant: 'P1',
+        map: '($r := $routing(plant, material); {"type": "production.order.released", "data": {"orderId": id, "plant": plant, "material": material, "quantity": {"value": qty, "uom": "EA"}, "dueDate": due, "routing": $r.routing, "bom": $r.bom}})',
+      },
+    },
+  });
+  await enriched.listen();
+  try {
+    const ctx = contexts.get('erp');
+    assert.ok(ctx);
+    const order = { id: 'PO-REF-1', plant: 'P1', material: 'FG-1', qty: 5, due: '2026-12-01T00:00:00Z' };
+    const { m, calls } = message('erp-1', order);
+    await ctx.deliver([m]);
+    assert.equal(calls.length, 1);
+    const [event] = await enriched.log.read({ types: ['production.order.released'], limit: 1 });
+    assert.deepEqual((event?.data as { routing: unknown }).routing, [
+      { operation: '0010', workCenter: 'WC-A' },
+    ]);
+    assert.deepEqual((event?.data as { bom: unknown }).bom, [
+      { material: 'RM-1', quantity: { value: 2, uom: 'KG' } },
+    ]);
+  } finally {
+    await enriched.close();
+  }
 });

@@ -7,6 +7,7 @@ import type { LaneAdmission } from '../../ingress/lane-admission.js';
 import type { EventLog } from '../../log/port.js';
 import type { Logger } from '../../observability/logger.js';
 import type { HubMetrics } from '../../observability/metrics.js';
+import type { RoutingTable } from '../../reference/routings.js';
 import type { SchemaRegistry } from '../../registry/registry.js';
 import type { StateStore } from '../../store/port.js';
 import { type CompiledSourceCommon, compileSourceCommon } from './common.js';
@@ -93,6 +94,8 @@ export interface ConnectorManagerDeps {
   readonly store: StateStore;
   readonly metrics: HubMetrics;
   readonly logger: Logger;
+  /** Reference data a `map` may look up: `$routing(plant, material)` → `{routing, bom}` or null. */
+  readonly routings?: RoutingTable;
 }
 
 /** Starts and stops the configured source connectors and reports their health. */
@@ -115,6 +118,10 @@ export class ConnectorManager {
           admission: deps.admission,
           deadLetters: deps.store.sourceDeadLetters,
           logger: deps.logger.child({ connector: s.name }),
+          bindings: {
+            routing: (plant: unknown, material: unknown) =>
+              deps.routings?.lookup(String(plant), String(material)) ?? null,
+          },
           onHealth: (connector, health) =>
             this.healthGauge.set({ connector, kind: s.kind }, HEALTH_VALUE[health.type]),
         }),

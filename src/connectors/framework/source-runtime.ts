@@ -19,6 +19,8 @@ export interface SourceRuntimeDeps {
   readonly now?: () => number;
   /** Called on every health change (metrics). */
   readonly onHealth?: (connector: string, health: ConnectorHealth) => void;
+  /** Functions a `map` may call, e.g. `$routing(plant, material)` for reference data. */
+  readonly bindings?: Readonly<Record<string, unknown>>;
 }
 
 /** What `GET /v1/connectors` shows of a running source. */
@@ -139,7 +141,7 @@ export class SourceRuntime {
     let mapped = message.events;
     if (this.common.map) {
       try {
-        const result = asMappedEvents(await this.common.map.evaluate(message.payload));
+        const result = asMappedEvents(await this.common.map.evaluate(message.payload, this.deps.bindings));
         if (typeof result === 'string') return result;
         mapped = result;
       } catch (error) {
