@@ -83,7 +83,7 @@ function csvCell(value: unknown): string {
  */
 export class FileOutSink implements DeliverySink {
   readonly endpoint: string;
-  private file: { day: string; handle: FileHandle } | null = null;
+  private file: { day: string; path: string; handle: FileHandle } | null = null;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -131,7 +131,9 @@ export class FileOutSink implements DeliverySink {
   }
 
   private async handleFor(day: string): Promise<FileHandle> {
-    if (this.file?.day === day) return this.file.handle;
+    // The open file must still be the one at its path: appending to a file that was moved away or
+    // deleted (its folder removed, rotated by an operator) would report lines delivered that no one sees.
+    if (this.file?.day === day && (await this.stillInPlace(this.file))) return this.file.handle;
     await this.file?.handle.close();
     this.file = null;
     await mkdir(this.config.dir, { recursive: true });
@@ -143,8 +145,17 @@ export class FileOutSink implements DeliverySink {
     const handle = await open(path, 'a');
     if (fresh && this.config.format === 'csv')
       await handle.write(`${this.config.columns.map(csvCell).join(',')}\n`);
-    this.file = { day, handle };
+    this.file = { day, path, handle };
     return handle;
+  }
+
+  private async stillInPlace(file: { path: string; handle: FileHandle }): Promise<boolean> {
+    try {
+      const [atPath, open] = await Promise.all([stat(file.path), file.handle.stat()]);
+      return atPath.ino === open.ino && atPath.dev === open.dev;
+    } catch {
+      return false;
+    }
   }
 
   async close(): Promise<void> {
