@@ -185,12 +185,10 @@ test('a map can look up reference data: $routing(plant, material) enriches an or
     await ctx.deliver([m]);
     assert.equal(calls.length, 1);
     const [event] = await enriched.log.read({ types: ['production.order.released'], limit: 1 });
-    assert.deepEqual((event?.data as { routing: unknown }).routing, [
-      { operation: '0010', workCenter: 'WC-A' },
-    ]);
-    assert.deepEqual((event?.data as { bom: unknown }).bom, [
-      { material: 'RM-1', quantity: { value: 2, uom: 'KG' } },
-    ]);
+    assert.ok(event);
+    const data = event.data as { routing: unknown; bom: unknown };
+    assert.deepEqual(data.routing, [{ operation: '0010', workCenter: 'WC-A' }]);
+    assert.deepEqual(data.bom, [{ material: 'RM-1', quantity: { value: 2, uom: 'KG' } }]);
   } finally {
     await enriched.close();
   }
