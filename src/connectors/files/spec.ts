@@ -2,13 +2,12 @@
  * `kind: files`: a drop folder read as a source. Files matching `pattern` become messages once they
  * have stopped changing, and are moved to `processedDir` (or `failedDir`) when the hub is done with them.
  */
+
 import { isAbsolute, resolve } from 'node:path';
 import { type Static, Type as T } from '@sinclair/typebox';
-import { DURATION_PATTERN, parseDuration } from '../../util/duration.js';
-import { SourceCommonFields } from '../framework/common.js';
+import { parseDuration } from '../../util/duration.js';
+import { Duration, type Problems, SourceCommonFields } from '../framework/common.js';
 import type { ConnectorSpec } from '../framework/types.js';
-
-type Problems = Array<{ path: string; message: string }>;
 
 /** The formats a drop folder can hold. */
 export const FILE_FORMATS = ['csv', 'b2mml', 'x12', 'edifact', 'json'] as const;
@@ -19,9 +18,6 @@ export const CSV_ENCODINGS = ['utf8', 'utf-8', 'utf16le', 'latin1', 'ascii'] as 
 export type CsvEncoding = (typeof CSV_ENCODINGS)[number];
 
 const EVENT_TYPE_PATTERN = '^[a-z][a-z0-9-]*(\\.[a-z][a-z0-9-]*)+$';
-
-const Duration = (description: string) =>
-  T.String({ pattern: DURATION_PATTERN, description, 'x-hint': 'a duration such as 500ms, 30s or 5m' });
 
 export const FilesSourceSchema = T.Object(
   {

@@ -8,9 +8,11 @@ import { type Static, Type as T } from '@sinclair/typebox';
 import jsonata from 'jsonata';
 import { DURATION_PATTERN, parseDuration } from '../../util/duration.js';
 
-type Problems = Array<{ path: string; message: string }>;
+/** Where connector compilers report config problems, by key path. */
+export type Problems = Array<{ path: string; message: string }>;
 
-const Duration = (description: string) =>
+/** A duration config field (`500ms`, `30s`, `5m`) with its description. */
+export const Duration = (description: string) =>
   T.String({ pattern: DURATION_PATTERN, description, 'x-hint': 'a duration such as 500ms, 30s or 5m' });
 
 /** Fields every source takes. */

@@ -2,13 +2,12 @@
  * `kind: mqtt-out`: a sink that publishes each delivered event (or its transform's result) to an
  * MQTT 3.1.1 or 5 broker, on a topic built from the event.
  */
+
 import { type Static, Type as T } from '@sinclair/typebox';
 import { DURATION_PATTERN } from '../../util/duration.js';
-import { AuthFields, type CompiledTls, compileTls, TlsFields } from '../framework/common.js';
+import { AuthFields, type CompiledTls, compileTls, type Problems, TlsFields } from '../framework/common.js';
 import type { ConnectorSpec } from '../framework/types.js';
 import { compileBrokerUrl } from './spec.js';
-
-type Problems = Array<{ path: string; message: string }>;
 
 /** One of a few values, as a JSON Schema enum: a wrong value gives one message, not one per choice. */
 const OneOf = <const V extends readonly (string | number)[]>(values: V, description: string, hint: string) =>

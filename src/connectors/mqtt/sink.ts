@@ -4,6 +4,7 @@ import type { Clock } from '../../delivery/clock.js';
 import type { AttemptOutcome } from '../../delivery/outcome.js';
 import type { DeliverySink } from '../../delivery/sink.js';
 import { type StoredEvent, storedEventJson } from '../../model/envelope.js';
+import { brokerSecurityOptions } from './client-options.js';
 import type { MqttOutConfig } from './sink-spec.js';
 
 export { type MqttOutConfig, mqttOutSinkSpec } from './sink-spec.js';
@@ -59,20 +60,7 @@ export class MqttOutSink implements DeliverySink {
       // Never hold QoS 0 messages for a later connection: the route retries them instead.
       queueQoSZero: false,
     };
-    if (config.auth) {
-      options.username = config.auth.username;
-      if (config.auth.password !== undefined) options.password = config.auth.password;
-    }
-    if (config.tls) {
-      const { ca, cert, key, rejectUnauthorized } = config.tls;
-      Object.assign(
-        options,
-        { rejectUnauthorized },
-        ca ? { ca } : {},
-        cert ? { cert } : {},
-        key ? { key } : {},
-      );
-    }
+    Object.assign(options, brokerSecurityOptions(config));
     return options;
   }
 

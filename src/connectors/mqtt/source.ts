@@ -39,6 +39,7 @@ import type {
   SourceContext,
   SourceMessage,
 } from '../framework/types.js';
+import { brokerSecurityOptions } from './client-options.js';
 import { type Decoded, decodeJson, SparkplugDecoder } from './decode.js';
 import type { RebirthRequest } from './sparkplug/session.js';
 import type { MqttSourceConfig } from './spec.js';
@@ -172,20 +173,7 @@ export class MqttSource implements SourceConnector {
       manualConnect: true,
       resubscribe: false,
     };
-    if (config.auth) {
-      options.username = config.auth.username;
-      if (config.auth.password !== undefined) options.password = config.auth.password;
-    }
-    if (config.tls) {
-      const { ca, cert, key, rejectUnauthorized } = config.tls;
-      Object.assign(
-        options,
-        { rejectUnauthorized },
-        ca ? { ca } : {},
-        cert ? { cert } : {},
-        key ? { key } : {},
-      );
-    }
+    Object.assign(options, brokerSecurityOptions(config));
     if (config.protocolVersion === 5) {
       options.properties = {
         // Without an expiry an MQTT 5 session ends with the connection.

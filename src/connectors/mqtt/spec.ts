@@ -2,14 +2,17 @@
  * `kind: mqtt`: a source that subscribes to an MQTT 3.1.1 or 5 broker with a persistent session
  * and QoS 1, and reads plain JSON or Sparkplug B.
  */
+
 import { type Static, Type as T } from '@sinclair/typebox';
-import { DURATION_PATTERN, parseDuration } from '../../util/duration.js';
+import { parseDuration } from '../../util/duration.js';
 import {
   AuthFields,
   type CompiledReconnect,
   type CompiledTls,
   compileReconnect,
   compileTls,
+  Duration,
+  type Problems,
   ReconnectFields,
   SourceCommonFields,
   TlsFields,
@@ -17,11 +20,6 @@ import {
 import type { ConnectorSpec } from '../framework/types.js';
 import type { SparkplugMappingOptions } from './sparkplug/mapping.js';
 import { SPARKPLUG_NAMESPACE } from './sparkplug/topic.js';
-
-type Problems = Array<{ path: string; message: string }>;
-
-const Duration = (description: string) =>
-  T.String({ pattern: DURATION_PATTERN, description, 'x-hint': 'a duration such as 500ms, 30s or 5m' });
 
 const Strict = { additionalProperties: false } as const;
 

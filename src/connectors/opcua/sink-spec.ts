@@ -2,14 +2,14 @@
  * `kind: opcua-out`: delivers events to an OPC UA server (a PLC or its gateway) by writing
  * variables and/or calling a method, with values computed from each event by JSONata.
  */
+
 import { isAbsolute, join, resolve } from 'node:path';
 import { type Static, Type as T } from '@sinclair/typebox';
 import jsonata from 'jsonata';
 import { DURATION_PATTERN } from '../../util/duration.js';
+import type { Problems } from '../framework/common.js';
 import type { ConnectorSpec } from '../framework/types.js';
 import { NODE_ID_PATTERN, OpcuaConnectionFields } from './spec.js';
-
-type Problems = Array<{ path: string; message: string }>;
 
 const Strict = { additionalProperties: false } as const;
 

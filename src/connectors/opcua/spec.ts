@@ -3,23 +3,21 @@
  * every data change into an event. Each entry of `nodes[]` names a variable, the event type its
  * changes become and the equipment they belong to.
  */
+
 import { isAbsolute, join, resolve } from 'node:path';
 import { type Static, Type as T } from '@sinclair/typebox';
 import { MACHINE_STATES } from '../../model/schemas/telemetry.js';
-import { DURATION_PATTERN, parseDuration } from '../../util/duration.js';
+import { parseDuration } from '../../util/duration.js';
 import {
   AuthFields,
   type CompiledReconnect,
   compileReconnect,
+  Duration,
+  type Problems,
   ReconnectFields,
   SourceCommonFields,
 } from '../framework/common.js';
 import type { ConnectorSpec } from '../framework/types.js';
-
-type Problems = Array<{ path: string; message: string }>;
-
-const Duration = (description: string) =>
-  T.String({ pattern: DURATION_PATTERN, description, 'x-hint': 'a duration such as 500ms, 30s or 5m' });
 
 const Strict = { additionalProperties: false } as const;
 

@@ -3,26 +3,24 @@
  * events. What counts as new is a cursor (the largest `updatedAt` seen, sent back as `?since=`),
  * an ETag (`If-None-Match`, where a 304 means nothing new), or both.
  */
+
 import { isAbsolute, join, resolve } from 'node:path';
 import { type Static, Type as T } from '@sinclair/typebox';
 import jsonata from 'jsonata';
-import { DURATION_PATTERN, parseDuration } from '../../util/duration.js';
+import { parseDuration } from '../../util/duration.js';
 import {
   AuthFields,
   type CompiledReconnect,
   type CompiledTls,
   compileReconnect,
   compileTls,
+  Duration,
+  type Problems,
   ReconnectFields,
   SourceCommonFields,
   TlsFields,
 } from '../framework/common.js';
 import type { ConnectorSpec } from '../framework/types.js';
-
-type Problems = Array<{ path: string; message: string }>;
-
-const Duration = (description: string) =>
-  T.String({ pattern: DURATION_PATTERN, description, 'x-hint': 'a duration such as 500ms, 30s or 5m' });
 
 const Expression = (description: string) =>
   T.String({ minLength: 1, description, 'x-hint': 'a field name, a dotted path or a JSONata expression' });
