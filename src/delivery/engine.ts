@@ -1,9 +1,10 @@
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/index.js';
 import { ConfigError } from '../config/index.js';
+import { type CompiledCircuitBreaker, compileCircuitBreaker } from '../connectors/framework/common.js';
 import { validateConnectorConfig } from '../connectors/framework/manager.js';
 import { connectorKind, connectorKinds } from '../connectors/framework/registry.js';
-import { compileHttpConnector, type HttpConnectorSettings } from '../connectors/http/http-connector.js';
+import { compileHttpConnector } from '../connectors/http/http-connector.js';
 import type { EventLog } from '../log/port.js';
 import type { Logger } from '../observability/logger.js';
 import type { DeadLetterRecord, StateStore } from '../store/port.js';
@@ -27,10 +28,8 @@ const CIRCUIT_GAUGE: Record<CircuitState, number> = { closed: 0, 'half-open': 1,
 /** A sink a route uses, compiled: how to build it and when its circuit opens. */
 export interface CompiledSink {
   readonly create: (clock: Clock) => DeliverySink;
-  readonly circuitBreaker: HttpConnectorSettings['circuitBreaker'];
+  readonly circuitBreaker: CompiledCircuitBreaker;
 }
-
-const DEFAULT_BREAKER = { failureThreshold: 5, resetAfterMs: 30_000 };
 
 /** Compiles every connector a route delivers to (http, or a registered sink kind); problems by key path. */
 export function compileSinkConnectors(config: Config): Map<string, CompiledSink> {
@@ -64,7 +63,7 @@ export function compileSinkConnectors(config: Config): Map<string, CompiledSink>
     const compiled = sink.spec.compile(raw as Record<string, unknown>, at, problems, config.dataDir);
     connectors.set(route.sink, {
       create: (clock) => sink.factory(compiled, route.sink, clock),
-      circuitBreaker: DEFAULT_BREAKER,
+      circuitBreaker: compileCircuitBreaker(raw.circuitBreaker, `${at}.circuitBreaker`, problems),
     });
   });
   if (problems.length > 0) throw new ConfigError('the configuration', problems);

@@ -142,6 +142,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
           topics: ['spBv1.0/P1/#'],
           format: 'sparkplug-b',
           plant: 'P1',
+          hostId: 'conveyor',
         },
         'plc-1': {
           kind: 'opcua',

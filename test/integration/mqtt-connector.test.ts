@@ -542,6 +542,69 @@ describe('mqtt source: Sparkplug B sessions', () => {
       await observer.endAsync();
     }
   });
+
+  test('as primary host it publishes a retained STATE: online per connection, offline by will or on stop', async () => {
+    const stateTopic = 'spBv1.0/STATE/conveyor-test';
+    const observer = await connectClient(broker.url);
+    const states: Array<{ online: boolean; timestamp: number; retain: boolean }> = [];
+    observer.on('message', (topic, payload, packet) => {
+      if (topic === stateTopic) states.push({ ...JSON.parse(payload.toString()), retain: packet.retain });
+    });
+    await observer.subscribeAsync(stateTopic, { qos: 1 });
+    const heard = async (count: number, what: string) => {
+      for (const deadline = Date.now() + 10_000; states.length < count && Date.now() < deadline; )
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.ok(states.length >= count, `timed out waiting for ${what}: ${JSON.stringify(states)}`);
+      return states[count - 1]!;
+    };
+    const source = open({
+      ...sparkplugConfig('G4'),
+      sparkplug: { ...sparkplugConfig('G4').sparkplug!, hostId: 'conveyor-test' },
+    });
+    await started(source);
+    try {
+      const birth = await heard(1, 'the online STATE');
+      assert.equal(birth.online, true);
+      // The connection dies without a DISCONNECT: the broker publishes the will, then the source comes back.
+      (source as unknown as { client: MqttClient }).client.stream.destroy();
+      const will = await heard(2, 'the offline will');
+      assert.deepEqual([will.online, will.timestamp], [false, birth.timestamp]);
+      const rebirth = await heard(3, 'the online STATE after reconnecting');
+      assert.equal(rebirth.online, true);
+      assert.ok(rebirth.timestamp > birth.timestamp, 'a new connection has a new timestamp');
+      await source.stop();
+      const death = await heard(4, 'the offline STATE of a clean stop');
+      assert.deepEqual([death.online, death.timestamp], [false, rebirth.timestamp]);
+      // Retained: a host that starts later still learns the hub is offline.
+      const late = await connectClient(broker.url);
+      const retained = new Promise<Buffer>((resolve) =>
+        late.once('message', (_t, payload) => resolve(payload)),
+      );
+      await late.subscribeAsync(stateTopic, { qos: 1 });
+      await within(retained, 10_000, 'the retained STATE');
+      assert.deepEqual(JSON.parse((await retained).toString()), {
+        online: false,
+        timestamp: rebirth.timestamp,
+      });
+      await late.endAsync();
+    } finally {
+      await source.stop();
+      await observer.endAsync();
+    }
+  });
+
+  test('hostId belongs to sparkplug-b sources and is one topic level', () => {
+    const problems: Array<{ path: string; message: string }> = [];
+    mqttSourceSpec.compile(
+      { kind: 'mqtt', url: broker.url, topics: ['a/#'], map: '{}', hostId: 'x' },
+      'connectors.c',
+      problems,
+      tmpdir(),
+    );
+    assert.deepEqual(problems, [
+      { path: 'connectors.c.hostId', message: 'applies to format: sparkplug-b only' },
+    ]);
+  });
 });
 
 async function within(promise: Promise<unknown>, ms: number, what: string): Promise<void> {

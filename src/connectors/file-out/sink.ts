@@ -6,6 +6,7 @@ import type { Clock } from '../../delivery/clock.js';
 import type { AttemptOutcome } from '../../delivery/outcome.js';
 import type { DeliverySink } from '../../delivery/sink.js';
 import { type StoredEvent, storedEventJson } from '../../model/envelope.js';
+import { SinkCommonFields } from '../framework/common.js';
 import type { ConnectorSpec } from '../framework/types.js';
 
 export interface FileOutConfig {
@@ -23,6 +24,7 @@ export const fileOutSinkSpec: ConnectorSpec<FileOutConfig> = {
   schema: T.Object(
     {
       kind: T.Literal('file-out'),
+      ...SinkCommonFields,
       dir: T.String({
         minLength: 1,
         description: 'Folder of the files (relative paths: the data directory).',

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { createWriteStream, renameSync } from 'node:fs';
+import { createWriteStream, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { readHeader, rowDataBuilder } from './csv-rows.js';
@@ -218,6 +218,52 @@ describe('files source: csv', () => {
       assert.ok(hub.batches.every((n) => n === 500));
       assert.ok(hub.maxInFlight <= 500, `at most one batch in flight, saw ${hub.maxInFlight}`);
       assert.deepEqual(listDir(join(dir, 'processed')), ['big.csv']);
+    } finally {
+      await source.stop();
+    }
+  });
+
+  it('a 200 MB file is streamed in bounded memory; its broken rows are reported by line, the rest delivered', async () => {
+    const { dir, source, hub } = await startSource({ ...counter, batchSize: 500 });
+    hub.keep = false;
+    const broken = new Set([10, 50_000, 107_000]);
+    const note = 'x'.repeat(1_900);
+    const rows = 108_000;
+    const errors: string[] = [];
+    const rssBefore = process.memoryUsage.rss();
+    let rssPeak = rssBefore;
+    let seen = 0;
+    hub.answer = (message) => {
+      if (message.error !== undefined) errors.push(message.error);
+      if (++seen % 1_000 === 0) rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
+      return 'ack';
+    };
+    try {
+      const tmp = join(dir, 'huge.csv.tmp');
+      const out = createWriteStream(tmp);
+      out.write('equipmentId,counter,value,at,note\n');
+      for (let row = 1; row <= rows; row++) {
+        // A broken row lacks its last two fields; the file's line of row N is N + 1.
+        const line = broken.has(row)
+          ? `PRESS-${row % 50},strokes,${row}\n`
+          : `PRESS-${row % 50},strokes,${row},2024-06-01T06:00:00Z,${note}\n`;
+        if (!out.write(line)) await once(out, 'drain');
+      }
+      out.end();
+      await once(out, 'finish');
+      const bytes = statSync(tmp).size;
+      assert.ok(bytes > 200 * 1024 * 1024, `the file has ${bytes} bytes`);
+      renameSync(tmp, join(dir, 'huge.csv'));
+      await source.scanNow();
+      assert.equal(hub.delivered, rows);
+      assert.deepEqual(
+        errors.map((e) => /line (\d+) has 3 fields; the header row names 5/.exec(e)?.[1]),
+        [...broken].map((row) => String(row + 1)),
+      );
+      assert.deepEqual(listDir(join(dir, 'processed')), ['huge.csv']);
+      // Reading it whole would need more than the file's size; streaming needs a few batches.
+      const grewMb = (rssPeak - rssBefore) / 2 ** 20;
+      assert.ok(grewMb < 120, `resident memory grew by ${grewMb.toFixed(0)} MB while reading a 200 MB file`);
     } finally {
       await source.stop();
     }

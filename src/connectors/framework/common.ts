@@ -50,6 +50,56 @@ export const AuthFields = T.Object(
   { additionalProperties: false },
 );
 
+/** When a sink's circuit opens (deliveries stop) and when it tries again. */
+export const CircuitBreakerFields = T.Object(
+  {
+    failureThreshold: T.Optional(
+      T.Integer({
+        minimum: 1,
+        description: 'Consecutive failed deliveries that open the circuit. @default 5',
+      }),
+    ),
+    resetAfter: T.Optional(
+      Duration('How long the circuit stays open before one trial delivery. @default 30s'),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** Fields every sink takes. */
+export const SinkCommonFields = { circuitBreaker: T.Optional(CircuitBreakerFields) };
+
+export interface CompiledCircuitBreaker {
+  readonly failureThreshold: number;
+  readonly resetAfterMs: number;
+}
+
+export const DEFAULT_CIRCUIT_BREAKER: CompiledCircuitBreaker = { failureThreshold: 5, resetAfterMs: 30_000 };
+
+/** Checks a `circuitBreaker` block (also for connectors whose schema is not checked first). */
+export function compileCircuitBreaker(raw: unknown, at: string, problems: Problems): CompiledCircuitBreaker {
+  if (raw === undefined) return DEFAULT_CIRCUIT_BREAKER;
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    problems.push({ path: at, message: 'must be a mapping with failureThreshold and/or resetAfter' });
+    return DEFAULT_CIRCUIT_BREAKER;
+  }
+  const { failureThreshold = DEFAULT_CIRCUIT_BREAKER.failureThreshold, resetAfter } = raw as Record<
+    string,
+    unknown
+  >;
+  if (!Number.isInteger(failureThreshold) || (failureThreshold as number) < 1)
+    problems.push({ path: `${at}.failureThreshold`, message: 'must be an integer >= 1' });
+  let resetAfterMs = DEFAULT_CIRCUIT_BREAKER.resetAfterMs;
+  if (resetAfter !== undefined) {
+    try {
+      resetAfterMs = parseDuration(String(resetAfter));
+    } catch (error) {
+      problems.push({ path: `${at}.resetAfter`, message: (error as Error).message });
+    }
+  }
+  return { failureThreshold: Number(failureThreshold), resetAfterMs };
+}
+
 /** Reconnect back-off. */
 export const ReconnectFields = T.Object(
   {

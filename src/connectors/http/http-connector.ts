@@ -1,4 +1,5 @@
 import { parseDuration } from '../../util/duration.js';
+import { type CompiledCircuitBreaker, compileCircuitBreaker } from '../framework/common.js';
 
 /** A compiled `kind: http` connector: where to send, how long to wait, when to open the circuit. */
 export interface HttpConnectorSettings {
@@ -9,12 +10,10 @@ export interface HttpConnectorSettings {
   readonly baseUrl: string | null;
   readonly timeoutMs: number | null;
   readonly headers: Readonly<Record<string, string>>;
-  readonly circuitBreaker: { readonly failureThreshold: number; readonly resetAfterMs: number };
+  readonly circuitBreaker: CompiledCircuitBreaker;
   /** Parallel connections to the endpoint. @default 16 */
   readonly connections: number;
 }
-
-const DEFAULT_BREAKER = { failureThreshold: 5, resetAfterMs: 30_000 };
 
 function checkUrl(
   value: unknown,
@@ -69,19 +68,7 @@ export function compileHttpConnector(
     }
   };
   const timeoutMs = duration(raw.timeout, `${at}.timeout`);
-  let circuitBreaker = DEFAULT_BREAKER;
-  if (raw.circuitBreaker !== undefined) {
-    const cb = raw.circuitBreaker as { failureThreshold?: unknown; resetAfter?: unknown };
-    const threshold = cb.failureThreshold ?? DEFAULT_BREAKER.failureThreshold;
-    if (!Number.isInteger(threshold) || (threshold as number) < 1) {
-      problems.push({ path: `${at}.circuitBreaker.failureThreshold`, message: 'must be an integer >= 1' });
-    }
-    circuitBreaker = {
-      failureThreshold: Number(threshold),
-      resetAfterMs:
-        duration(cb.resetAfter, `${at}.circuitBreaker.resetAfter`) ?? DEFAULT_BREAKER.resetAfterMs,
-    };
-  }
+  const circuitBreaker = compileCircuitBreaker(raw.circuitBreaker, `${at}.circuitBreaker`, problems);
   const headers: Record<string, string> = {};
   if (raw.headers !== undefined) {
     if (raw.headers === null || typeof raw.headers !== 'object')

@@ -20,7 +20,10 @@ function spec(type: string, seq?: number): { topic: string; bytes: Uint8Array } 
 }
 
 function decoder(plant?: string, builtInMapping = true): SparkplugDecoder {
-  return new SparkplugDecoder({ mapping: plant ? { plant } : {}, rebirthHoldOffMs: 5_000 }, builtInMapping);
+  return new SparkplugDecoder(
+    { mapping: plant ? { plant } : {}, rebirthHoldOffMs: 5_000, hostId: null },
+    builtInMapping,
+  );
 }
 
 function feed(d: SparkplugDecoder, message: { topic: string; bytes: Uint8Array }): Decoded {

@@ -5,7 +5,14 @@
 
 import { type Static, Type as T } from '@sinclair/typebox';
 import { DURATION_PATTERN } from '../../util/duration.js';
-import { AuthFields, type CompiledTls, compileTls, type Problems, TlsFields } from '../framework/common.js';
+import {
+  AuthFields,
+  type CompiledTls,
+  compileTls,
+  type Problems,
+  SinkCommonFields,
+  TlsFields,
+} from '../framework/common.js';
 import type { ConnectorSpec } from '../framework/types.js';
 import { compileBrokerUrl } from './spec.js';
 
@@ -24,6 +31,7 @@ export const TOPIC_PLACEHOLDERS = ['type', 'plant', 'subject'] as const;
 export const MqttOutSinkSchema = T.Object(
   {
     kind: T.Literal('mqtt-out'),
+    ...SinkCommonFields,
     url: T.String({
       pattern: '^mqtts?://',
       description: 'The broker: mqtt://host:1883, or mqtts://host:8883 for TLS.',

@@ -42,6 +42,7 @@ import type {
 import { brokerSecurityOptions } from './client-options.js';
 import { type Decoded, decodeJson, SparkplugDecoder } from './decode.js';
 import type { RebirthRequest } from './sparkplug/session.js';
+import { SPARKPLUG_NAMESPACE } from './sparkplug/topic.js';
 import type { MqttSourceConfig } from './spec.js';
 
 /** A message of this source; `error` sends it to the source DLQ. */
@@ -96,6 +97,8 @@ export class MqttSource implements SourceConnector {
   private readonly clientId: string;
   private readonly drainTimeoutMs: number;
   private readonly recoverAfterMs: number;
+  /** When the current connection was opened: the timestamp of the host STATE birth and will. */
+  private stateTimestamp = 0;
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly sparkplug: SparkplugDecoder | null;
@@ -152,7 +155,7 @@ export class MqttSource implements SourceConnector {
     client.on('error', (error) => {
       this.lastError = error.message;
     });
-    client.connect();
+    this.connectClient(client, false);
   }
 
   stop(): Promise<void> {
@@ -174,6 +177,8 @@ export class MqttSource implements SourceConnector {
       resubscribe: false,
     };
     Object.assign(options, brokerSecurityOptions(config));
+    const will = this.hostState(false);
+    if (will) options.will = will;
     if (config.protocolVersion === 5) {
       options.properties = {
         // Without an expiry an MQTT 5 session ends with the connection.
@@ -193,10 +198,38 @@ export class MqttSource implements SourceConnector {
     this.context?.health(status);
   }
 
+  /**
+   * The Sparkplug B STATE of the primary host application this source acts as: retained, QoS 1, with
+   * the timestamp of the current connection in both the online birth and the offline will.
+   */
+  private hostState(online: boolean) {
+    const hostId = this.config.sparkplug?.hostId;
+    if (!hostId) return null;
+    return {
+      topic: `${SPARKPLUG_NAMESPACE}/STATE/${hostId}`,
+      payload: Buffer.from(JSON.stringify({ online, timestamp: this.stateTimestamp })),
+      qos: 1 as const,
+      retain: true,
+    };
+  }
+
+  /** Each connection gets a new STATE timestamp, so edge nodes can tell a stale will from a new birth. */
+  private connectClient(client: MqttClient, reconnect: boolean): void {
+    this.stateTimestamp = this.now();
+    const will = this.hostState(false);
+    if (will) client.options.will = will;
+    if (reconnect) client.reconnect();
+    else client.connect();
+  }
+
   private onConnect(connack: IConnackPacket): void {
     if (this.stopping) return;
     this.attempt = 0;
     this.lastError = null;
+    const birth = this.hostState(true);
+    // Queued behind the SUBSCRIBE below on the same connection: edge nodes see it once the hub reads.
+    if (birth)
+      queueMicrotask(() => this.client?.publish(birth.topic, birth.payload, { qos: 1, retain: true }));
     // A resumed session keeps its subscriptions; subscribing again would also resend retained messages.
     if (this.subscribed && connack.sessionPresent) {
       this.report({ type: 'up', at: nowIso(this.now) });
@@ -244,7 +277,7 @@ export class MqttSource implements SourceConnector {
     });
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
-      if (!this.stopping) this.client?.reconnect();
+      if (!this.stopping && this.client) this.connectClient(this.client, true);
     }, delay);
   }
 
@@ -448,6 +481,14 @@ export class MqttSource implements SourceConnector {
     stalled?.();
     if (this.loop) await within(this.loop, this.drainTimeoutMs);
     const client = this.client!;
+    // A clean stop says so itself: the broker does not send the will on a DISCONNECT.
+    const death = this.hostState(false);
+    if (death && client.connected) {
+      const published = new Promise<void>((resolve) =>
+        client.publish(death.topic, death.payload, { qos: 1, retain: true }, () => resolve()),
+      );
+      await within(published, END_TIMEOUT_MS);
+    }
     // DISCONNECT after the PUBACKs of what the hub acked while draining (the same socket, in order).
     const ended = new Promise<void>((resolve) => client.end(!client.connected, {}, () => resolve()));
     if (!(await within(ended, END_TIMEOUT_MS))) client.stream?.destroy();

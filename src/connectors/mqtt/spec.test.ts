@@ -65,7 +65,7 @@ test("SPEC's line-1 compiles with every default applied, frozen", () => {
     maxInFlight: 100,
     plant: 'P1',
     mapped: false,
-    sparkplug: { mapping: { plant: 'P1' }, rebirthHoldOffMs: 5_000 },
+    sparkplug: { mapping: { plant: 'P1' }, rebirthHoldOffMs: 5_000, hostId: null },
   });
   assert.ok(Object.isFrozen(config));
   assert.ok(Object.isFrozen(config!.topics));
@@ -95,6 +95,7 @@ test('every setting is carried into the compiled config', () => {
       controlMetrics: true,
     },
     rebirthHoldOff: '30s',
+    hostId: 'conveyor',
   });
   assert.deepEqual(problems, []);
   assert.equal(config!.url, 'mqtts://broker.plant.example:8883');
@@ -118,6 +119,7 @@ test('every setting is carried into the compiled config', () => {
       controlMetrics: true,
     },
     rebirthHoldOffMs: 30_000,
+    hostId: 'conveyor',
   });
 });
 

@@ -114,6 +114,14 @@ export const MqttSourceSchema = T.Object(
       }),
     ),
     rules: T.Optional(SparkplugRulesFields),
+    hostId: T.Optional(
+      T.String({
+        pattern: '^[^/+#\\s]{1,64}$',
+        description:
+          'Sparkplug B: the hub acts as the primary host application with this id. It publishes a retained STATE (online, with an offline will), so that edge nodes configured for it publish only while the hub listens.',
+        'x-hint': 'one MQTT topic level without /, + or #, such as conveyor',
+      }),
+    ),
     rebirthHoldOff: T.Optional(
       Duration(
         'Sparkplug B: after asking an edge node for a rebirth, wait this long before asking it again. @default 5s',
@@ -130,6 +138,8 @@ export interface CompiledSparkplug {
   /** Rules of the built-in mapping (the configured plant included). */
   readonly mapping: SparkplugMappingOptions;
   readonly rebirthHoldOffMs: number;
+  /** Primary host application id whose STATE the source publishes; null: it publishes none. */
+  readonly hostId: string | null;
 }
 
 /** A compiled, frozen `kind: mqtt` source config. */
@@ -224,7 +234,7 @@ function compileSparkplug(
   problems: Problems,
 ): CompiledSparkplug | null {
   if (raw.format !== 'sparkplug-b') {
-    for (const key of ['rules', 'rebirthHoldOff'] as const) {
+    for (const key of ['rules', 'rebirthHoldOff', 'hostId'] as const) {
       if (raw[key] !== undefined)
         problems.push({ path: `${at}.${key}`, message: 'applies to format: sparkplug-b only' });
     }
@@ -244,7 +254,7 @@ function compileSparkplug(
       message: 'the built-in mapping is not used when map is set; drop one',
     });
   const rebirthHoldOffMs = compileDuration(raw.rebirthHoldOff, 5_000, `${at}.rebirthHoldOff`, problems);
-  return Object.freeze({ mapping: Object.freeze(mapping), rebirthHoldOffMs });
+  return Object.freeze({ mapping: Object.freeze(mapping), rebirthHoldOffMs, hostId: raw.hostId ?? null });
 }
 
 /** Compiles a schema-valid `kind: mqtt` config; TLS files resolve against `baseDir`. */

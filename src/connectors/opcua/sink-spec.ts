@@ -7,7 +7,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { type Static, Type as T } from '@sinclair/typebox';
 import jsonata from 'jsonata';
 import { DURATION_PATTERN } from '../../util/duration.js';
-import type { Problems } from '../framework/common.js';
+import { type Problems, SinkCommonFields } from '../framework/common.js';
 import type { ConnectorSpec } from '../framework/types.js';
 import { NODE_ID_PATTERN, OpcuaConnectionFields } from './spec.js';
 
@@ -55,6 +55,7 @@ const MethodSchema = T.Object(
 export const OpcuaOutSchema = T.Object(
   {
     kind: T.Literal('opcua-out'),
+    ...SinkCommonFields,
     ...OpcuaConnectionFields,
     writes: T.Optional(
       T.Array(WriteSchema, {
