@@ -1,8 +1,11 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { adminPlugin } from './api/admin-plugin.js';
 import { requestAudit } from './api/audit.js';
 import { authPlugin } from './api/auth-plugin.js';
 import { catalogPlugin } from './api/catalog-plugin.js';
+import { clusterPlugin } from './api/cluster-plugin.js';
 import { commandsPlugin } from './api/commands/commands-plugin.js';
 import { connectorsPlugin } from './api/connectors-plugin.js';
 import { deliveryPlugin } from './api/delivery-plugin.js';
@@ -16,6 +19,7 @@ import { tracePlugin } from './api/trace-plugin.js';
 import { ApiKeyVerifier, clientRecordFor, generateApiKey } from './auth/api-keys.js';
 import { ClientPolicies } from './auth/client-policy.js';
 import { jwtBearer } from './auth/jwt-principal.js';
+import { WorkCoordinator } from './cluster/work-coordinator.js';
 import { CommandPublisher } from './commands/publisher.js';
 import { QualityHoldProjection } from './commands/quality-holds.js';
 import { CommandSystems } from './commands/systems.js';
@@ -47,6 +51,8 @@ export interface HubOptions {
   readonly clock?: Clock;
   /** Events a route holds between the log and its endpoint. @default 10000 */
   readonly deliveryWindow?: number;
+  /** This instance's name among the hubs sharing a store. @default host:pid:random */
+  readonly instanceId?: string;
 }
 
 export interface Hub {
@@ -63,6 +69,8 @@ export interface Hub {
   url: string;
   /** A generated admin key, set only on the very first start without CONVEYOR_ADMIN_KEY. */
   readonly generatedAdminKey: string | null;
+  /** Spreads routes, sources and retention over the hub instances sharing the store. */
+  readonly coordinator: WorkCoordinator;
   listen(): Promise<string>;
   /** Stops taking requests, lets in-flight ones finish, stops deliveries, flushes the log, closes everything. */
   close(): Promise<void>;
@@ -211,6 +219,22 @@ async function assembleHub(
 
   const retention =
     config.log.kind === 'sqlite' ? new RetentionJob(log, config.log.retention, options.logger) : null;
+  // Work that must run once across the hub instances sharing this store; a lone hub runs it all.
+  const coordinator = new WorkCoordinator(
+    store.leases,
+    [
+      ...delivery.routeWorks(),
+      ...connectors.works(),
+      ...(retention
+        ? [{ name: 'retention', start: async () => retention.start(), stop: async () => retention.stop() }]
+        : []),
+    ],
+    {
+      instanceId: options.instanceId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+      logger: options.logger,
+    },
+  );
+  await app.register(clusterPlugin, { store, coordinator });
 
   const hub: Hub = {
     config,
@@ -223,20 +247,19 @@ async function assembleHub(
     routes,
     url: '',
     generatedAdminKey,
+    coordinator,
     async listen() {
       const address = await app.listen({ host: config.server.host, port: config.server.port });
       hub.url = address;
-      retention?.start();
-      await delivery.start();
-      await connectors.start();
+      await delivery.startGauges();
+      await coordinator.start();
       ready = true;
       return address;
     },
     async close() {
       ready = false;
-      retention?.stop();
-      // Sources first: nothing new is read while the rest shuts down.
-      await connectors.stop();
+      // Sources and routes stop and hand their leases back, so another instance takes over at once.
+      await coordinator.close();
       await app.close();
       await delivery.close();
       await parts.systems.close();

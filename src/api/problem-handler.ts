@@ -1,5 +1,9 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ProblemError } from '../errors/problem.js';
+import { StoreUnavailableError } from '../store/store-errors.js';
+
+/** A store restart or failover takes seconds. */
+const STORE_RETRY_AFTER_SECONDS = 2;
 
 const PROBLEM_JSON = 'application/problem+json';
 
@@ -94,7 +98,14 @@ export function installProblemHandlers(
   methodsAt: (path: string) => string[] = () => [],
 ): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const problem = error instanceof ProblemError ? error : fromFastifyError(error, request);
+    const problem =
+      error instanceof ProblemError
+        ? error
+        : error instanceof StoreUnavailableError
+          ? new ProblemError('store-unavailable', `the state store is unavailable: ${error.message}`, {
+              retryAfterSeconds: STORE_RETRY_AFTER_SECONDS,
+            })
+          : fromFastifyError(error, request);
     if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
     return sendProblem(reply, request, problem);
   });

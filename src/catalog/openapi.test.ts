@@ -52,6 +52,7 @@ const EXPECTED: Record<string, string[]> = {
   '/v1/openapi.json': ['get'],
   '/v1/clients': ['get', 'post'],
   '/v1/clients/{name}': ['delete'],
+  '/v1/cluster': ['get'],
   '/v1/connectors': ['get'],
   '/v1/connectors/{name}/dead-letters': ['get'],
   '/v1/audit': ['get'],

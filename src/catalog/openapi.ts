@@ -710,10 +710,26 @@ const OPERATIONS: readonly OperationSpec[] = [
     summary: 'List connectors and their health',
     description:
       'Every connector of the configuration. Sources (MQTT, files, REST polling ...) show their health ' +
-      '(`connecting`, `up`, `degraded` or `down` with the reason), messages read, events appended, messages ' +
+      '(`connecting`, `up`, `degraded` or `down` with the reason; `standby` where another hub instance runs it), messages read, events appended, messages ' +
       'dead-lettered and the last error; sinks show the routes and commands that use them.',
     scope: 'ops',
     responses: { '200': ok('Every connector (one page).', { type: 'object', required: ['items', 'next'] }) },
+    problems: ['forbidden'],
+  },
+  {
+    method: 'GET',
+    path: '/v1/cluster',
+    operationId: 'getCluster',
+    tag: 'ops',
+    summary: 'Hub instances and the work each runs',
+    description:
+      'The hub instances sharing the state store (live heartbeat leases) and which instance runs each ' +
+      'route (`route:<name>`), source connector (`source:<name>`) and the retention job, with when each lease ' +
+      'lapses unless renewed. Any instance answers the same.',
+    scope: 'ops',
+    responses: {
+      '200': ok('Instances and work.', { type: 'object', required: ['answeredBy', 'instances', 'work'] }),
+    },
     problems: ['forbidden'],
   },
   {
@@ -1460,7 +1476,7 @@ function fixedSchemas(dataSchemas: ReadonlyMap<string, object>): Json {
         sink: { type: 'string', description: 'The connector.' },
         endpoint: { type: 'string' },
         lane: { type: 'string', enum: ['critical', 'bulk'] },
-        state: { type: 'string', enum: ['running', 'stopped', 'replaying'] },
+        state: { type: 'string', enum: ['running', 'stopped', 'replaying', 'standby'] },
         position: {
           type: 'integer',
           minimum: 0,

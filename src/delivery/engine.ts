@@ -1,4 +1,5 @@
 import type { Registry } from 'prom-client';
+import type { Work } from '../cluster/work-coordinator.js';
 import type { Config } from '../config/index.js';
 import { ConfigError } from '../config/index.js';
 import { type CompiledCircuitBreaker, compileCircuitBreaker } from '../connectors/framework/common.js';
@@ -131,8 +132,23 @@ export class DeliveryEngine {
     }
   }
 
+  /** Starts every route here (a hub without work coordination). */
   async start(): Promise<void> {
     for (const worker of this.workers.values()) await worker.start();
+    await this.startGauges();
+  }
+
+  /** One work item per route (`route:<name>`): a route is delivered by one hub instance at a time. */
+  routeWorks(): Work[] {
+    return [...this.workers.values()].map((worker) => ({
+      name: `route:${worker.route.name}`,
+      start: () => worker.start(),
+      stop: () => worker.standBy(),
+    }));
+  }
+
+  /** Keeps the dead-letter gauge current; the routes are started by the work coordinator. */
+  async startGauges(): Promise<void> {
     await this.refreshDlqGauge();
     this.dlqGaugeTimer = setInterval(() => void this.refreshDlqGauge(), 5_000);
     this.dlqGaugeTimer.unref();

@@ -34,7 +34,8 @@ export interface RouteStatus {
   readonly sink: string;
   readonly endpoint: string;
   readonly lane: string;
-  readonly state: 'running' | 'stopped' | 'replaying';
+  /** `standby`: another hub instance delivers this route now. */
+  readonly state: 'running' | 'stopped' | 'replaying' | 'standby';
   /** Every event up to here is delivered, dead-lettered or filtered out (durable). */
   readonly position: number;
   readonly lag: { readonly events: number; readonly seconds: number };
@@ -69,7 +70,7 @@ export class RouteWorker {
   private readonly window: number;
   private consumer: Consumer | null = null;
   private stop = new AbortController();
-  private state: RouteStatus['state'] = 'stopped';
+  private state: RouteStatus['state'] = 'standby';
   private fetchLoop: Promise<void> | null = null;
   private readonly drains = new Set<Promise<void>>();
   private readonly keys = new Map<string, StoredEvent[]>();
@@ -135,20 +136,32 @@ export class RouteWorker {
     await this.halt();
     this.consumer?.close();
     this.consumer = null;
+    this.forgetUnfinished();
+  }
+
+  /** Hands the route to another hub instance: it resumes from the committed position. */
+  async standBy(): Promise<void> {
+    await this.close();
+    this.state = 'standby';
   }
 
   /** Re-delivers from `sequence` (inclusive): stops, moves the durable cursor back, starts again. */
   async replayFrom(sequence: number): Promise<void> {
     await this.halt();
     this.state = 'replaying';
+    this.forgetUnfinished();
+    await this.consumer?.seek(Math.max(0, sequence - 1));
+    await this.start();
+  }
+
+  /** Drops what was fetched but not finished: the next start reads it again from the committed position. */
+  private forgetUnfinished(): void {
     this.keys.clear();
     this.retrying.clear();
     this.order = [];
     this.fetchedAt = [];
     this.head = 0;
     this.done.clear();
-    await this.consumer?.seek(Math.max(0, sequence - 1));
-    await this.start();
   }
 
   /** Events in the log this route has not finished. */

@@ -158,6 +158,18 @@ export const ERROR_CODES = {
     doc: 'The system of record this command needs is down, too slow, or its circuit is open. Nothing was published; retry after `Retry-After`.',
     retryable: true,
   },
+  'store-unavailable': {
+    status: 503,
+    title: 'State store unavailable',
+    doc: "The hub's state store (PostgreSQL in a cluster) cannot be reached or did not answer in time. Nothing this request would have changed was stored; retry after `Retry-After`.",
+    retryable: true,
+  },
+  'log-unavailable': {
+    status: 503,
+    title: 'Event log unavailable',
+    doc: 'The event log (the NATS JetStream cluster) cannot be reached or did not acknowledge in time. Events without a 2xx were not acknowledged; send them again with the same ids after `Retry-After` (duplicates are recognised).',
+    retryable: true,
+  },
 } as const satisfies Record<string, ErrorCodeSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,5 +1,6 @@
 import type { Config } from '../config/index.js';
 import type { StateStore } from './port.js';
+import { PostgresStateStore } from './postgres/pg-state-store.js';
 import { SqliteStateStore } from './sqlite/sqlite-state-store.js';
 
 /** Opens the state store the configuration names. */
@@ -9,6 +10,6 @@ export async function openStateStore(config: Config): Promise<StateStore> {
     case 'sqlite':
       return SqliteStateStore.open(store.path);
     case 'postgres':
-      throw new Error('store.kind postgres is not available in this build; use store.kind sqlite');
+      return PostgresStateStore.open({ url: store.url });
   }
 }

@@ -252,6 +252,26 @@ export interface SourceDeadLetterRepository {
   ): Promise<SourceDeadLetter[]>;
 }
 
+/** A lease on a piece of work that one hub instance at a time may do (a route, a timer, retention). */
+export interface LeaseRecord {
+  readonly name: string;
+  readonly holder: string;
+  /** When it lapses unless renewed, by the store's clock (ms since the epoch). */
+  readonly expiresAt: number;
+}
+
+export interface LeaseRepository {
+  /**
+   * Takes the lease on `name` for `holder`, or renews it when `holder` already has it, until
+   * `ttlMs` from now by the store's clock. False when another holder has a lease that has not lapsed.
+   */
+  acquire(name: string, holder: string, ttlMs: number): Promise<boolean>;
+  /** Gives the lease up at once, when `holder` has it. */
+  release(name: string, holder: string): Promise<void>;
+  /** Leases that have not lapsed whose name starts with `prefix`. */
+  live(prefix: string): Promise<LeaseRecord[]>;
+}
+
 /**
  * The hub's state besides the event log: clients, dead letters, the audit trail, the schema registry.
  * Every backend (embedded SQLite, PostgreSQL) implements this port.
@@ -266,5 +286,6 @@ export interface StateStore {
   readonly holds: QualityHoldRepository;
   readonly suppliers: SupplierRepository;
   readonly sourceDeadLetters: SourceDeadLetterRepository;
+  readonly leases: LeaseRepository;
   close(): Promise<void>;
 }

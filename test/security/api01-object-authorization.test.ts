@@ -628,6 +628,7 @@ const PLANT_NEUTRAL: Readonly<Record<string, string>> = {
   'GET /v1/openapi.json': 'the API document',
   // Route state (lag, circuit, counts) is configuration-level; replaying one is covered above.
   'GET /v1/subscriptions': 'ops; per-route delivery state, no events',
+  'GET /v1/cluster': 'ops; instance ids and which instance runs each route, source and job, no event data',
   'GET /v1/connectors': 'ops; connector names, kinds, health and counts, no messages',
 };
 

@@ -51,6 +51,7 @@ const SCOPE_OF: Readonly<Record<string, Need>> = {
   'POST /v1/dlq/{id}/discard': 'ops',
   'POST /v1/dlq/replay': 'ops',
   'POST /v1/dlq/discard': 'ops',
+  'GET /v1/cluster': 'ops',
   'GET /v1/connectors': 'ops',
   'GET /v1/connectors/{name}/dead-letters': 'ops',
   // The API reference page and its assets (public by design; the documents under /v1 are not).

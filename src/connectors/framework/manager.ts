@@ -1,5 +1,6 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import { Gauge } from 'prom-client';
+import type { Work } from '../../cluster/work-coordinator.js';
 import { ConfigError, type ConfigProblem } from '../../config/config-error.js';
 import type { Config } from '../../config/index.js';
 import { describeAjvError } from '../../config/load.js';
@@ -31,6 +32,7 @@ const HEALTH_VALUE: Record<ConnectorHealth['type'], number> = {
   degraded: 0.5,
   connecting: 0,
   down: 0,
+  standby: -1,
 };
 
 /** Checks a connector's raw config against its kind's JSON Schema; problems by key path. True when valid. */
@@ -100,43 +102,93 @@ export interface ConnectorManagerDeps {
 
 /** Starts and stops the configured source connectors and reports their health. */
 export class ConnectorManager {
-  private readonly runtimes: SourceRuntime[];
+  private readonly sources: readonly CompiledSource[];
+  private readonly deps: ConnectorManagerDeps;
+  /** The sources this instance runs now. */
+  private readonly running = new Map<string, SourceRuntime>();
   private readonly healthGauge: Gauge<'connector' | 'kind'>;
+  private readonly standbySince = new Date().toISOString();
 
   constructor(sources: readonly CompiledSource[], deps: ConnectorManagerDeps) {
+    this.sources = sources;
+    this.deps = deps;
     this.healthGauge = new Gauge({
       name: 'conveyor_connector_health',
-      help: 'Source connector health: 1 up, 0.5 degraded, 0 connecting or down.',
+      help: 'Source connector health: 1 up, 0.5 degraded, 0 connecting or down, -1 run by another hub instance.',
       labelNames: ['connector', 'kind'],
       registers: [deps.metrics.registry],
     });
-    this.runtimes = sources.map(
-      (s) =>
-        new SourceRuntime(s.name, s.kind, s.factory(s.config, s.name), s.common, {
-          log: deps.log,
-          registry: deps.registry,
-          admission: deps.admission,
-          deadLetters: deps.store.sourceDeadLetters,
-          logger: deps.logger.child({ connector: s.name }),
-          bindings: {
-            routing: (plant: unknown, material: unknown) =>
-              deps.routings?.lookup(String(plant), String(material)) ?? null,
-          },
-          onHealth: (connector, health) =>
-            this.healthGauge.set({ connector, kind: s.kind }, HEALTH_VALUE[health.type]),
-        }),
-    );
+    for (const s of sources) this.healthGauge.set({ connector: s.name, kind: s.kind }, HEALTH_VALUE.standby);
   }
 
+  /** One work item per source (`source:<name>`): a source runs on one hub instance at a time. */
+  works(): Work[] {
+    return this.sources.map((s) => ({
+      name: `source:${s.name}`,
+      start: () => this.startSource(s),
+      stop: () => this.stopSource(s),
+    }));
+  }
+
+  /** Starts every source here (a hub without work coordination). */
   async start(): Promise<void> {
-    for (const runtime of this.runtimes) await runtime.start();
+    for (const s of this.sources) await this.startSource(s);
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.runtimes.map((r) => r.stop()));
+    await Promise.all(this.sources.map((s) => this.stopSource(s)));
   }
 
   statuses(): SourceStatus[] {
-    return this.runtimes.map((r) => r.status());
+    return this.sources.map((s) => this.running.get(s.name)?.status() ?? this.standbyStatus(s));
+  }
+
+  /** A connector keeps its session state, so each start gets a fresh one from the factory. */
+  private async startSource(s: CompiledSource): Promise<void> {
+    if (this.running.has(s.name)) return;
+    const { deps } = this;
+    const runtime = new SourceRuntime(s.name, s.kind, s.factory(s.config, s.name), s.common, {
+      log: deps.log,
+      registry: deps.registry,
+      admission: deps.admission,
+      deadLetters: deps.store.sourceDeadLetters,
+      logger: deps.logger.child({ connector: s.name }),
+      bindings: {
+        routing: (plant: unknown, material: unknown) =>
+          deps.routings?.lookup(String(plant), String(material)) ?? null,
+      },
+      onHealth: (connector, health) =>
+        this.healthGauge.set({ connector, kind: s.kind }, HEALTH_VALUE[health.type]),
+    });
+    this.running.set(s.name, runtime);
+    try {
+      await runtime.start();
+    } catch (error) {
+      this.running.delete(s.name);
+      await runtime.stop().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async stopSource(s: CompiledSource): Promise<void> {
+    const runtime = this.running.get(s.name);
+    if (!runtime) return;
+    this.running.delete(s.name);
+    await runtime.stop();
+    this.healthGauge.set({ connector: s.name, kind: s.kind }, HEALTH_VALUE.standby);
+  }
+
+  private standbyStatus(s: CompiledSource): SourceStatus {
+    return {
+      name: s.name,
+      kind: s.kind,
+      role: 'source',
+      plant: s.common.plant,
+      health: { type: 'standby', at: this.standbySince, reason: 'another hub instance runs it' },
+      messages: 0,
+      events: 0,
+      deadLettered: 0,
+      lastError: null,
+    };
   }
 }

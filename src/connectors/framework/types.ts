@@ -14,7 +14,9 @@ export type ConnectorHealth =
   | { readonly type: 'connecting'; readonly at: string }
   | { readonly type: 'up'; readonly at: string }
   | { readonly type: 'degraded'; readonly at: string; readonly reason: string }
-  | { readonly type: 'down'; readonly at: string; readonly reason: string; readonly retryInMs?: number };
+  | { readonly type: 'down'; readonly at: string; readonly reason: string; readonly retryInMs?: number }
+  /** Not run by this hub instance: another instance of the cluster runs it. */
+  | { readonly type: 'standby'; readonly at: string; readonly reason: string };
 
 /** A canonical event as a mapper produces it: the runtime adds id, source, time, dataschema. */
 export interface MappedEvent {

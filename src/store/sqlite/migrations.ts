@@ -104,4 +104,10 @@ export const MIGRATIONS: readonly string[] = [
      created_at INTEGER NOT NULL,
      created_by TEXT NOT NULL
    );`,
+  // Work leases of hub instances.
+  `CREATE TABLE leases (
+     name TEXT PRIMARY KEY,
+     holder TEXT NOT NULL,
+     expires_at INTEGER NOT NULL
+   );`,
 ];

@@ -6,6 +6,7 @@ import type {
   ClientRepository,
   DeadLetterRepository,
   IdempotencyRepository,
+  LeaseRepository,
   QualityHoldRepository,
   SchemaRepository,
   SourceDeadLetterRepository,
@@ -18,6 +19,7 @@ import { SqliteClients } from './sqlite-clients.js';
 import { SqliteDeadLetters } from './sqlite-dead-letters.js';
 import { SqliteHolds } from './sqlite-holds.js';
 import { SqliteIdempotency } from './sqlite-idempotency.js';
+import { SqliteLeases } from './sqlite-leases.js';
 import { SqliteSchemas } from './sqlite-schemas.js';
 import { SqliteSourceDeadLetters } from './sqlite-source-dead-letters.js';
 import { SqliteSuppliers } from './sqlite-suppliers.js';
@@ -42,6 +44,7 @@ export class SqliteStateStore implements StateStore {
   readonly holds: QualityHoldRepository;
   readonly suppliers: SupplierRepository;
   readonly sourceDeadLetters: SourceDeadLetterRepository;
+  readonly leases: LeaseRepository;
   private readonly db: Database.Database;
 
   private constructor(db: Database.Database) {
@@ -54,6 +57,7 @@ export class SqliteStateStore implements StateStore {
     this.holds = new SqliteHolds(db);
     this.suppliers = new SqliteSuppliers(db);
     this.sourceDeadLetters = new SqliteSourceDeadLetters(db);
+    this.leases = new SqliteLeases(db);
   }
 
   static open(path: string): SqliteStateStore {

@@ -1,0 +1,351 @@
+/**
+ * A real PostgreSQL server for tests: Debian's binaries, a fresh cluster in a temp folder, trust
+ * authentication, listening on 127.0.0.1 at a free port only. Stopped by its PID. Installs the
+ * Debian package when it is missing and the tests run as root; otherwise fails with the command to run.
+ *
+ * `CONVEYOR_TEST_PG` (a postgres:// URL whose user may create databases) makes `sharedPostgres()`
+ * use that server instead of starting one.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { freePort } from '../../src/util/free-port.js';
+
+/** Where Debian's packages put each major version's binaries. */
+const DEBIAN_ROOT = '/usr/lib/postgresql';
+const INSTALL_COMMAND = 'sudo apt-get install -y postgresql';
+const APT_TIMEOUT_MS = 300_000;
+const INITDB_TIMEOUT_MS = 120_000;
+const READY_TIMEOUT_MS = 30_000;
+const EXIT_TIMEOUT_MS = 10_000;
+/** The superuser initdb creates, whoever runs it. */
+const SUPERUSER = 'postgres';
+
+/** What a test needs of a server it did not start itself. */
+export interface PostgresHandle {
+  /** Connection URL of the server's maintenance database, as the superuser. */
+  readonly url: string;
+  /** Creates an empty database named `name` plus a random suffix and returns its URL. */
+  createDatabase(name: string): Promise<string>;
+}
+
+/** The newest `/usr/lib/postgresql/<major>/bin` that holds a server. */
+function findBinDir(): string | undefined {
+  if (!existsSync(DEBIAN_ROOT)) return undefined;
+  const majors = readdirSync(DEBIAN_ROOT)
+    .filter((name) => /^\d+$/.test(name) && existsSync(join(DEBIAN_ROOT, name, 'bin', 'postgres')))
+    .sort((a, b) => Number(b) - Number(a));
+  return majors[0] === undefined ? undefined : join(DEBIAN_ROOT, majors[0], 'bin');
+}
+
+function apt(args: string[]): { ok: boolean; output: string } {
+  const result = spawnSync('apt-get', args, {
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    encoding: 'utf8',
+    timeout: APT_TIMEOUT_MS,
+  });
+  return { ok: result.status === 0, output: `${result.stdout ?? ''}${result.stderr ?? ''}`.slice(-2000) };
+}
+
+/**
+ * The folder of initdb and postgres: installs the Debian package as root (update only when the
+ * plain install fails), throws with the command to run otherwise.
+ */
+export function ensurePostgres(): string {
+  const found = findBinDir();
+  if (found) return found;
+  if (process.getuid?.() !== 0) {
+    throw new Error(
+      `PostgreSQL is not installed (no ${DEBIAN_ROOT}/*/bin/postgres); run: ${INSTALL_COMMAND}`,
+    );
+  }
+  const options = ['install', '-y', '-q', '--no-install-recommends', 'postgresql'];
+  let result = apt(options);
+  if (!result.ok) {
+    apt(['update', '-q']);
+    result = apt(options);
+  }
+  // Another test process may have installed it in the meantime (apt's lock makes one of them fail).
+  const installed = findBinDir();
+  if (!installed) throw new Error(`installing PostgreSQL failed; run: ${INSTALL_COMMAND}\n${result.output}`);
+  // The package may start its own cluster on 5432; the tests never use it, so it must not linger.
+  spawnSync('service', ['postgresql', 'stop'], { stdio: 'ignore', timeout: 30_000 });
+  return installed;
+}
+
+/**
+ * Who runs the server: PostgreSQL refuses root, so as root it is Debian's `postgres` system user
+ * (the uid/gid are set on the spawned process itself, like runuser, so the PID we hold is the
+ * postmaster's); otherwise the current user.
+ */
+function serverUser(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const id = (flag: string) => {
+    const out = spawnSync('id', [flag, SUPERUSER], { encoding: 'utf8' });
+    if (out.status !== 0) throw new Error(`no ${SUPERUSER} system user to run PostgreSQL as`);
+    return Number(out.stdout.trim());
+  };
+  return { uid: id('-u'), gid: id('-g') };
+}
+
+const running = new Set<ChildProcess>();
+const folders = new Set<string>();
+// A test process that dies must not leave servers (or their clusters) behind.
+process.once('exit', () => {
+  for (const child of running) signalServer(child, 'SIGKILL');
+  for (const dir of folders) rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * The postmaster and its children. Every backend and background worker leads its own process
+ * group (PostgreSQL calls setsid in each child), so a group signal would miss them.
+ */
+function serverProcesses(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // After "pid (command) " come the state and then the parent's PID.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) children.push(Number(entry));
+    } catch {
+      // It exited while we looked.
+    }
+  }
+  return [pid, ...children];
+}
+
+/** Signals the server and every process it started. */
+function signalServer(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  for (const pid of serverProcesses(child.pid)) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+async function createDatabaseAt(url: string, name: string): Promise<string> {
+  const database = `${name.toLowerCase().replace(/[^a-z0-9_]/g, '_')}_${randomBytes(4).toString('hex')}`;
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${quoteIdent(database)}`);
+  } finally {
+    await client.end();
+  }
+  const target = new URL(url);
+  target.pathname = `/${database}`;
+  return target.toString();
+}
+
+/** One server: its port and its cluster stay the same across restarts. */
+export class PostgresServer implements PostgresHandle {
+  readonly port: number;
+  readonly url: string;
+  private readonly dir: string;
+  private readonly binDir: string;
+  private readonly user: { uid: number; gid: number } | undefined;
+  private child: ChildProcess | null = null;
+
+  private constructor(
+    port: number,
+    dir: string,
+    binDir: string,
+    user: { uid: number; gid: number } | undefined,
+  ) {
+    this.port = port;
+    this.url = `postgres://${SUPERUSER}@127.0.0.1:${port}/postgres`;
+    this.dir = dir;
+    this.binDir = binDir;
+    this.user = user;
+  }
+
+  /** Installs PostgreSQL if needed, creates a cluster in a temp folder and starts the server. */
+  static async start(): Promise<PostgresServer> {
+    const binDir = ensurePostgres();
+    const user = serverUser();
+    const dir = mkdtempSync(join(tmpdir(), 'conveyor-pg-'));
+    folders.add(dir);
+    mkdirSync(join(dir, 'socket'));
+    if (user) {
+      chownSync(dir, user.uid, user.gid);
+      chownSync(join(dir, 'socket'), user.uid, user.gid);
+    }
+    const server = new PostgresServer(await freePort(), dir, binDir, user);
+    const init = spawnSync(
+      join(binDir, 'initdb'),
+      [
+        '-D',
+        join(dir, 'data'),
+        '-U',
+        SUPERUSER,
+        '--auth=trust',
+        '--encoding=UTF8',
+        '--locale=C',
+        // Only skips initdb's own final flush of the fresh cluster: a test cluster that a crash
+        // destroys is simply created again. The server itself runs with fsync on.
+        '--no-sync',
+      ],
+      { encoding: 'utf8', timeout: INITDB_TIMEOUT_MS, ...(user ?? {}) },
+    );
+    if (init.status !== 0) {
+      rmSync(dir, { recursive: true, force: true });
+      folders.delete(dir);
+      throw new Error(
+        `initdb failed (${init.status ?? init.signal})\n${init.stdout}${init.stderr}`.slice(-4000),
+      );
+    }
+    await server.resume();
+    return server;
+  }
+
+  /** The PID of the running postmaster, if it runs. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Starts the server again on the same port with the same cluster (after `stop` or `kill`). */
+  async resume(): Promise<void> {
+    if (this.child) return;
+    const child = spawn(
+      join(this.binDir, 'postgres'),
+      [
+        '-D',
+        join(this.dir, 'data'),
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-p',
+        String(this.port),
+        '-k',
+        join(this.dir, 'socket'),
+      ],
+      // Its own process group: a Ctrl-C meant for the tests does not shut it down behind their back.
+      { stdio: ['ignore', 'ignore', 'pipe'], detached: true, ...(this.user ?? {}) },
+    );
+    this.child = child;
+    running.add(child);
+    let log = '';
+    await new Promise<void>((resolve, reject) => {
+      const onExit = (code: number | null, signal: string | null) =>
+        fail(new Error(`postgres exited (${code ?? signal})`));
+      const onData = (chunk: string) => {
+        log = (log + chunk).slice(-8000);
+        // Logged once recovery is over and the listen socket is open.
+        if (!log.includes('database system is ready to accept connections')) return;
+        settle();
+        resolve();
+      };
+      const settle = () => {
+        clearTimeout(timer);
+        child.off('exit', onExit);
+        child.off('error', fail);
+        child.stderr!.off('data', onData);
+      };
+      const fail = (error: Error) => {
+        settle();
+        signalServer(child, 'SIGKILL');
+        reject(new Error(`${error.message}\n${log}`));
+      };
+      const timer = setTimeout(() => fail(new Error('postgres did not start in time')), READY_TIMEOUT_MS);
+      child.once('error', fail);
+      child.once('exit', onExit);
+      child.stderr!.setEncoding('utf8');
+      child.stderr!.on('data', onData);
+    }).catch((error: unknown) => {
+      running.delete(child);
+      this.child = null;
+      throw error;
+    });
+    // Keep draining the log so the server never blocks on a full pipe.
+    child.stderr!.resume();
+    // A running server does not keep the test process alive; the exit hook kills what is left.
+    child.unref();
+    (child.stderr as unknown as { unref(): void }).unref();
+    child.once('exit', () => {
+      running.delete(child);
+      if (this.child === child) this.child = null;
+    });
+  }
+
+  createDatabase(name: string): Promise<string> {
+    return createDatabaseAt(this.url, name);
+  }
+
+  /** Fast shutdown by PID (SIGINT: sessions are cut, the cluster is left clean); SIGKILL if it hangs. */
+  async stop(): Promise<void> {
+    await this.signal('SIGINT');
+  }
+
+  /** Kills the server and its backends outright, as a crash would; `resume`/`restart` recovers. */
+  async kill(): Promise<void> {
+    await this.signal('SIGKILL');
+  }
+
+  /**
+   * Freezes the server and its backends (SIGSTOP): connections stay open and nothing answers, as
+   * with a hung host or a network partition. `thaw` lets it go on.
+   */
+  freeze(): void {
+    if (this.child) signalServer(this.child, 'SIGSTOP');
+  }
+
+  thaw(): void {
+    if (this.child) signalServer(this.child, 'SIGCONT');
+  }
+
+  /** Stops and starts again: same port, same data. */
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.resume();
+  }
+
+  /** Stops the server and removes its cluster. */
+  async close(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+    folders.delete(this.dir);
+  }
+
+  private async signal(signal: NodeJS.Signals): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    this.child = null;
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => signalServer(child, 'SIGKILL'), EXIT_TIMEOUT_MS);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        running.delete(child);
+        resolve();
+      });
+      if (signal === 'SIGKILL') signalServer(child, signal);
+      else child.kill(signal);
+    });
+  }
+}
+
+let shared: Promise<PostgresHandle> | undefined;
+
+/**
+ * The server this test process shares: the one `CONVEYOR_TEST_PG` names, or one started on first
+ * use and stopped when the process exits. Tests isolate themselves with `createDatabase`.
+ */
+export function sharedPostgres(): Promise<PostgresHandle> {
+  if (shared) return shared;
+  const external = process.env.CONVEYOR_TEST_PG;
+  shared = external
+    ? Promise.resolve({ url: external, createDatabase: (name: string) => createDatabaseAt(external, name) })
+    : PostgresServer.start();
+  return shared;
+}
