@@ -7,6 +7,7 @@ import { validateConnectorConfig } from '../connectors/framework/manager.js';
 import { connectorKind, connectorKinds } from '../connectors/framework/registry.js';
 import { compileHttpConnector } from '../connectors/http/http-connector.js';
 import type { EventLog } from '../log/port.js';
+import type { StoredEvent } from '../model/envelope.js';
 import type { Logger } from '../observability/logger.js';
 import type { DeadLetterRecord, StateStore } from '../store/port.js';
 import { CircuitBreaker, type CircuitState } from './circuit-breaker.js';
@@ -81,6 +82,7 @@ export class DeliveryEngine {
   private readonly sinks: DeliverySink[] = [];
   private readonly breakers = new Map<string, CircuitBreaker>();
   private readonly replays = new Set<Promise<unknown>>();
+  private readonly deliveredListeners: Array<(route: string, event: StoredEvent) => void> = [];
   private readonly stop = new AbortController();
   private dlqGaugeTimer: NodeJS.Timeout | null = null;
 
@@ -127,6 +129,15 @@ export class DeliveryEngine {
           logger,
           ...(options.window !== undefined ? { window: options.window } : {}),
           ...(options.random !== undefined ? { random: options.random } : {}),
+          onDelivered: (name, event) => {
+            for (const listener of this.deliveredListeners) {
+              try {
+                listener(name, event);
+              } catch (error) {
+                logger.error({ err: error, route: name }, 'a delivery listener failed');
+              }
+            }
+          },
         }),
       );
     }
@@ -160,6 +171,11 @@ export class DeliveryEngine {
     await Promise.all([...this.workers.values()].map((w) => w.close()));
     await Promise.allSettled([...this.replays]);
     await Promise.all(this.sinks.map((s) => s.close()));
+  }
+
+  /** Calls `listener` for every event a route of this instance delivered (milestones end on these). */
+  onDelivered(listener: (route: string, event: StoredEvent) => void): void {
+    this.deliveredListeners.push(listener);
   }
 
   routeNames(): string[] {

@@ -26,6 +26,8 @@ export interface RouteWorkerDeps {
   /** Most events a route holds between the log and the endpoint. @default 10000 */
   readonly window?: number;
   readonly random?: () => number;
+  /** Told of every event the endpoint accepted (also dead letters replayed), after the fact. */
+  readonly onDelivered?: (route: string, event: StoredEvent) => void;
 }
 
 export interface RouteStatus {
@@ -311,6 +313,7 @@ export class RouteWorker {
         breaker.success();
         if (attempts.length > 0) this.retrying.delete(key);
         this.counters.delivered++;
+        this.deps.onDelivered?.(this.route.name, event);
         return true;
       }
       // Attempts are only kept for a failure's record (the DLQ); a first-time success needs none.
