@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { loadConfig } from '../config/index.js';
 import { createHub } from '../hub.js';
 import { createLogger } from '../observability/logger.js';
@@ -72,6 +72,18 @@ export function registerRunCommands(program: Command): void {
     .option('-p, --port <port>', 'TCP port', parseIntegerOption('--port', 0, 65_535), 8080)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('-d, --data <dir>', 'data directory', 'data/demo')
+    .option(
+      '--instances <n>',
+      'hub instances sharing --nats and --postgres',
+      parseIntegerOption('--instances', 1, 8),
+      1,
+    )
+    .option(
+      '--nats <urls>',
+      'NATS JetStream servers for the event log, comma-separated (nats://host:4222,...)',
+    )
+    .option('--replicas <n>', 'JetStream stream replicas', parseIntegerOption('--replicas', 1, 5), 1)
+    .option('--postgres <url>', 'PostgreSQL URL for the state store (postgres://user@host:5432/db)')
     .action(
       async (opts: {
         plants: number;
@@ -80,7 +92,19 @@ export function registerRunCommands(program: Command): void {
         port: number;
         host: string;
         data: string;
+        instances: number;
+        nats?: string;
+        replicas: number;
+        postgres?: string;
       }) => {
+        if (
+          (opts.nats === undefined) !== (opts.postgres === undefined) ||
+          (opts.instances > 1 && !opts.nats)
+        ) {
+          throw new InvalidArgumentError(
+            'a cluster needs both --nats (the JetStream log) and --postgres (the shared store); --instances above 1 needs them too',
+          );
+        }
         // The status line tells the story; warnings (each retry) would drown it.
         const logger = createLogger(process.env.CONVEYOR_LOG_LEVEL ?? 'error');
         // Loaded only here: the simulators pull in the OPC UA server stack, which other commands never need.
@@ -93,11 +117,21 @@ export function registerRunCommands(program: Command): void {
           dataDir: opts.data,
           logger,
           adminKey: process.env.CONVEYOR_ADMIN_KEY,
+          ...(opts.nats && opts.postgres
+            ? {
+                cluster: {
+                  instances: opts.instances,
+                  natsServers: opts.nats.split(',').map((u) => u.trim()),
+                  replicas: opts.replicas,
+                  postgresUrl: opts.postgres,
+                },
+              }
+            : {}),
           onStatus: (line) => process.stdout.write(`${new Date().toISOString()}  ${line}\n`),
         });
         process.stdout.write(
           [
-            `Conveyor demo running on ${demo.url}  (${opts.plants} plants, ${opts.rate} orders/s)`,
+            `Conveyor demo running on ${demo.urls.join(' and ')}  (${opts.plants} plants, ${opts.rate} orders/s)`,
             `Admin API key: ${demo.adminKey}`,
             `API reference: ${demo.url}/docs   Event catalog: ${demo.url}/v1/catalog/dependencies`,
             `Try: curl -H "Authorization: Bearer ${demo.adminKey}" "${demo.url}/v1/events?type=production.operation.completed&limit=5"`,

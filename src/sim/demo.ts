@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { clientRecordFor, generateApiKey } from '../auth/api-keys.js';
 import { type ConfigOverrides, loadConfigFromObject } from '../config/index.js';
+import type { RouteStatus } from '../delivery/route-worker.js';
 import { createHub, type Hub } from '../hub.js';
 import type { Logger } from '../observability/logger.js';
 import { demoRoutings, SimulatedErp } from './erp.js';
@@ -23,11 +24,30 @@ export interface DemoOptions extends ConfigOverrides {
   readonly adminKey?: string;
   /** Called every few seconds with a one-line status. */
   readonly onStatus?: (line: string) => void;
+  /**
+   * Runs the landscape against a cluster: `instances` hubs sharing a NATS JetStream log and a
+   * PostgreSQL store, the simulated systems spreading their requests over them as a load balancer
+   * would. Without it: one hub with the embedded SQLite log and store.
+   */
+  readonly cluster?: DemoCluster;
+}
+
+export interface DemoCluster {
+  readonly instances: number;
+  /** NATS servers of the JetStream cluster. */
+  readonly natsServers: readonly string[];
+  /** Stream replicas (3 on a 3-node cluster). @default 1 */
+  readonly replicas?: number;
+  readonly postgresUrl: string;
 }
 
 export interface Demo {
+  /** The first hub instance. */
   readonly hub: Hub;
+  /** Every hub instance (one without a cluster). */
+  readonly hubs: readonly Hub[];
   readonly url: string;
+  readonly urls: readonly string[];
   readonly adminKey: string;
   readonly erp: SimulatedErp;
   readonly mes: ReadonlyMap<string, SimulatedMes>;
@@ -72,14 +92,13 @@ function grants(
 export async function startDemo(options: DemoOptions): Promise<Demo> {
   const plants = Array.from({ length: options.plants }, (_, i) => `P${i + 1}`);
   const dataDir = resolve(options.dataDir ?? 'data/demo');
-  // The hub's URL and the keys are known only once the hub is up; the systems start before it.
-  const late = { url: '', keys: new Map<string, string>() };
+  // The hubs' URLs and the keys are known only once the hubs are up; the systems start before them.
+  const late = { urls: [] as string[], next: 0, keys: new Map<string, string>() };
+  // Round robin over the instances, as a load balancer in front of a cluster does.
+  const hubUrl = () => late.urls[late.next++ % late.urls.length] ?? '';
   const clients: HubClient[] = [];
   const clientOf = (name: string) => {
-    const client = new HubClient(
-      () => late.url,
-      () => late.keys.get(name) ?? '',
-    );
+    const client = new HubClient(hubUrl, () => late.keys.get(name) ?? '');
     clients.push(client);
     return client;
   };
@@ -121,89 +140,109 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
   const asnInbox = join(dataDir, 'inbox', 'asn');
 
   const retry = { maxAttempts: 8, initialDelay: '200ms', maxDelay: '5s', maxAge: '1h' };
-  const config = loadConfigFromObject(
-    {
-      server: { host: options.host ?? '127.0.0.1', port: options.port ?? 8080 },
-      referenceData: { routings },
-      connectors: {
-        ...Object.fromEntries(
-          plants.map((p) => [`mes-${p.toLowerCase()}`, { kind: 'http', url: mes.get(p)?.url }]),
-        ),
-        wms: {
-          kind: 'http',
-          baseUrl: wms.url,
-          timeout: '2s',
-          circuitBreaker: { failureThreshold: 5, resetAfter: '10s' },
+  const cluster = options.cluster;
+  const instances = cluster?.instances ?? 1;
+  const basePort = options.port ?? 8080;
+  const configFor = (instance: number) =>
+    loadConfigFromObject(
+      {
+        server: { host: options.host ?? '127.0.0.1', port: basePort === 0 ? 0 : basePort + instance },
+        ...(cluster
+          ? {
+              log: { kind: 'jetstream', servers: [...cluster.natsServers], replicas: cluster.replicas ?? 1 },
+              store: { kind: 'postgres', url: cluster.postgresUrl },
+            }
+          : {}),
+        referenceData: { routings },
+        connectors: {
+          ...Object.fromEntries(
+            plants.map((p) => [`mes-${p.toLowerCase()}`, { kind: 'http', url: mes.get(p)?.url }]),
+          ),
+          wms: {
+            kind: 'http',
+            baseUrl: wms.url,
+            timeout: '2s',
+            circuitBreaker: { failureThreshold: 5, resetAfter: '10s' },
+          },
+          'wms-orders': { kind: 'http', url: `${warehouse.url}/events` },
+          'line-1': {
+            kind: 'mqtt',
+            url: broker.url,
+            topics: ['spBv1.0/P1/#'],
+            format: 'sparkplug-b',
+            plant: 'P1',
+            hostId: 'conveyor',
+          },
+          'plc-1': {
+            kind: 'opcua',
+            endpoint: plc.endpointUrl,
+            plant: 'P1',
+            nodes: [
+              {
+                nodeId: plc.nodeId('Press7', 'State'),
+                type: 'telemetry.machine.state',
+                equipmentId: 'PRESS-07',
+              },
+              {
+                nodeId: plc.nodeId('Press7', 'GoodCount'),
+                type: 'telemetry.machine.counter',
+                equipmentId: 'PRESS-07',
+                counter: 'good',
+              },
+              {
+                nodeId: plc.nodeId('Press7', 'ScrapCount'),
+                type: 'telemetry.machine.counter',
+                equipmentId: 'PRESS-07',
+                counter: 'scrap',
+              },
+            ],
+          },
+          // The supplier's X12 856 files, dropped into a folder as legacy transfers do.
+          'asn-inbox': { kind: 'files', dir: asnInbox, pattern: '*.edi', format: 'x12', pollInterval: '1s' },
         },
-        'wms-orders': { kind: 'http', url: `${warehouse.url}/events` },
-        'line-1': {
-          kind: 'mqtt',
-          url: broker.url,
-          topics: ['spBv1.0/P1/#'],
-          format: 'sparkplug-b',
-          plant: 'P1',
-          hostId: 'conveyor',
+        commands: {
+          'inventory-reservation': { connector: 'wms', path: '/reservations' },
+          'shipment-confirmation': { connector: 'wms', path: '/shipments/{shipmentId}/confirm' },
         },
-        'plc-1': {
-          kind: 'opcua',
-          endpoint: plc.endpointUrl,
-          plant: 'P1',
-          nodes: [
-            {
-              nodeId: plc.nodeId('Press7', 'State'),
-              type: 'telemetry.machine.state',
-              equipmentId: 'PRESS-07',
-            },
-            {
-              nodeId: plc.nodeId('Press7', 'GoodCount'),
-              type: 'telemetry.machine.counter',
-              equipmentId: 'PRESS-07',
-              counter: 'good',
-            },
-            {
-              nodeId: plc.nodeId('Press7', 'ScrapCount'),
-              type: 'telemetry.machine.counter',
-              equipmentId: 'PRESS-07',
-              counter: 'scrap',
-            },
-          ],
-        },
-        // The supplier's X12 856 files, dropped into a folder as legacy transfers do.
-        'asn-inbox': { kind: 'files', dir: asnInbox, pattern: '*.edi', format: 'x12', pollInterval: '1s' },
+        routes: [
+          ...plants.map((p) => ({
+            name: `mes-${p.toLowerCase()}-orders`,
+            types: ['production.order.released'],
+            filter: `plant = '${p}'`,
+            sink: `mes-${p.toLowerCase()}`,
+            retry,
+            timeout: '2s',
+          })),
+          {
+            name: 'wms-order-reservations',
+            types: ['production.order.released'],
+            sink: 'wms-orders',
+            retry,
+            timeout: '2s',
+          },
+        ],
       },
-      commands: {
-        'inventory-reservation': { connector: 'wms', path: '/reservations' },
-        'shipment-confirmation': { connector: 'wms', path: '/shipments/{shipmentId}/confirm' },
-      },
-      routes: [
-        ...plants.map((p) => ({
-          name: `mes-${p.toLowerCase()}-orders`,
-          types: ['production.order.released'],
-          filter: `plant = '${p}'`,
-          sink: `mes-${p.toLowerCase()}`,
-          retry,
-          timeout: '2s',
-        })),
-        {
-          name: 'wms-order-reservations',
-          types: ['production.order.released'],
-          sink: 'wms-orders',
-          retry,
-          timeout: '2s',
-        },
-      ],
-    },
-    { dataDir },
-  );
+      { dataDir },
+    );
   const adminKey = options.adminKey ?? generateApiKey();
-  const hub = await createHub(config, { logger: options.logger, adminKey });
+  const hubs: Hub[] = [];
+  for (let instance = 0; instance < instances; instance++) {
+    hubs.push(
+      await createHub(configFor(instance), {
+        logger: options.logger,
+        adminKey,
+        ...(cluster ? { instanceId: `demo-hub-${instance + 1}` } : {}),
+      }),
+    );
+  }
+  const hub = hubs[0] as Hub;
   for (const grant of grants(plants)) {
     const key = generateApiKey();
     late.keys.set(grant.name, key);
     await hub.store.clients.upsert(clientRecordFor(grant.name, key, grant.scopes, grant.plants, Date.now()));
   }
-  const url = await hub.listen();
-  late.url = url;
+  for (const instance of hubs) late.urls.push(await instance.listen());
+  const url = late.urls[0] as string;
 
   // The supplier portal onboards the supplier through the API and hands it its own credential.
   const portal = clientOf('supplier-portal');
@@ -244,7 +283,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
   const status = setInterval(() => {
     const completions = [...mes.values()].reduce((n, m) => n + m.completionsReported, 0);
     const received = [...mes.values()].reduce((n, m) => n + m.received, 0);
-    const subs = hub.delivery.subscriptions();
+    const subs = routeStatuses(hubs);
     const dead = subs.reduce((n, s) => n + s.deadLettered, 0);
     const retries = subs.reduce((n, s) => n + s.failedAttempts, 0);
     const circuits = subs.map((s) => `${s.sink}:${s.circuit}`).join(' ');
@@ -258,7 +297,9 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
 
   return {
     hub,
+    hubs,
     url,
+    urls: late.urls,
     adminKey,
     erp,
     mes,
@@ -272,7 +313,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
       erp.stop();
       fileDrop.stop();
       await Promise.all([erp.close(), warehouse.close(), qms.close(), supplier.close()]);
-      await hub.close();
+      for (const instance of hubs) await instance.close();
       await wms.close();
       await plc.close();
       await line.stop();
@@ -281,4 +322,17 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
       await Promise.all(clients.map((c) => c.close()));
     },
   };
+}
+
+/** Each route as the instance delivering it reports it (another instance shows it on standby). */
+export function routeStatuses(hubs: readonly Hub[]): RouteStatus[] {
+  const byRoute = new Map<string, RouteStatus>();
+  for (const instance of hubs) {
+    for (const status of instance.delivery.subscriptions()) {
+      const known = byRoute.get(status.name);
+      if (!known || (known.state === 'standby' && status.state !== 'standby'))
+        byRoute.set(status.name, status);
+    }
+  }
+  return [...byRoute.values()];
 }
