@@ -171,3 +171,17 @@ test('the shipped conveyor.example.yaml is a valid configuration', () => {
   assert.equal(config.routes.length, 2);
   assert.equal(config.log.kind === 'sqlite' && config.log.retention.maxAgeMs, 30 * 86_400_000);
 });
+
+test('the shipped conveyor.cluster.example.yaml is a valid configuration for a JetStream log and a PostgreSQL store', () => {
+  const config = loadConfig(
+    new URL('../../../conveyor.cluster.example.yaml', import.meta.url).pathname,
+    {},
+    { DATABASE_URL: 'postgres://conveyor@db.plant.example:5432/conveyor' },
+  );
+  assert.equal(
+    config.store.kind === 'postgres' && config.store.url,
+    'postgres://conveyor@db.plant.example:5432/conveyor',
+  );
+  assert.equal(config.log.kind === 'jetstream' && config.log.replicas, 3);
+  assert.equal(config.log.kind === 'jetstream' && config.log.servers.length, 3);
+});
