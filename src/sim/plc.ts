@@ -4,6 +4,8 @@
  * default, `Press7`) has `<machine>.State` (String: running|idle|down|setup), `<machine>.GoodCount`
  * and `<machine>.ScrapCount` (UInt32) and `<machine>.DowntimeReason` (String), e.g.
  * `ns=1;s=Press7.GoodCount`. Values survive a restart, as a PLC's retained memory does.
+ * Official companion nodesets (DI, Machinery, PackML, ...) can be loaded alongside it, so a
+ * client sees the address space a real machine of that kind offers.
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,9 +20,17 @@ import {
   setErrorLogger,
   setWarningLogger,
 } from 'node-opcua-client';
+import { nodesets as bundledNodesets } from 'node-opcua-nodesets';
 import { OPCUAServer } from 'node-opcua-server';
 import { routeStackLogs } from '../connectors/opcua/logs.js';
 import type { Logger } from '../observability/logger.js';
+import {
+  BASE_MODEL_URI,
+  checkLoaded,
+  checkRequiredModels,
+  type NodesetFile,
+  readNodeset,
+} from './plc-nodesets.js';
 
 export type PlcState = 'running' | 'idle' | 'down' | 'setup';
 export type PlcTag = 'State' | 'GoodCount' | 'ScrapCount' | 'DowntimeReason';
@@ -56,6 +66,14 @@ export interface SimulatedPlcOptions {
   readonly pkiDir?: string;
   /** Where the OPC UA stack's own log lines go. @default nowhere */
   readonly logger?: Logger;
+  /**
+   * NodeSet2 files loaded into the server besides the machine model, e.g. the OPC Foundation's DI,
+   * Machinery and Machinery examples. Every model a file requires must be given too; the base
+   * namespace (ns=0) is the one given here when a file defines it, else the stack's own. Their
+   * namespaces follow the machine model's (ns=1). A file that does not load whole fails start()
+   * naming it. @default none
+   */
+  readonly nodesets?: readonly string[];
 }
 
 /** What the model needs of a server variable. */
@@ -88,6 +106,7 @@ export class SimulatedPlc {
   private cycles = 0;
   private releaseLogs: (() => void) | null = null;
   private dropping: Promise<void> | null = null;
+  private nodesetFiles: Promise<readonly NodesetFile[]> | null = null;
 
   constructor(private readonly options: SimulatedPlcOptions = {}) {
     this.machines = options.machines ?? ['Press7'];
@@ -135,7 +154,14 @@ export class SimulatedPlc {
     else if (!this.releaseLogs)
       this.releaseLogs = routeStackLogs({ setWarningLogger, setErrorLogger }, quiet);
     const users = this.options.users;
+    const companions = await this.readNodesets();
+    const ownBase = companions.some((f) => f.models.includes(BASE_MODEL_URI));
     const server = new OPCUAServer({
+      ...(companions.length > 0
+        ? {
+            nodesets: [...(ownBase ? [] : [bundledNodesets.standard]), ...companions.map((f) => f.path)],
+          }
+        : {}),
       port: this.port,
       hostname: this.host,
       serverCertificateManager: new OPCUACertificateManager({
@@ -164,7 +190,16 @@ export class SimulatedPlc {
       buildInfo: { productName: 'Conveyor simulated PLC', manufacturerName: 'Conveyor' },
     });
     try {
-      await server.initialize();
+      await server.initialize().catch((error: unknown) => {
+        if (companions.length === 0) throw error;
+        const files = companions.map((f) => f.path).join(', ');
+        throw new Error(`the nodesets ${files} did not load: ${(error as Error).message}`);
+      });
+      if (companions.length > 0) {
+        const addressSpace = server.engine.addressSpace;
+        if (!addressSpace) throw new Error('the OPC UA server has no address space');
+        checkLoaded(companions, addressSpace);
+      }
       this.buildModel(server);
       await server.start();
     } catch (error) {
@@ -174,6 +209,21 @@ export class SimulatedPlc {
     const port = server.endpoints[0]?.port;
     if (typeof port === 'number' && port > 0) this.port = port;
     this.server = server;
+  }
+
+  /** The nodeset files, read and checked once: a missing required model fails before any loading. */
+  private readNodesets(): Promise<readonly NodesetFile[]> {
+    this.nodesetFiles ??= (async () => {
+      const files = await Promise.all((this.options.nodesets ?? []).map((path) => readNodeset(path)));
+      const ownBase = files.some((f) => f.models.includes(BASE_MODEL_URI));
+      checkRequiredModels(files, ownBase ? [] : [BASE_MODEL_URI]);
+      return files;
+    })();
+    // A failed read is tried again at the next start.
+    this.nodesetFiles.catch(() => {
+      this.nodesetFiles = null;
+    });
+    return this.nodesetFiles;
   }
 
   private buildModel(server: OPCUAServer): void {
@@ -280,6 +330,19 @@ export class SimulatedPlc {
     this.stored.set(nodeId, { value, sourceTimestamp: at });
     const variable = this.variables.get(nodeId);
     if (this.server && variable) variable.setValueFromSource({ dataType, value }, StatusCodes.Good, at);
+  }
+
+  /**
+   * Sets a variable of a loaded nodeset as the machine would (source timestamp now, or `at`), e.g.
+   * a Machinery `CurrentState` to `{ dataType: DataType.LocalizedText, value: { text: 'Executing' } }`.
+   * Unlike the machine model's tags it is not kept: a restart brings the nodeset's value back.
+   */
+  setNodeValue(nodeId: string, value: { dataType: DataType; value: unknown }, at: Date = new Date()): void {
+    if (!this.server) throw new Error('the simulated PLC is not running');
+    const node = this.server.engine.addressSpace?.findNode(nodeId) as Partial<Variable> | null | undefined;
+    if (!node) throw new Error(`the PLC has no node ${nodeId}`);
+    if (typeof node.setValueFromSource !== 'function') throw new Error(`${nodeId} is not a variable`);
+    node.setValueFromSource(value, StatusCodes.Good, at);
   }
 
   get(machine: string, tag: PlcTag): string | number | null {

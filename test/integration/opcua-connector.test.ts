@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -27,6 +28,8 @@ import {
  */
 const RING = ['Press1', 'Press2', 'Press3', 'Press4', 'Press5'];
 const PRESS = 'Press7';
+/** The long network outage: half the session timeout the source asks for. */
+const OUTAGE_MS = 30_000;
 const plc = new SimulatedPlc({ machines: [...RING, PRESS], uninitialized: true });
 let dataDir = '';
 
@@ -242,6 +245,109 @@ describe('opcua source against a simulated PLC', () => {
     }
   });
 
+  test('a 30 s network drop: down naming the endpoint and retrying, then the same session, nothing lost or doubled', async () => {
+    const goodId = plc.nodeId(PRESS, 'GoodCount');
+    const stateId = plc.nodeId(PRESS, 'State');
+    plc.setState(PRESS, 'running');
+    const config = compile({
+      nodes: [
+        counterNode(PRESS),
+        { nodeId: stateId, type: STATE_TYPE, equipmentId: 'PRESS-07', samplingInterval: '50ms' },
+      ],
+    });
+    const ctx = new RecordingContext();
+    const source = new OpcuaSource(config, 'plc-1');
+    await source.start(ctx);
+    try {
+      await ctx.until(() => lastStatus(ctx) === 'up', 'status up');
+      const [first] = await bump([PRESS]);
+      await ctx.until(() => valuesOf(ctx, goodId).includes(first), 'a change before the outage');
+      const opened = plc.sessionsOpened;
+      const fromStatus = ctx.statuses.length;
+      const droppedAt = Date.now();
+      let over = false;
+      let statusesAtEnd = 0;
+      const outage = plc.dropNetwork(OUTAGE_MS).then(() => {
+        over = true;
+        statusesAtEnd = ctx.statuses.length;
+      });
+      await ctx.until(() => lastStatus(ctx) === 'down', 'status down');
+
+      // Changes while the hub cannot see the PLC: the server keeps sampling them for the session.
+      const during: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        during.push(plc.addGood(PRESS));
+        await plc.sampled(PRESS, 'GoodCount');
+      }
+      plc.setState(PRESS, 'down', 'Hydraulic fault');
+      await plc.sampled(PRESS, 'State');
+
+      // For the whole outage the PLC refuses connections, and the source keeps trying.
+      let probes = 0;
+      while (!over) {
+        const accepted = await accepts(plc.endpointUrl);
+        if (accepted && !over)
+          assert.ok(
+            Date.now() - droppedAt >= OUTAGE_MS,
+            `the PLC accepted a connection ${Date.now() - droppedAt} ms into a ${OUTAGE_MS} ms outage`,
+          );
+        probes++;
+        await Promise.race([outage, new Promise<void>((resolve) => setTimeout(resolve, 1_000))]);
+      }
+      await outage;
+      const duringOutage = ctx.statuses.slice(fromStatus, statusesAtEnd);
+      assert.ok(probes >= 20, `probed through the outage (${probes} probes)`);
+      assert.ok(
+        duringOutage.every((s) => s.type === 'down'),
+        `down all through the outage: ${duringOutage.map((s) => s.type).join(', ')}`,
+      );
+      for (const status of duringOutage)
+        assert.ok(
+          status.type === 'down' && status.reason.includes(plc.endpointUrl),
+          'the reason names the endpoint',
+        );
+      const waits = duringOutage.flatMap((s) =>
+        s.type === 'down' && s.retryInMs !== undefined ? [s.retryInMs] : [],
+      );
+      assert.ok(waits.length >= 10, `kept retrying: ${waits.length} attempts announced`);
+      assert.ok(
+        waits.every((ms) => ms <= config.reconnect.maxDelayMs),
+        `back-off bounded by ${config.reconnect.maxDelayMs} ms: ${waits.join(', ')}`,
+      );
+
+      await ctx.until(() => lastStatus(ctx) === 'up', 'status up after the outage');
+      // 30 s is within the session timeout the source asks for (60 s): the session is reactivated.
+      assert.equal(plc.sessionsOpened, opened, 'no new session was opened');
+      assert.equal(plc.sessionCount, 1, 'one session on the server');
+      assert.equal(plc.subscriptionCount, 1, 'one subscription on the server');
+      assert.equal(plc.monitoredItems(goodId).length, 1, 'one monitored item for GoodCount');
+      assert.equal(plc.monitoredItems(stateId).length, 1, 'one monitored item for State');
+
+      const latest = during.at(-1);
+      await ctx.until(() => valuesOf(ctx, goodId).includes(latest), 'the last count of the outage');
+      await ctx.until(
+        () => ctx.delivered.some((m) => m.events?.[0]?.data.state === 'down'),
+        'the state change of the outage',
+      );
+      const start = ctx.delivered.length;
+      const produced = [...(await bump([PRESS])), ...(await bump([PRESS])), ...(await bump([PRESS]))];
+      await ctx.until(() => produced.every((v) => valuesOf(ctx, goodId).includes(v)), 'the changes after');
+      await plc.settled();
+      const counts = valuesOf(ctx, goodId);
+      for (const value of [first, latest, ...produced])
+        assert.equal(counts.filter((v) => v === value).length, 1, `count ${value} delivered once`);
+      assert.ok(
+        ctx.delivered.slice(start).every((m) => payloadOf(m).nodeId === goodId),
+        'nothing of the outage comes again after recovery',
+      );
+      assert.equal(ctx.distinct().size, ctx.delivered.length, 'no message delivered twice');
+      assert.equal(plc.sessionCount, 1);
+    } finally {
+      await source.stop();
+    }
+    await waitFor(() => plc.sessionCount === 0, 'the session closed by stop');
+  });
+
   test('a node that does not exist: degraded naming it, a message for the DLQ, the others go on', async () => {
     const missing = 'ns=1;s=Press7.NoSuchTag';
     const goodId = plc.nodeId(PRESS, 'GoodCount');
@@ -375,6 +481,22 @@ describe('opcua source with SignAndEncrypt and a user', () => {
     await waitFor(() => secure.sessionCount === 0, 'no session left behind');
   });
 });
+
+/** Whether a TCP connection to the endpoint's port is accepted (a refused or timed-out one is not). */
+function accepts(endpointUrl: string): Promise<boolean> {
+  const { hostname, port } = new URL(endpointUrl.replace(/^opc\.tcp:/, 'http:'));
+  return new Promise((resolve) => {
+    const socket = connect({ host: hostname, port: Number(port) });
+    socket.setTimeout(1_000);
+    const done = (accepted: boolean) => {
+      socket.destroy();
+      resolve(accepted);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('timeout', () => done(false));
+  });
+}
 
 async function waitFor(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -128,6 +128,21 @@ test('state values map to running|idle|down|setup|unknown', () => {
   assert.equal(state(sample('Boolean', true), { true: 'running', false: 'idle' })?.state, 'running');
   // No signal: a Bad status or no value is `unknown`, as after a Sparkplug death certificate.
   assert.equal(state(sample('Null', null, { status: WAITING }))?.state, 'unknown');
+  // An OPC 40001 MachineryItemState's CurrentState is a LocalizedText, without a text until set.
+  // Table keys as compiled: lower-cased.
+  const machinery = { executing: 'running', notexecuting: 'idle', outofservice: 'down' } as const;
+  assert.equal(
+    state(sample('LocalizedText', { locale: 'en', text: 'Executing' }), machinery)?.state,
+    'running',
+  );
+  assert.deepEqual(
+    { ...state(sample('LocalizedText', { locale: null, text: null }), machinery), at: undefined },
+    { plant: 'P1', equipmentId: 'PRESS-07', state: 'unknown', at: undefined },
+  );
+  assert.deepEqual(
+    state(sample('LocalizedText', { text: 'NotAvailable' }), machinery)?.reportedState,
+    'NotAvailable',
+  );
   assert.equal(
     state(sample('String', 'running', { status: { code: 0x80000000, name: 'Bad' } }))?.state,
     'unknown',

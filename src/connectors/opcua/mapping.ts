@@ -93,13 +93,17 @@ function textOf(sample: OpcuaSample): string | null {
 /**
  * A state value as a canonical state: the node's `states` table first (keys compared without
  * regard to case), then the canonical names themselves; anything else is `unknown` with the
- * reported value kept. A variable without a usable value (a Bad status, no value) is `unknown`.
+ * reported value kept. A variable without a usable value (a Bad status, no value, a LocalizedText
+ * without a text) is `unknown`.
  */
 export function stateOf(
   sample: OpcuaSample,
   states: ReadonlyMap<string, MachineStateName> | null,
 ): { state: MachineStateName; reported?: string } | string {
   if (severity(sample.status.code) === 'bad' || sample.dataType === 'Null') return { state: 'unknown' };
+  // A state machine's CurrentState before its first transition: a LocalizedText without a text.
+  if (sample.dataType === 'LocalizedText' && sample.arrayType === 'Scalar' && textOf(sample) === null)
+    return { state: 'unknown' };
   if (sample.arrayType !== 'Scalar')
     return `expected a single state value, got an array of ${sample.dataType}`;
   let key: string;

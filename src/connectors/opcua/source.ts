@@ -108,10 +108,14 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
  * Subscribes to the configured variables of one OPC UA server. One session holds one
  * subscription with a monitored item per node; each data change becomes a message whose id is
  * node + source timestamp + value hash, so a change seen twice (the current values a transferred
- * or re-created subscription sends again) is one event. Messages go to the hub in batches of at
- * most MAX_BATCH, each awaited before the next. Lost connections are repaired by the stack's
+ * or re-created subscription sends again) is one event, and one equal to the node's last change is
+ * dropped at once. A node whose changes its rule cannot map degrades health, naming it, and each
+ * such change goes to the source DLQ. Messages go to the hub in batches of at most MAX_BATCH,
+ * each awaited before the next. Lost connections are repaired by the stack's
  * own reconnection, which reactivates the session or opens a new one and transfers or re-creates
  * the subscription with its items; anything it cannot repair starts a new session after a back-off.
+ * The session asks for a timeout of SESSION_TIMEOUT_MS: a shorter outage gets the same session
+ * back, with what the server sampled meanwhile; after a longer one the server has closed it.
  * A server keeps no past changes (a new subscription gets each node's current value), so what the
  * hub has not acknowledged at stop() goes to a state file and is offered first at the next start.
  */
@@ -135,6 +139,10 @@ export class OpcuaSource implements SourceConnector {
   private link: Link = { kind: 'connecting' };
   /** Nodes the server refused to monitor, with its status. */
   private readonly missing = new Map<string, string>();
+  /** Nodes whose last change its rule cannot map (a counter rule on a text, ...), with why. */
+  private readonly unmappable = new Map<string, string>();
+  /** Id of the last change of each node, so the current values a transfer sends again are dropped. */
+  private readonly lastChange = new Map<string, string>();
   /** Changes dropped because the hub was behind, since the buffer last ran empty. */
   private dropped = 0;
   private last: ConnectorHealth | null = null;
@@ -160,6 +168,8 @@ export class OpcuaSource implements SourceConnector {
     this.queue.length = 0;
     this.kept.clear();
     this.missing.clear();
+    this.unmappable.clear();
+    this.lastChange.clear();
     this.dropped = 0;
     this.last = null;
     this.link = { kind: 'connecting' };
@@ -236,6 +246,7 @@ export class OpcuaSource implements SourceConnector {
       return;
     }
     const problems = [...this.missing].map(([nodeId, status]) => `cannot monitor ${nodeId}: ${status}`);
+    problems.push(...this.unmappable.values());
     if (this.dropped > 0)
       problems.push(
         `the hub is behind: ${this.dropped} data changes were dropped (more than ${MAX_BUFFERED} waiting)`,
@@ -516,6 +527,14 @@ export class OpcuaSource implements SourceConnector {
         this.context?.logger.debug({ connector: this.name, nodeId: node.nodeId }, outcome.reason);
         return;
       }
+      // The stack transfers a subscription after a reconnect asking for the current values again:
+      // the same change (same id) as the node's last one is not news.
+      if (this.lastChange.get(node.nodeId) === outcome.id) {
+        this.context?.logger.debug({ connector: this.name, nodeId: node.nodeId }, 'the same change again');
+        return;
+      }
+      this.lastChange.set(node.nodeId, outcome.id);
+      this.noteMapping(node.nodeId, outcome.error);
       const { kind: _kind, ...message } = outcome;
       this.enqueue({ ...message, origin: `${this.config.endpoint} ${node.nodeId}` });
     } catch (error) {
@@ -523,6 +542,16 @@ export class OpcuaSource implements SourceConnector {
         { connector: this.name, nodeId: node.nodeId, err: error },
         'cannot read a change',
       );
+    }
+  }
+
+  /** A node whose changes its rule cannot map degrades health until one of its changes maps again. */
+  private noteMapping(nodeId: string, error: string | undefined): void {
+    if (error === undefined) {
+      if (this.unmappable.delete(nodeId)) this.reportHealth();
+    } else if (this.unmappable.get(nodeId) !== error) {
+      this.unmappable.set(nodeId, error);
+      this.reportHealth();
     }
   }
 
