@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // The whole suite: lint, type check + build, then every compiled test file under Node's test runner.
-// Real servers that suites need are provisioned by the suites' own helpers (test/helpers/).
-import { spawnSync } from 'node:child_process';
+// One PostgreSQL and one 3-node NATS cluster are started for the whole run (test/helpers/shared-servers.ts);
+// servers that only some suites need (mosquitto, a cluster to kill) are started by those suites' helpers.
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -32,4 +34,24 @@ if (files.length === 0) {
   console.error('no test files found under dist/');
   process.exit(1);
 }
-run(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=300000', ...files.sort()]);
+const started = Date.now();
+const { startSharedServers } = await import('../dist/test/helpers/shared-servers.js');
+const servers = await startSharedServers();
+console.log(`# shared PostgreSQL and NATS cluster up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+const tests = spawn(
+  process.execPath,
+  ['--test', '--test-concurrency=2', '--test-timeout=300000', ...files.sort()],
+  {
+    stdio: 'inherit',
+    env: { ...process.env, ...servers.env },
+  },
+);
+// Ctrl-C reaches the test runner too; the servers are stopped once it has ended.
+process.on('SIGINT', () => undefined);
+const [code, signal] = await once(tests, 'exit');
+await servers.stop();
+console.log(`# node --test took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+if (code !== 0) {
+  console.error(`\nnode --test failed (exit ${code ?? signal})`);
+  process.exit(code ?? 1);
+}

@@ -1,19 +1,27 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { ReconciliationJob } from './analytics/reconciliation-job.js';
+import { ReconciliationService } from './analytics/reconciliation-service.js';
 import { adminPlugin } from './api/admin-plugin.js';
+import { analyticsPlugin } from './api/analytics-plugin.js';
 import { requestAudit } from './api/audit.js';
 import { authPlugin } from './api/auth-plugin.js';
 import { catalogPlugin } from './api/catalog-plugin.js';
 import { clusterPlugin } from './api/cluster-plugin.js';
 import { commandsPlugin } from './api/commands/commands-plugin.js';
 import { connectorsPlugin } from './api/connectors-plugin.js';
+import { CONSOLE_ASSETS_PREFIX, consolePlugin } from './api/console-plugin.js';
 import { deliveryPlugin } from './api/delivery-plugin.js';
 import { docsPlugin } from './api/docs-plugin.js';
 import { eventsPlugin } from './api/events-plugin.js';
 import { idempotencyPlugin } from './api/idempotency.js';
+import { milestonesPlugin } from './api/milestones-plugin.js';
 import { opsPlugin } from './api/ops-plugin.js';
+import { overviewPlugin } from './api/overview-plugin.js';
 import { frameworkErrorHandler, installProblemHandlers, methodIndex } from './api/problem-handler.js';
+import { qualityHoldsPlugin } from './api/quality-holds-plugin.js';
+import { reconciliationPlugin } from './api/reconciliation-plugin.js';
 import { securityHeaders } from './api/security-headers.js';
 import { tracePlugin } from './api/trace-plugin.js';
 import { ApiKeyVerifier, clientRecordFor, generateApiKey } from './auth/api-keys.js';
@@ -32,8 +40,10 @@ import { LaneAdmission } from './ingress/lane-admission.js';
 import { openEventLog } from './log/factory.js';
 import type { EventLog } from './log/port.js';
 import { RetentionJob } from './log/retention.js';
+import { MilestoneTracker } from './milestones/tracker.js';
 import type { Logger } from './observability/logger.js';
 import { HubMetrics } from './observability/metrics.js';
+import { countAppends, RateSampler } from './observability/rates.js';
 import { RoutingTable } from './reference/routings.js';
 import { SchemaRegistry } from './registry/registry.js';
 import { loadTlsOptions } from './server/tls.js';
@@ -53,6 +63,8 @@ export interface HubOptions {
   readonly deliveryWindow?: number;
   /** This instance's name among the hubs sharing a store. @default host:pid:random */
   readonly instanceId?: string;
+  /** The built web console (index.html and assets/). @default dist/console */
+  readonly consoleRoot?: string;
 }
 
 export interface Hub {
@@ -132,10 +144,12 @@ async function assembleHub(
   config: Config,
   options: HubOptions,
   store: StateStore,
-  log: EventLog,
+  storedLog: EventLog,
   parts: { systems: CommandSystems; routings: RoutingTable; sources: ReturnType<typeof compileSources> },
 ): Promise<Hub> {
   const metrics = new HubMetrics({ defaultMetrics: options.processMetrics ?? true });
+  // Every event this instance appends (API, commands, sources) counts as ingest on the console.
+  const { log, appended } = countAppends(storedLog);
   const generatedAdminKey = await seedAdmin(store, options.adminKey);
   const apiKeys = new ApiKeyVerifier(store.clients);
   const registry = await SchemaRegistry.open(store.schemas);
@@ -145,9 +159,24 @@ async function assembleHub(
     clock: options.clock ?? systemClock,
     ...(options.deliveryWindow !== undefined ? { window: options.deliveryWindow } : {}),
   });
+  const milestones = new MilestoneTracker({
+    definitions: config.milestones.definitions,
+    skipped: config.milestones.skipped,
+    log,
+    store: store.milestones,
+    logger: options.logger,
+    clock: options.clock ?? systemClock,
+    metrics,
+    announceMet: config.alerts.some((alert) => alert.when === 'milestone.met'),
+  });
+  delivery.onDelivered((route, event) => milestones.onDelivered(route, event));
   let ready = false;
 
-  const headers = securityHeaders({ tls: config.server.tls !== null, docsPrefix: '/docs' });
+  const headers = securityHeaders({
+    tls: config.server.tls !== null,
+    docsPrefix: '/docs',
+    consoleAssetsPrefix: CONSOLE_ASSETS_PREFIX,
+  });
   const app = Fastify({
     // pino's own types are stricter than fastify's logger interface; the instance is compatible.
     loggerInstance: options.logger as unknown as FastifyBaseLogger,
@@ -174,6 +203,8 @@ async function assembleHub(
     }
   });
   app.addHook('onSend', headers);
+  // The console's page and bundles are public (before authentication); the API it calls is not.
+  await app.register(consolePlugin, options.consoleRoot ? { root: options.consoleRoot } : {});
   // The API reference page and its assets are public; the documents behind /v1 are not.
   await app.register(authPlugin, {
     apiKeys,
@@ -210,12 +241,24 @@ async function assembleHub(
     systemFor: (command) => parts.systems.target(command),
     now: Date.now,
   });
+  await app.register(qualityHoldsPlugin, { store, holds });
   await app.register(adminPlugin, { store, apiKeys });
   await app.register(tracePlugin, { config, log, store, delivery });
   await app.register(connectorsPlugin, { config, connectors, store });
   await app.register(catalogPlugin, { registry, store, config });
   await app.register(docsPlugin, { registry, config, version: PRODUCT_VERSION });
   await app.register(deliveryPlugin, { log, store, delivery });
+  await app.register(milestonesPlugin, { store });
+  // Wall-clock time: the delivery engine's clock (which tests drive) must not gain sleepers here.
+  const reconciliation = new ReconciliationService({ config, log, store, delivery });
+  await app.register(reconciliationPlugin, { service: reconciliation });
+  await app.register(analyticsPlugin, { log, settings: config.analytics });
+  const reconciliationJob = new ReconciliationJob(reconciliation, {
+    everyMs: config.reconciliation.everyMs,
+    clock: systemClock,
+    logger: options.logger,
+    metrics,
+  });
 
   const retention =
     config.log.kind === 'sqlite' ? new RetentionJob(log, config.log.retention, options.logger) : null;
@@ -228,6 +271,8 @@ async function assembleHub(
       ...(retention
         ? [{ name: 'retention', start: async () => retention.start(), stop: async () => retention.stop() }]
         : []),
+      ...(milestones.active ? [milestones.work()] : []),
+      reconciliationJob,
     ],
     {
       instanceId: options.instanceId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
@@ -235,6 +280,27 @@ async function assembleHub(
     },
   );
   await app.register(clusterPlugin, { store, coordinator });
+  const clock = options.clock ?? systemClock;
+  const sampler = new RateSampler(
+    () => {
+      let delivered = 0;
+      let failed = 0;
+      for (const s of delivery.subscriptions()) {
+        delivered += s.delivered;
+        failed += s.failedAttempts;
+      }
+      return { ingest: appended(), delivered, failed };
+    },
+    { now: () => clock.now() },
+  );
+  await app.register(overviewPlugin, {
+    sampler,
+    delivery,
+    connectors,
+    store,
+    instanceId: coordinator.instanceId,
+    now: () => clock.now(),
+  });
 
   const hub: Hub = {
     config,
@@ -253,15 +319,19 @@ async function assembleHub(
       hub.url = address;
       await delivery.startGauges();
       await coordinator.start();
+      sampler.start();
       ready = true;
       return address;
     },
     async close() {
       ready = false;
+      sampler.stop();
       // Sources and routes stop and hand their leases back, so another instance takes over at once.
       await coordinator.close();
       await app.close();
       await delivery.close();
+      await milestones.close();
+      await reconciliation.close();
       await parts.systems.close();
       holds.close();
       await log.close();

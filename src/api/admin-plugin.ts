@@ -16,7 +16,7 @@ export interface AdminPluginOptions {
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const PLANT = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
 const SCOPE =
-  /^(admin|ops|catalog:write|catalog:approve|events:(publish|read):[a-z][a-z0-9-]*|commands:[a-z][a-z0-9-]*)$/;
+  /^(admin|ops|analytics:read|catalog:write|catalog:approve|events:(publish|read):[a-z][a-z0-9-]*|commands:[a-z][a-z0-9-]*)$/;
 
 interface ClientInput {
   name: string;
@@ -53,7 +53,7 @@ function validateClient(body: unknown): ClientInput {
         errors.push({
           path: `/scopes/${i}`,
           message:
-            'must be admin, ops, catalog:write, catalog:approve, events:publish:<domain>, events:read:<domain> or commands:<name>',
+            'must be admin, ops, analytics:read, catalog:write, catalog:approve, events:publish:<domain>, events:read:<domain> or commands:<name>',
         });
     });
   if (b.plants !== undefined && b.plants !== null) {

@@ -206,6 +206,54 @@ test('GET /v1/events filters and pages with next', async () => {
   assert.equal(bad.json().errors[0].path, 'limit');
 });
 
+test('GET /v1/events takes a time range (from inclusive, to exclusive, by append time), checked', async () => {
+  const subject = `RANGE-${Date.now()}`;
+  /** Waits until the clock has moved past `t`, so the next append is strictly later (bounded). */
+  const after = async (t: number) => {
+    for (let i = 0; Date.now() <= t && i < 1000; i++) await new Promise((r) => setImmediate(r));
+  };
+  const get = (query: string) =>
+    hub.app.inject({ method: 'GET', url: `/v1/events?subject=${subject}&${query}`, headers: auth() });
+  await post(STRUCTURED, makeEvent({ subject }));
+  const t1 = Date.now();
+  await after(t1);
+  await post(BATCH, [makeEvent({ subject }), makeEvent({ subject }), makeEvent({ subject })]);
+  const t2 = Date.now();
+  await after(t2);
+  await post(STRUCTURED, makeEvent({ subject }));
+  const iso = (t: number) => new Date(t + 1).toISOString();
+
+  const all = (await get('')).json().items as Array<{ sequence: number }>;
+  assert.equal(all.length, 5);
+  const middle = await get(`from=${iso(t1)}&to=${iso(t2)}`);
+  assert.equal(middle.statusCode, 200, middle.body);
+  assert.deepEqual(
+    middle.json().items.map((e: { sequence: number }) => e.sequence),
+    all.slice(1, 4).map((e) => e.sequence),
+  );
+  const paged = (await get(`from=${iso(t1)}&to=${iso(t2)}&limit=2`)).json();
+  assert.equal(paged.items.length, 2);
+  const rest = (await get(`from=${iso(t1)}&to=${iso(t2)}&limit=2&after=${paged.next}`)).json();
+  assert.deepEqual(
+    rest.items.map((e: { sequence: number }) => e.sequence),
+    [all[3]?.sequence],
+  );
+  assert.equal(rest.next, null, 'the page ends at `to`');
+  assert.equal((await get(`from=${iso(t2)}`)).json().items.length, 1);
+  assert.equal((await get(`to=${iso(t1)}`)).json().items.length, 1);
+
+  for (const [query, path] of [
+    ['from=yesterday', 'from'],
+    [`from=${iso(t2)}&to=${iso(t1)}`, 'to'],
+    ['from=2026-01-01T00:00:00Z&to=2026-03-01T00:00:00Z', 'to'],
+  ] as const) {
+    const bad = await get(query);
+    assert.equal(bad.statusCode, 400, query);
+    assert.equal(bad.json().code, 'bad-request');
+    assert.equal(bad.json().errors[0].path, path, query);
+  }
+});
+
 test('metrics count ingest and need the ops scope', async () => {
   const res = await hub.app.inject({ method: 'GET', url: '/metrics', headers: auth() });
   assert.equal(res.statusCode, 200);
@@ -328,4 +376,21 @@ test('a bulk flood over the lane rate gets 429 with Retry-After; critical events
   } finally {
     await limited.close();
   }
+});
+
+test("the hub's own milestone alerts cannot be published, not even by an admin", async () => {
+  const forged = makeEvent({
+    type: 'conveyor.milestone.late',
+    source: '/conveyor/milestones',
+    data: { milestone: 'forged' },
+  });
+  const res = await post(STRUCTURED, forged);
+  assert.equal(res.statusCode, 403, res.body);
+  assert.match(res.json().errors[0].message, /raised by the hub itself/);
+  const stored = await hub.app.inject({
+    method: 'GET',
+    url: '/v1/events?type=conveyor.milestone.late',
+    headers: auth(),
+  });
+  assert.deepEqual(stored.json().items, []);
 });

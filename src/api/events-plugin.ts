@@ -5,7 +5,7 @@ import { decodeHttpRequest } from '../ingress/http-codec.js';
 import type { LaneAdmission } from '../ingress/lane-admission.js';
 import type { EventLog } from '../log/port.js';
 import { domainOfType } from '../model/catalog.js';
-import type { CloudEvent } from '../model/envelope.js';
+import { type CloudEvent, isRfc3339 } from '../model/envelope.js';
 import type { HubMetrics } from '../observability/metrics.js';
 import type { SchemaRegistry } from '../registry/registry.js';
 import { hasScope, requirePrincipal } from './auth-plugin.js';
@@ -18,11 +18,20 @@ export interface EventsPluginOptions {
   readonly registry: SchemaRegistry;
 }
 
+/** The domain of the hub's own events (milestone alerts). */
+const HUB_DOMAIN = 'conveyor';
+
 /** Problems that stop a principal from publishing an event: scope per domain, plant binding. */
 function publishDenials(principal: Principal, event: CloudEvent, at: string): FieldError[] {
   const errors: FieldError[] = [];
   const domain = domainOfType(event.type);
-  if (!hasScope(principal, `events:publish:${domain}`)) {
+  if (domain === HUB_DOMAIN) {
+    // Milestone alerts are raised by the hub alone; a forged one would alert customer service.
+    errors.push({
+      path: `${at}/type`,
+      message: `${HUB_DOMAIN}.* events are raised by the hub itself and cannot be published`,
+    });
+  } else if (!hasScope(principal, `events:publish:${domain}`)) {
     errors.push({
       path: `${at}/type`,
       message: `client "${principal.client}" may not publish ${domain} events (needs events:publish:${domain})`,
@@ -176,17 +185,50 @@ export async function eventsPlugin(app: FastifyInstance, options: EventsPluginOp
     if (query.plant && principal.plants !== null && !principal.plants.has(query.plant)) {
       throw new ProblemError('forbidden', `client "${principal.client}" may not read plant "${query.plant}"`);
     }
-    const items = await log.read({
+    const range = parseTimeRange(query);
+    // The range becomes log positions: events appended from `from` up to (not including) `to`.
+    const first = range.from === undefined ? 1 : await log.sequenceAt(range.from);
+    const end = range.to === undefined ? Number.POSITIVE_INFINITY : await log.sequenceAt(range.to);
+    const start = Math.max(after, first - 1);
+    if (start + 1 >= end) return { items: [], next: null };
+    const page = await log.read({
       types: readable,
       subject: query.subject,
       plant: query.plant,
       plants: principal.plants === null ? undefined : [...principal.plants],
-      after,
+      after: start,
       limit,
     });
+    const items = page.filter((e) => e.sequence < end);
     const last = items[items.length - 1];
     return { items, next: items.length === limit && last ? String(last.sequence) : null };
   });
+}
+
+/** Longest time range one query over the log may span. */
+export const MAX_EVENT_RANGE_MS = 31 * 24 * 3600 * 1000;
+
+/** `from` (inclusive) and `to` (exclusive) as RFC 3339 times, checked against each other and the range limit. */
+function parseTimeRange(query: Record<string, string | undefined>): { from?: number; to?: number } {
+  const errors: FieldError[] = [];
+  const time = (name: 'from' | 'to') => {
+    const value = query[name];
+    if (value === undefined || value === '') return undefined;
+    if (!isRfc3339(value)) {
+      errors.push({ path: name, message: 'must be an RFC 3339 time such as 2026-03-01T08:00:00Z' });
+      return undefined;
+    }
+    return Date.parse(value);
+  };
+  const from = time('from');
+  const to = time('to');
+  if (from !== undefined && to !== undefined) {
+    if (to <= from) errors.push({ path: 'to', message: 'must be later than from' });
+    else if (to - from > MAX_EVENT_RANGE_MS)
+      errors.push({ path: 'to', message: 'must be at most 31 days after from; narrow the range' });
+  }
+  if (errors.length > 0) throw new ProblemError('bad-request', 'invalid time range', { errors });
+  return { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) };
 }
 
 /** The type patterns (`domain.*`) a principal may read; `undefined` for every type (admin). */

@@ -1,8 +1,9 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ProblemError } from '../errors/problem.js';
+import { LogUnavailableError } from '../log/log-errors.js';
 import { StoreUnavailableError } from '../store/store-errors.js';
 
-/** A store restart or failover takes seconds. */
+/** A store restart or a log leader election takes seconds. */
 const STORE_RETRY_AFTER_SECONDS = 2;
 
 const PROBLEM_JSON = 'application/problem+json';
@@ -105,7 +106,11 @@ export function installProblemHandlers(
           ? new ProblemError('store-unavailable', `the state store is unavailable: ${error.message}`, {
               retryAfterSeconds: STORE_RETRY_AFTER_SECONDS,
             })
-          : fromFastifyError(error, request);
+          : error instanceof LogUnavailableError
+            ? new ProblemError('log-unavailable', `the event log is unavailable: ${error.message}`, {
+                retryAfterSeconds: STORE_RETRY_AFTER_SECONDS,
+              })
+            : fromFastifyError(error, request);
     if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
     return sendProblem(reply, request, problem);
   });

@@ -5,6 +5,8 @@ export interface SecurityHeadersOptions {
   readonly tls: boolean;
   /** Where the Swagger UI page and its assets are served, e.g. '/docs'. */
   readonly docsPrefix: string;
+  /** Where the web console's bundled assets are served, e.g. '/assets'; its pages are the HTML answers outside the docs. */
+  readonly consoleAssetsPrefix?: string;
 }
 
 /** The API only ever answers JSON: nothing in a response may load, run or frame anything. */
@@ -25,6 +27,24 @@ export const DOCS_CSP = [
   "connect-src 'self'",
   "base-uri 'none'",
   "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/**
+ * The web console: its page, scripts and styles come from the hub itself, and it calls only the
+ * hub's API. No inline script or style element: everything is a bundled file (the console sets
+ * styles only through the DOM's style properties, which CSP allows).
+ */
+export const CONSOLE_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
   "frame-ancestors 'none'",
 ].join('; ');
 
@@ -54,8 +74,19 @@ export function securityHeaders(
     // '/docs' and '/docs/…' are the page; '/docsx' is not.
     return path.startsWith(prefix) && (path.length === prefix.length || path[prefix.length] === '/');
   };
+  const assets = options.consoleAssetsPrefix?.replace(/\/+$/, '');
+  const isConsole = (url: string, reply: FastifyReply): boolean => {
+    const path = url.split('?')[0] as string;
+    if (assets !== undefined && path.startsWith(`${assets}/`)) return true;
+    return String(reply.getHeader('content-type') ?? '').startsWith('text/html');
+  };
   return async (request, reply) => {
+    const docs = isDocs(request.url);
+    const forConsole = !docs && isConsole(request.url, reply);
+    // The console's hashed assets keep the long cache their route set; everything else is no-store.
+    const cache = forConsole ? reply.getHeader('cache-control') : undefined;
     for (const [name, value] of headers) reply.header(name, value);
-    reply.header('content-security-policy', isDocs(request.url) ? DOCS_CSP : API_CSP);
+    if (cache !== undefined) reply.header('cache-control', cache);
+    reply.header('content-security-policy', docs ? DOCS_CSP : forConsole ? CONSOLE_CSP : API_CSP);
   };
 }

@@ -571,6 +571,49 @@ const ADMIN_OPERATIONS: readonly OperationSpec[] = [
   },
 ];
 
+const MILESTONE_EVENT_SCHEMA = {
+  type: 'object',
+  required: ['id', 'type', 'sequence', 'time', 'role'],
+  properties: {
+    id: { type: 'string' },
+    type: { type: 'string' },
+    sequence: { type: 'integer' },
+    time: { type: 'string', format: 'date-time' },
+    role: { type: 'string', enum: ['start', 'end'] },
+  },
+};
+
+/** A milestone as `GET /v1/milestones` lists it. */
+const MILESTONE_SCHEMA = {
+  type: 'object',
+  required: [
+    'id',
+    'name',
+    'correlation',
+    'plant',
+    'status',
+    'startedAt',
+    'dueAt',
+    'endedAt',
+    'ageSeconds',
+    'late',
+    'events',
+  ],
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    correlation: { type: 'string', description: 'The business key its start and end share.' },
+    plant: { type: ['string', 'null'] },
+    status: { type: 'string', enum: ['open', 'late', 'met'] },
+    startedAt: { type: 'string', format: 'date-time' },
+    dueAt: { type: 'string', format: 'date-time' },
+    endedAt: { type: ['string', 'null'], format: 'date-time' },
+    ageSeconds: { type: 'integer', description: 'From the start to the end, or to now while not met.' },
+    late: { type: 'boolean', description: 'Whether it was (or is) past due without its end.' },
+    events: { type: 'array', items: MILESTONE_EVENT_SCHEMA },
+  },
+};
+
 /** Every HTTP operation the hub serves, in the order the reference shows them. */
 const OPERATIONS: readonly OperationSpec[] = [
   {
@@ -670,6 +713,19 @@ const OPERATIONS: readonly OperationSpec[] = [
       },
       { name: 'subject', in: 'query', description: 'Business key.', schema: { type: 'string' } },
       { name: 'plant', in: 'query', description: 'Plant code.', schema: { type: 'string' } },
+      {
+        name: 'from',
+        in: 'query',
+        description:
+          'Only events the hub appended at or after this time (RFC 3339). With `to`, the range may span at most 31 days.',
+        schema: { type: 'string', format: 'date-time' },
+      },
+      {
+        name: 'to',
+        in: 'query',
+        description: 'Only events the hub appended before this time (RFC 3339); later than `from`.',
+        schema: { type: 'string', format: 'date-time' },
+      },
       ...paging,
     ],
     responses: { '200': ok('A page of events.', ref('EventPage')) },
@@ -731,6 +787,474 @@ const OPERATIONS: readonly OperationSpec[] = [
       '200': ok('Instances and work.', { type: 'object', required: ['answeredBy', 'instances', 'work'] }),
     },
     problems: ['forbidden'],
+  },
+  {
+    method: 'GET',
+    path: '/v1/milestones',
+    operationId: 'listMilestones',
+    tag: 'ops',
+    summary: 'List business milestones',
+    description:
+      'Business milestones (conveyor.yaml `milestones`): each opened by a start event, due `within` after it, ' +
+      'met by its end event or delivery, late when its due time passed first (a late one can still be met). ' +
+      "In the order they were opened, filtered and paged. A plant-bound client sees its plants' milestones only.",
+    scope: 'ops',
+    parameters: [
+      { name: 'status', in: 'query', schema: { type: 'string', enum: ['open', 'late', 'met'] } },
+      { name: 'name', in: 'query', description: 'The milestone name.', schema: { type: 'string' } },
+      { name: 'plant', in: 'query', schema: { type: 'string' } },
+      ...paging,
+    ],
+    responses: {
+      '200': ok('A page of milestones.', {
+        type: 'object',
+        required: ['items', 'next'],
+        properties: {
+          items: { type: 'array', items: MILESTONE_SCHEMA },
+          next: { type: ['string', 'null'] },
+        },
+      }),
+    },
+    problems: ['bad-request', 'forbidden'],
+  },
+  {
+    method: 'GET',
+    path: '/v1/milestones/summary',
+    operationId: 'summarizeMilestones',
+    tag: 'ops',
+    summary: 'Count milestones by name and plant',
+    description:
+      "How many milestones of each name and plant are open, late and met. A plant-bound client counts its plants' only.",
+    scope: 'ops',
+    responses: {
+      '200': ok('The counts.', {
+        type: 'object',
+        required: ['items'],
+        properties: {
+          items: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['name', 'plant', 'open', 'late', 'met'],
+              properties: {
+                name: { type: 'string' },
+                plant: { type: ['string', 'null'] },
+                open: { type: 'integer', minimum: 0 },
+                late: { type: 'integer', minimum: 0 },
+                met: { type: 'integer', minimum: 0 },
+              },
+            },
+          },
+        },
+      }),
+    },
+    problems: ['forbidden'],
+  },
+  {
+    method: 'GET',
+    path: '/v1/overview',
+    operationId: 'getOverview',
+    tag: 'ops',
+    summary: "This hub instance's live rates, lag, dead letters, circuits and sources",
+    description:
+      'What the console shows on its overview, in one call: ingest (events this instance appended through the ' +
+      'API, commands and sources), deliveries and failed attempts, each per second (sampled every 2 s) and in ' +
+      'total since the instance started, with a series of the last 10 minutes; open dead letters; the lag of ' +
+      'each route (events and seconds); the circuit of each endpoint; and the health of the source connectors. ' +
+      "Rates and totals are this instance's (`instance`); other instances sharing the store keep their own.",
+    scope: 'ops',
+    responses: {
+      '200': ok('The overview.', {
+        type: 'object',
+        required: [
+          'at',
+          'instance',
+          'ingest',
+          'deliveries',
+          'dlqOpen',
+          'lag',
+          'series',
+          'routes',
+          'connectors',
+          'circuits',
+        ],
+        properties: {
+          at: { type: 'string', format: 'date-time' },
+          instance: { type: 'string' },
+          intervalSeconds: { type: 'number' },
+          windowSeconds: { type: 'number' },
+          ingest: {
+            type: 'object',
+            required: ['perSecond', 'total'],
+            properties: { perSecond: { type: 'number' }, total: { type: 'integer' } },
+          },
+          deliveries: {
+            type: 'object',
+            required: ['perSecond', 'failedPerSecond', 'total'],
+            properties: {
+              perSecond: { type: 'number' },
+              failedPerSecond: { type: 'number' },
+              total: { type: 'integer' },
+              failedTotal: { type: 'integer' },
+            },
+          },
+          dlqOpen: { type: 'integer', minimum: 0 },
+          lag: {
+            type: 'object',
+            required: ['events', 'seconds'],
+            properties: { events: { type: 'integer' }, seconds: { type: 'number' } },
+          },
+          series: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['t', 'ingest', 'delivered', 'failed'],
+              properties: {
+                t: { type: 'string', format: 'date-time' },
+                ingest: { type: 'number' },
+                delivered: { type: 'number' },
+                failed: { type: 'number' },
+              },
+            },
+          },
+          routes: { type: 'array', items: { type: 'object' } },
+          connectors: { type: 'array', items: { type: 'object' } },
+          circuits: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['endpoint', 'state', 'routes'],
+              properties: {
+                endpoint: { type: 'string' },
+                sink: { type: 'string' },
+                state: { type: 'string', enum: ['closed', 'open', 'half-open'] },
+                routes: { type: 'array', items: { type: 'string' } },
+              },
+            },
+          },
+        },
+      }),
+    },
+    problems: ['forbidden'],
+  },
+  {
+    method: 'GET',
+    path: '/v1/quality/holds',
+    operationId: 'listQualityHolds',
+    tag: 'commands',
+    summary: 'List quality holds',
+    description:
+      'The quality holds the hub enforces on shipment confirmations, by hold id, as its projection of the ' +
+      '`quality.*` events has them (including events appended just before the call). Needs `ops` or ' +
+      "`commands:quality-hold`; a plant-bound client sees only its plants' holds, and `plant=` naming another " +
+      'plant is `403`.',
+    scope: 'ops',
+    parameters: [
+      {
+        name: 'status',
+        in: 'query',
+        description:
+          '`active` (blocks its lots), `released`, or `dispositioned` (scrap or return: the lots stay blocked).',
+        schema: { type: 'string', enum: ['active', 'released', 'dispositioned'] },
+      },
+      {
+        name: 'plant',
+        in: 'query',
+        description: 'Plant code.',
+        schema: { type: 'string', pattern: PLANT_CODE },
+      },
+      {
+        name: 'after',
+        in: 'query',
+        description: 'The `next` of the previous page (a hold id).',
+        schema: { type: 'string', maxLength: 256 },
+      },
+      param('limit'),
+    ],
+    responses: {
+      '200': ok('A page of holds.', {
+        type: 'object',
+        required: ['items', 'next'],
+        properties: {
+          items: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: [
+                'holdId',
+                'plant',
+                'material',
+                'lots',
+                'reason',
+                'placedAt',
+                'status',
+                'disposition',
+                'updatedAt',
+              ],
+              properties: {
+                holdId: { type: 'string' },
+                plant: { type: 'string' },
+                material: { type: 'string' },
+                lots: { type: 'array', items: { type: 'string' } },
+                reason: { type: 'string' },
+                placedAt: { type: 'string', format: 'date-time' },
+                status: { type: 'string', enum: ['active', 'released', 'dispositioned'] },
+                disposition: { type: ['string', 'null'] },
+                updatedAt: { type: 'string', format: 'date-time' },
+              },
+            },
+          },
+          next: {
+            type: ['string', 'null'],
+            description: 'Pass as `after` to get the next page; `null` on the last page.',
+          },
+        },
+      }),
+    },
+    problems: ['bad-request', 'forbidden'],
+  },
+  {
+    method: 'GET',
+    path: '/v1/reconciliation',
+    operationId: 'getReconciliation',
+    tag: 'ops',
+    summary: 'Plant reports against what each system of record acknowledged',
+    description:
+      'Per order (the `data.orderId`, else the `subject`, of `production.*` events) and UTC day of the event ' +
+      'time: what the plant reported (events by type, quantity totals) and, for every route receiving those ' +
+      'events, how many were expected, delivered, pending, dead-lettered (`dlq`), rejected, discarded ' +
+      '(`missing`) or filtered out, plus where configured (`reconciliation.systems`) what the system of record ' +
+      'itself holds. `differences` lists each `missing`, `dlq`, `retrying` or `rejected` set (at most 20 ids). ' +
+      '`format=csv` or `Accept: text/csv` answers a CSV download (every matching order unless `limit` is given). ' +
+      "A plant-bound client sees only its plants' orders. A query that would read more than 200,000 events is " +
+      'refused (`422 query-too-broad`). See docs/analytics.md.',
+    scope: 'ops',
+    parameters: [
+      {
+        name: 'day',
+        in: 'query',
+        description: 'The UTC day (required unless from/to).',
+        schema: { type: 'string', format: 'date' },
+        example: '2026-03-01',
+      },
+      {
+        name: 'from',
+        in: 'query',
+        description: 'First UTC day of a range of at most 7 days.',
+        schema: { type: 'string', format: 'date' },
+      },
+      {
+        name: 'to',
+        in: 'query',
+        description: 'Last UTC day of the range (inclusive).',
+        schema: { type: 'string', format: 'date' },
+      },
+      {
+        name: 'plant',
+        in: 'query',
+        description: 'Plant code; a plant-bound client may name only its own.',
+        schema: { type: 'string', pattern: PLANT_CODE },
+      },
+      { name: 'order', in: 'query', description: 'One order id.', schema: { type: 'string' } },
+      { name: 'route', in: 'query', description: 'Only this route.', schema: { type: 'string' } },
+      {
+        name: 'difference',
+        in: 'query',
+        description: 'Only orders with any difference, with none, or with one of this kind.',
+        schema: { type: 'string', enum: ['any', 'none', 'missing', 'dlq', 'retrying', 'rejected'] },
+      },
+      {
+        name: 'format',
+        in: 'query',
+        description: 'json (default) or csv.',
+        schema: { type: 'string', enum: ['json', 'csv'] },
+      },
+      {
+        name: 'after',
+        in: 'query',
+        description: 'The `next` of the previous page.',
+        schema: { type: 'string' },
+      },
+      param('limit'),
+    ],
+    responses: {
+      '200': {
+        description: 'A page of orders, or the CSV download (one row per order and route).',
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              required: ['items', 'next'],
+              properties: {
+                items: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    required: ['day', 'plant', 'order', 'reported', 'systems', 'differences'],
+                    properties: {
+                      day: { type: 'string', format: 'date' },
+                      plant: { type: 'string' },
+                      order: { type: 'string' },
+                      reported: { type: 'object', required: ['events', 'byType', 'totals'] },
+                      systems: {
+                        type: 'array',
+                        items: {
+                          type: 'object',
+                          required: [
+                            'route',
+                            'sink',
+                            'expected',
+                            'delivered',
+                            'pending',
+                            'dlq',
+                            'rejected',
+                            'missing',
+                            'filteredOut',
+                          ],
+                        },
+                      },
+                      differences: {
+                        type: 'array',
+                        items: { type: 'object', required: ['route', 'kind', 'count', 'eventIds'] },
+                      },
+                    },
+                  },
+                },
+                next: { type: ['string', 'null'] },
+              },
+            },
+          },
+          'text/csv': { schema: { type: 'string' } },
+        },
+        headers: {
+          'Content-Disposition': {
+            description: 'For CSV: `attachment; filename="reconciliation-<day>.csv"`.',
+            schema: { type: 'string' },
+          },
+        },
+      },
+    },
+    problems: ['bad-request', 'forbidden', 'query-too-broad'],
+  },
+  {
+    method: 'GET',
+    path: '/v1/analytics/oee',
+    operationId: 'getOee',
+    tag: 'ops',
+    summary: 'OEE per machine: availability, performance, quality',
+    description:
+      'Per machine (`plant`, `equipmentId`) over a window (default the last 8 h, at most 7 days), from ' +
+      '`telemetry.machine.state` (run vs planned time), `maintenance.downtime.*` (planned downtime leaves the ' +
+      'planned time; reasons), and the good/scrap counters of `telemetry.machine.counter` (cumulative: deltas, ' +
+      'resets counted from 0). Performance needs the ideal rate (`analytics.idealRates`); without it performance ' +
+      'and oee are null. `bucket` (e.g. 1h, at most 500 buckets) adds per-bucket figures. A plant-bound client ' +
+      'sees only its plants. Needs `analytics:read` or `ops`. See docs/analytics.md.',
+    scope: 'analytics:read',
+    parameters: [
+      {
+        name: 'plant',
+        in: 'query',
+        description: 'Plant code; a plant-bound client may name only its own.',
+        schema: { type: 'string', pattern: PLANT_CODE },
+      },
+      { name: 'equipment', in: 'query', description: 'One equipment id.', schema: { type: 'string' } },
+      { name: 'from', in: 'query', description: 'RFC 3339 time or UTC day.', schema: { type: 'string' } },
+      {
+        name: 'to',
+        in: 'query',
+        description: 'RFC 3339 time or UTC day (default now).',
+        schema: { type: 'string' },
+      },
+      {
+        name: 'bucket',
+        in: 'query',
+        description: 'Bucket length, e.g. 15m or 1h.',
+        schema: { type: 'string' },
+      },
+    ],
+    responses: {
+      '200': ok('The figures per machine.', {
+        type: 'object',
+        required: ['items'],
+        properties: {
+          items: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: [
+                'plant',
+                'equipmentId',
+                'from',
+                'to',
+                'availability',
+                'performance',
+                'quality',
+                'oee',
+                'goodCount',
+                'scrapCount',
+                'runSeconds',
+                'plannedSeconds',
+                'downtimeSeconds',
+                'idealRatePerMinute',
+                'throughputPerHour',
+              ],
+              properties: {
+                availability: { type: ['number', 'null'], minimum: 0, maximum: 1 },
+                performance: { type: ['number', 'null'], minimum: 0, maximum: 1 },
+                quality: { type: ['number', 'null'], minimum: 0, maximum: 1 },
+                oee: { type: ['number', 'null'], minimum: 0, maximum: 1 },
+                buckets: { type: 'array', items: { type: 'object' } },
+              },
+            },
+          },
+        },
+      }),
+    },
+    problems: ['bad-request', 'forbidden', 'query-too-broad'],
+  },
+  {
+    method: 'GET',
+    path: '/v1/analytics/throughput',
+    operationId: 'getThroughput',
+    tag: 'ops',
+    summary: 'Completed operations and quantities per plant and hour',
+    description:
+      'Per plant over a window (default the last 8 h, at most 7 days), from `production.operation.completed` ' +
+      '(by `completedAt`): operations, operations per hour, good and scrap quantities per unit of measure, ' +
+      'operations per work center, and with `bucket` the same per bucket. Needs `analytics:read` or `ops`.',
+    scope: 'analytics:read',
+    parameters: [
+      {
+        name: 'plant',
+        in: 'query',
+        description: 'Plant code; a plant-bound client may name only its own.',
+        schema: { type: 'string', pattern: PLANT_CODE },
+      },
+      { name: 'from', in: 'query', description: 'RFC 3339 time or UTC day.', schema: { type: 'string' } },
+      {
+        name: 'to',
+        in: 'query',
+        description: 'RFC 3339 time or UTC day (default now).',
+        schema: { type: 'string' },
+      },
+      { name: 'bucket', in: 'query', description: 'Bucket length, e.g. 1h.', schema: { type: 'string' } },
+    ],
+    responses: {
+      '200': ok('The figures per plant.', {
+        type: 'object',
+        required: ['items'],
+        properties: {
+          items: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['plant', 'from', 'to', 'operations', 'operationsPerHour', 'quantities'],
+            },
+          },
+        },
+      }),
+    },
+    problems: ['bad-request', 'forbidden', 'query-too-broad'],
   },
   {
     method: 'GET',
@@ -981,6 +1505,25 @@ const OPERATIONS: readonly OperationSpec[] = [
       '200': { description: 'The reference page.', content: { 'text/html': { schema: { type: 'string' } } } },
     },
     problems: [],
+  },
+  {
+    method: 'GET',
+    path: '/',
+    operationId: 'getConsole',
+    tag: 'ops',
+    summary: 'The web console (web page)',
+    description:
+      'The operations console: live rates, business milestones and holds, the event explorer and traces, ' +
+      'subscriptions, the dead-letter queue and the catalog. The page and its bundles (under `/assets/`) are ' +
+      'public; it asks for an API key and sends it with every API call. Any other page path a browser asks for ' +
+      '(`Accept: text/html`, outside `/v1`, `/docs`, `/metrics` and the probes) answers the same page. `503` ' +
+      'until the console is built (`npm run build`).',
+    scope: null,
+    public: true,
+    responses: {
+      '200': { description: 'The console page.', content: { 'text/html': { schema: { type: 'string' } } } },
+    },
+    problems: ['unavailable'],
   },
   {
     method: 'GET',

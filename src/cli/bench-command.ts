@@ -12,7 +12,7 @@ export function registerBenchCommand(program: Command): void {
     .option('--quick', 'a reduced run (under a minute)')
     .option(
       '--only <groups>',
-      'comma-separated groups: ingest, e2e, fanout, isolation, replay, commands, connectors',
+      'comma-separated groups: ingest, e2e, fanout, isolation, replay, commands, connectors, cluster',
     )
     .action(async (opts: { json?: boolean; quick?: boolean; only?: string }) => {
       const started = Date.now();

@@ -1,6 +1,19 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import jsonata from 'jsonata';
+import {
+  type AnalyticsSettings,
+  compileAnalytics,
+  compileReconciliation,
+  type ReconciliationSettings,
+} from '../analytics/settings.js';
 import { compileJwtSettings, type JwtSettings } from '../auth/jwt-settings.js';
+import {
+  ALERT_ROUTE_TYPES,
+  type AlertDefinition,
+  type CompiledMilestones,
+  compileAlerts,
+  compileMilestones,
+} from '../milestones/definitions.js';
 import { laneOfType } from '../model/catalog.js';
 import { parseDuration, parseSize } from '../util/duration.js';
 import { ConfigError, type ConfigProblem } from './config-error.js';
@@ -56,7 +69,12 @@ export type LogConfig =
         readonly checkEveryMs: number;
       };
     }
-  | { readonly kind: 'jetstream'; readonly servers: readonly string[]; readonly replicas: number };
+  | {
+      readonly kind: 'jetstream';
+      readonly servers: readonly string[];
+      readonly replicas: number;
+      readonly stream: string;
+    };
 
 export type StoreConfig =
   | { readonly kind: 'sqlite'; readonly path: string }
@@ -81,8 +99,14 @@ export interface Config {
   readonly connectors: Readonly<Record<string, ConnectorConfig>>;
   readonly commands: Readonly<Record<string, { readonly connector: string; readonly path: string }>>;
   readonly routes: readonly CompiledRoute[];
-  readonly milestones: readonly Readonly<Record<string, unknown>>[];
-  readonly alerts: readonly Readonly<Record<string, unknown>>[];
+  /** Business milestones (docs/milestones.md): the configured ones, or the built-in ones. */
+  readonly milestones: CompiledMilestones;
+  /** Alerts on milestones; each also appears in `routes` as its implicit route. */
+  readonly alerts: readonly AlertDefinition[];
+  /** Periodic reconciliation and the systems of record it asks (docs/analytics.md). */
+  readonly reconciliation: ReconciliationSettings;
+  /** Ideal rates and counter names for OEE (docs/analytics.md). */
+  readonly analytics: AnalyticsSettings;
 }
 
 /** Overrides from the command line and environment; they win over the file. */
@@ -201,6 +225,26 @@ export function compileConfig(
     };
   });
 
+  const milestones = compileMilestones(raw.milestones, routeNames, problems);
+  // An alert is a route of the hub's milestone events, so it gets retries, circuits and the DLQ.
+  const alerts = compileAlerts(raw.alerts ?? [], connectors, routeNames, problems);
+  for (const alert of alerts) {
+    routes.push({
+      name: alert.route,
+      types: [...ALERT_ROUTE_TYPES[alert.when]],
+      filter: null,
+      transform: null,
+      sink: alert.sink,
+      retry: { ...DEFAULT_RETRY },
+      timeoutMs: connectorTimeout(
+        connectors[alert.sink] as { timeout?: unknown } | undefined,
+        `connectors.${alert.sink}.timeout`,
+        problems,
+      ),
+      lane: 'critical',
+    });
+  }
+
   const clientNames = new Set<string>();
   const clients: ClientConfig[] = (raw.clients ?? []).map((client, i) => {
     if (clientNames.has(client.name))
@@ -251,7 +295,12 @@ export function compileConfig(
             checkEveryMs: rawLog.retention?.checkEvery ? parseDuration(rawLog.retention.checkEvery) : 60_000,
           },
         }
-      : { kind: 'jetstream', servers: [...rawLog.servers], replicas: rawLog.replicas ?? 1 };
+      : {
+          kind: 'jetstream',
+          servers: [...rawLog.servers],
+          replicas: rawLog.replicas ?? 1,
+          stream: rawLog.stream ?? 'CONVEYOR_EVENTS',
+        };
 
   const rawStore = raw.store ?? { kind: 'sqlite' as const };
   const store: StoreConfig =
@@ -277,6 +326,11 @@ export function compileConfig(
   }
 
   const jwt = compileJwtSettings(raw.auth?.jwt, baseDir, problems);
+  const reconciliation = compileReconciliation(
+    raw.reconciliation,
+    { routes: routeNames, connectors },
+    problems,
+  );
 
   if (problems.length > 0) throw new ConfigError(options.source ?? 'the configuration', problems);
 
@@ -298,7 +352,9 @@ export function compileConfig(
     connectors: connectors as Record<string, ConnectorConfig>,
     commands: raw.commands ?? {},
     routes,
-    milestones: (raw.milestones ?? []) as Record<string, unknown>[],
-    alerts: (raw.alerts ?? []) as Record<string, unknown>[],
+    milestones,
+    alerts,
+    reconciliation,
+    analytics: compileAnalytics(raw.analytics),
   });
 }

@@ -38,6 +38,8 @@ connectors:
   wms: { kind: http, baseUrl: http://127.0.0.1:9101, timeout: 2s, circuitBreaker: { failureThreshold: 5, resetAfter: 30s } }
   mes-p1: { kind: http, url: http://127.0.0.1:9102/events }
   asn-inbox: { kind: files, dir: ./inbox/asn, pattern: "*.edi", format: x12 }
+  erp: { kind: http, url: http://127.0.0.1:9103/postings }
+  crm: { kind: http, url: http://127.0.0.1:9104/alerts }
 commands:
   inventory-reservation: { connector: wms, path: /reservations }
 routes:
@@ -50,6 +52,7 @@ routes:
     timeout: 5s
     lane: critical
   - { name: telemetry-out, types: [telemetry.*], sink: mes-p1 }
+  - { name: erp-postings, types: [production.order.completed], sink: erp }
 milestones:
   - { name: order-posted-to-erp, start: production.order.completed, end: { delivered: erp-postings }, correlate: subject, within: 15m }
 alerts:

@@ -1,4 +1,5 @@
 import { type Static, Type as T } from '@sinclair/typebox';
+import { AnalyticsSchema, ReconciliationSchema } from '../analytics/settings.js';
 import { DURATION_PATTERN, SIZE_PATTERN } from '../util/duration.js';
 
 /**
@@ -102,6 +103,12 @@ export const LogSchema = T.Union(
         kind: T.Literal('jetstream'),
         servers: T.Array(T.String({ minLength: 1 }), { minItems: 1 }),
         replicas: T.Optional(T.Integer({ minimum: 1, maximum: 5 })),
+        stream: T.Optional(
+          T.String({
+            pattern: '^[A-Za-z0-9_-]{1,64}$',
+            'x-hint': 'the JetStream stream name (default CONVEYOR_EVENTS): letters, digits, _ or -',
+          }),
+        ),
       },
       Strict,
     ),
@@ -159,6 +166,44 @@ export const RouteSchema = T.Object(
   Strict,
 );
 
+const EventType = T.String({
+  pattern: '^[a-z][a-z0-9-]*(\\.[a-z0-9-]+)+$',
+  'x-hint': 'an event type of the catalog, such as production.order.completed',
+});
+
+/** A business milestone: an SLA from a start event to an end (docs/milestones.md). */
+export const MilestoneSchema = T.Object(
+  {
+    name: Name,
+    start: EventType,
+    end: T.Union(
+      [T.Object({ type: EventType }, Strict), T.Object({ delivered: T.String({ minLength: 1 }) }, Strict)],
+      {
+        'x-hint':
+          '{ type: <event type> } (the first such event with the same correlation) or { delivered: <route name> }',
+      },
+    ),
+    correlate: T.String({
+      pattern: '^(subject|data(\\.[A-Za-z_][A-Za-z0-9_-]*)+)$',
+      'x-hint': 'subject, or a data field path such as data.holdId',
+    }),
+    within: Duration('The SLA: how long after the start event the end must be seen.'),
+    plants: T.Optional(T.Array(PlantCode, { minItems: 1 })),
+  },
+  { ...Strict, 'x-hint': 'an object with name, start, end, correlate, within and optionally plants' },
+);
+
+/** An alert: a milestone state change delivered to a sink connector through an implicit route. */
+export const AlertSchema = T.Object(
+  {
+    when: T.Union([T.Literal('milestone.late'), T.Literal('milestone.met')], {
+      'x-hint': 'milestone.late (raised once, cleared when met) or milestone.met',
+    }),
+    sink: T.String({ minLength: 1, 'x-hint': 'the name of a connector under connectors:' }),
+  },
+  { ...Strict, 'x-hint': 'an object with when and sink' },
+);
+
 export const ConfigSchema = T.Object(
   {
     server: T.Optional(ServerSchema),
@@ -197,10 +242,10 @@ export const ConfigSchema = T.Object(
       ),
     ),
     routes: T.Optional(T.Array(RouteSchema)),
-    milestones: T.Optional(T.Array(T.Object({ name: Name }, { additionalProperties: true }))),
-    alerts: T.Optional(
-      T.Array(T.Object({ when: T.String({ minLength: 1 }) }, { additionalProperties: true })),
-    ),
+    milestones: T.Optional(T.Array(MilestoneSchema)),
+    alerts: T.Optional(T.Array(AlertSchema)),
+    reconciliation: T.Optional(ReconciliationSchema),
+    analytics: T.Optional(AnalyticsSchema),
   },
   Strict,
 );

@@ -134,6 +134,12 @@ export const ERROR_CODES = {
     doc: 'The system of record (for example the WMS) refused the request; `upstream` carries its status and answer. Nothing was published.',
     retryable: false,
   },
+  'query-too-broad': {
+    status: 422,
+    title: 'Query too broad',
+    doc: 'The query would read more events than one request may (200,000 by default), so it was refused before it could slow the hub; `errors[]` names the parameters to narrow (a shorter range, one plant).',
+    retryable: false,
+  },
   'rate-limited': {
     status: 429,
     title: 'Too many requests',

@@ -1,4 +1,5 @@
 import type { Config } from '../config/index.js';
+import { JetStreamEventLog } from './jetstream/jetstream-event-log.js';
 import type { EventLog } from './port.js';
 import { SqliteEventLog } from './sqlite/sqlite-event-log.js';
 
@@ -9,6 +10,6 @@ export async function openEventLog(config: Config): Promise<EventLog> {
     case 'sqlite':
       return SqliteEventLog.open({ path: log.path, synchronous: log.synchronous });
     case 'jetstream':
-      throw new Error('log.kind jetstream is not available in this build; use log.kind sqlite');
+      return JetStreamEventLog.open({ servers: log.servers, replicas: log.replicas, stream: log.stream });
   }
 }

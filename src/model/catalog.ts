@@ -9,7 +9,8 @@ export type Domain =
   | 'inventory'
   | 'logistics'
   | 'supplier'
-  | 'telemetry';
+  | 'telemetry'
+  | 'conveyor';
 
 export interface EventTypeInfo {
   readonly type: string;
@@ -27,6 +28,8 @@ const OWNERS: Record<Domain, string> = {
   logistics: 'warehouse-logistics',
   supplier: 'procurement',
   telemetry: 'automation-engineering',
+  // Events the hub itself publishes (milestone alerts).
+  conveyor: 'integration-platform',
 };
 
 const TYPES: ReadonlyArray<[string, boolean]> = [
@@ -50,6 +53,9 @@ const TYPES: ReadonlyArray<[string, boolean]> = [
   ['supplier.replenishment.requested', true],
   ['telemetry.machine.state', true],
   ['telemetry.machine.counter', true],
+  ['conveyor.milestone.late', false],
+  ['conveyor.milestone.cleared', false],
+  ['conveyor.milestone.met', false],
 ];
 
 export const CANONICAL_TYPES: ReadonlyMap<string, EventTypeInfo> = new Map(

@@ -9,6 +9,11 @@ export class HubMetrics {
   readonly logHead: Gauge;
   readonly httpRequests: Counter<'route' | 'method' | 'status'>;
   readonly deprecatedEvents: Counter<'type' | 'version'>;
+  readonly reconciliationDifferences: Gauge<'kind'>;
+  readonly reconciliationChecked: Gauge;
+  /** Milestones by name and status (open, late, met), from the shared store. */
+  readonly milestones: Gauge<'name' | 'status'>;
+  readonly milestonesLate: Counter<'name'>;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true)
@@ -41,6 +46,29 @@ export class HubMetrics {
       name: 'conveyor_ingest_deprecated_schema_events_total',
       help: 'Events accepted against a deprecated schema version, by type and version.',
       labelNames: ['type', 'version'],
+      registers: [this.registry],
+    });
+    this.milestones = new Gauge({
+      name: 'conveyor_milestones',
+      help: 'Business milestones by name and status (open, late, met), as the shared store counts them.',
+      labelNames: ['name', 'status'],
+      registers: [this.registry],
+    });
+    this.milestonesLate = new Counter({
+      name: 'conveyor_milestones_late_total',
+      help: 'Milestones found late (past due without their end), by name, on the instance that tracks them.',
+      labelNames: ['name'],
+      registers: [this.registry],
+    });
+    this.reconciliationDifferences = new Gauge({
+      name: 'conveyor_reconciliation_differences',
+      help: "Events of yesterday's and today's orders with a reconciliation difference, by kind (missing, dlq, retrying, rejected), as of the last check.",
+      labelNames: ['kind'],
+      registers: [this.registry],
+    });
+    this.reconciliationChecked = new Gauge({
+      name: 'conveyor_reconciliation_checked_timestamp_seconds',
+      help: 'When the periodic reconciliation last completed (Unix seconds).',
       registers: [this.registry],
     });
     this.httpRequests = new Counter({

@@ -5,6 +5,8 @@ import { type ConfigOverrides, loadConfigFromObject } from '../config/index.js';
 import type { RouteStatus } from '../delivery/route-worker.js';
 import { createHub, type Hub } from '../hub.js';
 import type { Logger } from '../observability/logger.js';
+import { SimulatedCrm } from './crm.js';
+import { DEMO_MILESTONES, ERP_POSTING_TYPES } from './demo-milestones.js';
 import { demoRoutings, SimulatedErp } from './erp.js';
 import { HubClient } from './hub-client.js';
 import { EmbeddedBroker, SimulatedLine } from './line.js';
@@ -139,6 +141,12 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
   writeFileSync(routings, demoRoutings(plants));
   const asnInbox = join(dataDir, 'inbox', 'asn');
 
+  // The ERP books postings (and is sometimes slow or closed); the CRM receives milestone alerts.
+  const erp = new SimulatedErp(clientOf('erp'), plants, options.rate);
+  await erp.listenPostings({ outage: { periodMs: 90_000, downMs: 30_000 }, slowRate: 0.05, slowMs: 3_000 });
+  const crm = new SimulatedCrm();
+  await crm.listen();
+
   const retry = { maxAttempts: 8, initialDelay: '200ms', maxDelay: '5s', maxAge: '1h' };
   const cluster = options.cluster;
   const instances = cluster?.instances ?? 1;
@@ -199,7 +207,16 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
           },
           // The supplier's X12 856 files, dropped into a folder as legacy transfers do.
           'asn-inbox': { kind: 'files', dir: asnInbox, pattern: '*.edi', format: 'x12', pollInterval: '1s' },
+          erp: {
+            kind: 'http',
+            url: erp.postingsUrl,
+            timeout: '2s',
+            circuitBreaker: { failureThreshold: 5, resetAfter: '10s' },
+          },
+          crm: { kind: 'http', url: crm.url },
         },
+        // Ideal rates for OEE performance: the press makes at most 72 parts/min, the line 360/min.
+        analytics: { idealRates: { 'PRESS-07': 72, 'LINE-1': 360 } },
         commands: {
           'inventory-reservation': { connector: 'wms', path: '/reservations' },
           'shipment-confirmation': { connector: 'wms', path: '/shipments/{shipmentId}/confirm' },
@@ -220,7 +237,10 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
             retry,
             timeout: '2s',
           },
+          { name: 'erp-postings', types: ERP_POSTING_TYPES, sink: 'erp', retry, timeout: '2s' },
         ],
+        milestones: DEMO_MILESTONES,
+        alerts: [{ when: 'milestone.late', sink: 'crm' }],
       },
       { dataDir },
     );
@@ -269,7 +289,6 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
     late.keys.set('supplier', key);
   }
 
-  const erp = new SimulatedErp(clientOf('erp'), plants, options.rate);
   const qms = new SimulatedQms(clientOf('qms'), { plants });
   const supplier = new SimulatedSupplier(clientOf('supplier'), { supplierId: SUPPLIER_ID, plants });
   const fileDrop = new SupplierFileDrop(supplier, asnInbox, { supplierId: SUPPLIER_ID, intervalMs: 10_000 });
@@ -290,7 +309,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
     options.onStatus?.(
       `orders released ${erp.released} · delivered to MES ${received} · operations completed ${completions} · ` +
         `reservations ${warehouse.reservationsMade} · shipments ${warehouse.shipmentsConfirmed} (held ${warehouse.blockedByHold}) · ` +
-        `holds ${qms.holdsPlaced} · ASNs ${supplier.accepted} + ${fileDrop.dropped} files · failed attempts ${retries} · dead letters ${dead} · circuits ${circuits}`,
+        `holds ${qms.holdsPlaced} · ASNs ${supplier.accepted} + ${fileDrop.dropped} files · failed attempts ${retries} · dead letters ${dead} · circuits ${circuits} · ${crm.statusLine()}`,
     );
   }, 5_000);
   status.unref();
@@ -314,6 +333,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
       fileDrop.stop();
       await Promise.all([erp.close(), warehouse.close(), qms.close(), supplier.close()]);
       for (const instance of hubs) await instance.close();
+      await crm.close();
       await wms.close();
       await plc.close();
       await line.stop();

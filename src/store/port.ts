@@ -210,6 +210,15 @@ export interface QualityHoldRepository {
   get(holdId: string): Promise<QualityHoldRecord | undefined>;
   /** Holds of that plant that block shipping any of the lots (status other than released). */
   blockingLots(plant: string, lots: readonly string[]): Promise<QualityHoldRecord[]>;
+  /** Holds matching the filter whose id sorts after `after` (byte order; '' from the start), by id. */
+  list(filter: QualityHoldFilter, after: string, limit: number): Promise<QualityHoldRecord[]>;
+}
+
+export interface QualityHoldFilter {
+  readonly plant?: string;
+  readonly status?: QualityHoldStatus;
+  /** Only holds of one of these plants (a plant-bound client's). */
+  readonly plants?: readonly string[];
 }
 
 /** A supplier the hub has onboarded. */
@@ -272,6 +281,106 @@ export interface LeaseRepository {
   live(prefix: string): Promise<LeaseRecord[]>;
 }
 
+export type MilestoneStatus = 'open' | 'late' | 'met';
+
+/** A log event a milestone started or ended on. */
+export interface MilestoneEventRef {
+  readonly id: string;
+  readonly type: string;
+  readonly sequence: number;
+  /** The event's own `time` (RFC 3339). */
+  readonly time: string;
+}
+
+/** One business milestone: a start event, an SLA, and the end that meets it. */
+export interface MilestoneRecord {
+  /** Derived from name and correlation, so every hub instance names it alike. */
+  readonly id: string;
+  /** Position in the milestone list, for paging; fixed when the milestone is first recorded. */
+  readonly position: number;
+  readonly name: string;
+  readonly correlation: string;
+  readonly plant: string | null;
+  readonly startEvent: MilestoneEventRef;
+  readonly startedAt: number;
+  readonly dueAt: number;
+  /** `late` can still become `met`; `lateAt` stays set. */
+  readonly status: MilestoneStatus;
+  readonly lateAt: number | null;
+  readonly metAt: number | null;
+  readonly endEvent: MilestoneEventRef | null;
+  /** Which alert events were raised for it. */
+  readonly alerted: { readonly late: boolean; readonly cleared: boolean; readonly met: boolean };
+}
+
+/** What a milestone's start brings: everything but its state. */
+export interface MilestoneStart {
+  readonly id: string;
+  readonly name: string;
+  readonly correlation: string;
+  readonly plant: string | null;
+  readonly startEvent: MilestoneEventRef;
+  readonly startedAt: number;
+  readonly dueAt: number;
+}
+
+export interface MilestoneFilter {
+  readonly status?: MilestoneStatus;
+  readonly name?: string;
+  readonly plant?: string;
+  /** Only milestones of these plants (a plant-bound client). */
+  readonly plants?: readonly string[];
+}
+
+export interface MilestoneCount {
+  readonly name: string;
+  readonly plant: string | null;
+  readonly status: MilestoneStatus;
+  readonly count: number;
+}
+
+/**
+ * Milestones, shared by the hub instances: one instance opens them and finds them late, any
+ * instance may end them (a delivery ends a milestone where the route runs). Every change is one
+ * atomic step, so an end and a late mark racing each other leave a consistent record.
+ */
+export interface MilestoneRepository {
+  /**
+   * Records a started milestone and returns it as it stands. Starting one that exists changes
+   * nothing. An end recorded before its start (`end` found no milestone) meets it at once, at
+   * `now`, unless `endMustFollowStart` and that end came earlier in the log than the start.
+   */
+  open(start: MilestoneStart, now: number, endMustFollowStart: boolean): Promise<MilestoneRecord>;
+  /**
+   * Ends an open or late milestone (`met`). Without a started milestone the end is kept (the
+   * latest one by sequence) for a start that arrives later (`early`); a met milestone, or an end
+   * earlier in the log than the start when `endMustFollowStart`, changes nothing (`ignored`).
+   */
+  end(
+    id: string,
+    ref: { readonly name: string; readonly correlation: string; readonly plant: string | null },
+    endEvent: MilestoneEventRef,
+    at: number,
+    endMustFollowStart: boolean,
+  ): Promise<'met' | 'early' | 'ignored'>;
+  /** Marks open milestones due at or before `now` late (at most `limit`); returns those it marked. */
+  markLate(now: number, limit: number): Promise<MilestoneRecord[]>;
+  /**
+   * Milestones with an alert to raise, oldest first: late and not yet alerted; met after a late
+   * alert and not yet cleared; and, when `met` is asked for, met and not yet announced.
+   */
+  pendingAlerts(options: { readonly met: boolean }, limit: number): Promise<MilestoneRecord[]>;
+  /** Records that an alert event was raised (or is not to be). */
+  setAlerted(id: string, kinds: ReadonlyArray<'late' | 'cleared' | 'met'>): Promise<void>;
+  get(id: string): Promise<MilestoneRecord | undefined>;
+  /** Started milestones matching the filter with position > `after`, in position order. */
+  list(filter: MilestoneFilter, after: number, limit: number): Promise<MilestoneRecord[]>;
+  /** Started milestones counted by name, plant and status (only those plants' when `plants` is given). */
+  counts(plants?: readonly string[]): Promise<MilestoneCount[]>;
+  /** Deletes met milestones met before `before`, and early ends kept since before it; returns how many. */
+  purge(before: number): Promise<number>;
+}
+
 /**
  * The hub's state besides the event log: clients, dead letters, the audit trail, the schema registry.
  * Every backend (embedded SQLite, PostgreSQL) implements this port.
@@ -287,5 +396,6 @@ export interface StateStore {
   readonly suppliers: SupplierRepository;
   readonly sourceDeadLetters: SourceDeadLetterRepository;
   readonly leases: LeaseRepository;
+  readonly milestones: MilestoneRepository;
   close(): Promise<void>;
 }

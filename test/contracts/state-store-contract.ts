@@ -5,6 +5,8 @@ import type {
   AttemptRecord,
   ClientRecord,
   DeadLetterRecord,
+  MilestoneEventRef,
+  MilestoneStart,
   QualityHoldRecord,
   SourceDeadLetter,
   StateStore,
@@ -48,6 +50,23 @@ function deadLetter(n: number, fields: Partial<NewDeadLetter> = {}): NewDeadLett
     attempts: ATTEMPTS,
     at: 1_000 * n,
     status: 'open',
+    ...fields,
+  };
+}
+
+function eventRef(sequence: number): MilestoneEventRef {
+  return { id: `e-${sequence}`, type: 'production.order.completed', sequence, time: '2026-03-01T08:15:00Z' };
+}
+
+function milestoneStart(n: number, fields: Partial<MilestoneStart> = {}): MilestoneStart {
+  return {
+    id: `ms-${n}`,
+    name: 'order-posted',
+    correlation: `PO-${n}`,
+    plant: 'P1',
+    startEvent: eventRef(n),
+    startedAt: 1_000 * n,
+    dueAt: 1_000 * n + 60_000,
     ...fields,
   };
 }
@@ -645,6 +664,28 @@ export function stateStoreContract(name: string, harness: StateStoreHarness): vo
       assert.equal((await store.holds.get('H1'))?.status, 'released');
     }));
 
+  test(`${name}: quality holds are listed by filter and plants, by id in byte order, in pages`, () =>
+    withStore(async (store) => {
+      await store.holds.put(hold('QH-b'));
+      await store.holds.put(hold('QH-B', { plant: 'P2' }));
+      await store.holds.put(hold('QH-a', { status: 'released' }));
+      await store.holds.put(hold('QH-c', { status: 'dispositioned', disposition: 'scrap' }));
+      await store.holds.put(hold('QH-d', { plant: 'P3' }));
+      const ids = async (filter: Parameters<typeof store.holds.list>[0], after = '', limit = 100) =>
+        (await store.holds.list(filter, after, limit)).map((h) => h.holdId);
+      assert.deepEqual(await ids({}), ['QH-B', 'QH-a', 'QH-b', 'QH-c', 'QH-d'], 'upper case sorts first');
+      assert.deepEqual(await ids({ status: 'active' }), ['QH-B', 'QH-b', 'QH-d']);
+      assert.deepEqual(await ids({ status: 'active', plant: 'P1' }), ['QH-b']);
+      assert.deepEqual(await ids({ plants: ['P2', 'P3'] }), ['QH-B', 'QH-d']);
+      assert.deepEqual(await ids({ plants: [] }), [], 'a client bound to no plant sees none');
+      assert.deepEqual(await ids({ plant: 'P1', plants: ['P2'] }), [], 'both filters apply');
+      assert.deepEqual(await ids({}, '', 2), ['QH-B', 'QH-a']);
+      assert.deepEqual(await ids({}, 'QH-a', 2), ['QH-b', 'QH-c'], 'the next page starts after the cursor');
+      assert.deepEqual(await ids({}, 'QH-d', 2), []);
+      const [listed] = await store.holds.list({ plant: 'P1', status: 'dispositioned' }, '', 1);
+      assert.deepEqual(listed, hold('QH-c', { status: 'dispositioned', disposition: 'scrap' }));
+    }));
+
   test(`${name}: a supplier is added once`, () =>
     withStore(async (store) => {
       const acme = {
@@ -776,6 +817,204 @@ export function stateStoreContract(name: string, harness: StateStoreHarness): vo
         (await b.leases.live('route/')).map((l) => l.holder),
         [`hub-${winner}`],
       );
+    }));
+
+  test(`${name}: a milestone opens once, is met by its end, and round-trips every field`, () =>
+    withStore(async (store) => {
+      const m = store.milestones;
+      const opened = await m.open(milestoneStart(1), 5_000, false);
+      assert.deepEqual(
+        { ...opened, position: 0 },
+        {
+          ...milestoneStart(1),
+          position: 0,
+          status: 'open',
+          lateAt: null,
+          metAt: null,
+          endEvent: null,
+          alerted: { late: false, cleared: false, met: false },
+        },
+      );
+      const again = await m.open({ ...milestoneStart(1), dueAt: 99 }, 6_000, false);
+      assert.deepEqual(again, opened, 'a second start changes nothing');
+      const ref = { name: 'order-posted', correlation: 'PO-1', plant: 'P1' };
+      assert.equal(await m.end('ms-1', ref, eventRef(20), 7_000, false), 'met');
+      assert.equal(await m.end('ms-1', ref, eventRef(21), 8_000, false), 'ignored', 'the first end counts');
+      const met = await m.get('ms-1');
+      assert.equal(met?.status, 'met');
+      assert.equal(met?.metAt, 7_000);
+      assert.deepEqual(met?.endEvent, eventRef(20));
+      assert.equal(met?.position, opened.position);
+      assert.equal(await m.get('ms-none'), undefined);
+    }));
+
+  test(`${name}: milestones past due turn late once; late ones can still be met; alerts are flagged`, () =>
+    withStore(async (store) => {
+      const m = store.milestones;
+      await m.open(milestoneStart(1, { dueAt: 1_000 }), 0, false);
+      await m.open(milestoneStart(2, { dueAt: 2_000 }), 0, false);
+      await m.open(milestoneStart(3, { dueAt: 9_000 }), 0, false);
+      const late = await m.markLate(2_000, 100);
+      assert.deepEqual(
+        late.map((r) => [r.id, r.status, r.lateAt]),
+        [
+          ['ms-1', 'late', 2_000],
+          ['ms-2', 'late', 2_000],
+        ],
+      );
+      assert.deepEqual(await m.markLate(3_000, 100), [], 'late only once');
+      assert.deepEqual(
+        (await m.pendingAlerts({ met: false }, 100)).map((r) => r.id),
+        ['ms-1', 'ms-2'],
+      );
+      await m.setAlerted('ms-1', ['late']);
+      assert.deepEqual(
+        (await m.pendingAlerts({ met: false }, 100)).map((r) => r.id),
+        ['ms-2'],
+      );
+      const ref = { name: 'order-posted', correlation: 'PO-1', plant: 'P1' };
+      assert.equal(await m.end('ms-1', ref, eventRef(30), 4_000, true), 'met');
+      const cleared = await m.get('ms-1');
+      assert.equal(cleared?.status, 'met');
+      assert.equal(cleared?.lateAt, 2_000, 'a late milestone keeps when it was late');
+      assert.equal(cleared?.metAt, 4_000);
+      assert.deepEqual(
+        (await m.pendingAlerts({ met: false }, 100)).map((r) => r.id),
+        ['ms-1', 'ms-2'],
+        'met after late: its alert is to be cleared',
+      );
+      await m.setAlerted('ms-1', ['cleared']);
+      await m.setAlerted('ms-2', ['late']);
+      assert.deepEqual(await m.pendingAlerts({ met: false }, 100), []);
+      assert.deepEqual(
+        (await m.pendingAlerts({ met: true }, 100)).map((r) => r.id),
+        ['ms-1'],
+      );
+      await m.setAlerted('ms-1', ['met']);
+      assert.deepEqual((await m.get('ms-1'))?.alerted, { late: true, cleared: true, met: true });
+      assert.equal(await m.markLate(10_000, 1).then((r) => r.length), 1, 'limit bounds the batch');
+    }));
+
+  test(`${name}: an end seen before its start is kept and meets the milestone when it starts`, () =>
+    withStore(async (store) => {
+      const m = store.milestones;
+      const ref = (n: number) => ({ name: 'order-posted', correlation: `PO-${n}`, plant: 'P1' });
+      assert.equal(await m.end('ms-1', ref(1), eventRef(5), 1_000, false), 'early');
+      assert.deepEqual(await m.list({}, 0, 10), [], 'an early end is not a milestone yet');
+      assert.deepEqual(await m.counts(), []);
+      assert.equal(await m.get('ms-1'), undefined);
+      const met = await m.open(milestoneStart(1, { startEvent: eventRef(9) }), 2_000, false);
+      assert.equal(met.status, 'met');
+      assert.equal(met.metAt, 2_000);
+      assert.deepEqual(met.endEvent, eventRef(5));
+
+      // A delivery end must follow its start in the log: an older delivery does not count.
+      assert.equal(await m.end('ms-2', ref(2), eventRef(4), 1_000, true), 'early');
+      assert.equal(await m.end('ms-2', ref(2), eventRef(8), 1_000, true), 'early');
+      assert.equal(await m.end('ms-2', ref(2), eventRef(6), 1_000, true), 'early', 'the latest end is kept');
+      const met2 = await m.open(milestoneStart(2, { startEvent: eventRef(8) }), 3_000, true);
+      assert.equal(met2.status, 'met');
+      assert.deepEqual(met2.endEvent, eventRef(8));
+      assert.equal(await m.end('ms-3', ref(3), eventRef(4), 1_000, true), 'early');
+      const open3 = await m.open(milestoneStart(3, { startEvent: eventRef(9) }), 3_000, true);
+      assert.equal(open3.status, 'open');
+      assert.equal(open3.endEvent, null);
+      assert.equal(await m.end('ms-3', ref(3), eventRef(7), 4_000, true), 'ignored', 'before the start');
+      assert.equal(await m.end('ms-3', ref(3), eventRef(10), 4_000, true), 'met');
+    }));
+
+  test(`${name}: milestones list by status, name and plants in pages; counts group by name, plant, status`, () =>
+    withStore(async (store) => {
+      const m = store.milestones;
+      for (let n = 1; n <= 7; n++) {
+        await m.open(
+          milestoneStart(n, {
+            name: n % 2 ? 'order-posted' : 'hold-dispositioned',
+            plant: n <= 5 ? 'P1' : 'P2',
+            dueAt: n <= 2 ? 1 : 10_000,
+          }),
+          0,
+          false,
+        );
+      }
+      await m.open(milestoneStart(8, { plant: null }), 0, false);
+      await m.markLate(5, 100);
+      await m.end('ms-3', { name: 'order-posted', correlation: 'PO-3', plant: 'P1' }, eventRef(50), 6, false);
+      const ids = async (filter: Parameters<typeof m.list>[0]) =>
+        (await m.list(filter, 0, 100)).map((r) => r.id);
+      assert.deepEqual(await ids({}), ['ms-1', 'ms-2', 'ms-3', 'ms-4', 'ms-5', 'ms-6', 'ms-7', 'ms-8']);
+      assert.deepEqual(await ids({ status: 'late' }), ['ms-1', 'ms-2']);
+      assert.deepEqual(await ids({ status: 'met' }), ['ms-3']);
+      assert.deepEqual(await ids({ name: 'hold-dispositioned' }), ['ms-2', 'ms-4', 'ms-6']);
+      assert.deepEqual(await ids({ plant: 'P2' }), ['ms-6', 'ms-7']);
+      assert.deepEqual(await ids({ plants: ['P2'] }), ['ms-6', 'ms-7'], 'plant-bound: no plant-less ones');
+      assert.deepEqual(await ids({ status: 'open', plants: ['P1', 'P2'] }), ['ms-4', 'ms-5', 'ms-6', 'ms-7']);
+      const seen: string[] = [];
+      for (let after = 0, pages = 0; pages < 10; pages++) {
+        const page = await m.list({}, after, 3);
+        if (page.length === 0) break;
+        seen.push(...page.map((r) => r.id));
+        after = page.at(-1)!.position;
+      }
+      assert.deepEqual(seen, await ids({}), 'pages neither skip nor repeat');
+      assert.deepEqual(await m.counts(['P2']), [
+        { name: 'hold-dispositioned', plant: 'P2', status: 'open', count: 1 },
+        { name: 'order-posted', plant: 'P2', status: 'open', count: 1 },
+      ]);
+      assert.deepEqual(await m.counts(), [
+        { name: 'hold-dispositioned', plant: 'P1', status: 'late', count: 1 },
+        { name: 'hold-dispositioned', plant: 'P1', status: 'open', count: 1 },
+        { name: 'hold-dispositioned', plant: 'P2', status: 'open', count: 1 },
+        { name: 'order-posted', plant: null, status: 'open', count: 1 },
+        { name: 'order-posted', plant: 'P1', status: 'late', count: 1 },
+        { name: 'order-posted', plant: 'P1', status: 'met', count: 1 },
+        { name: 'order-posted', plant: 'P1', status: 'open', count: 1 },
+        { name: 'order-posted', plant: 'P2', status: 'open', count: 1 },
+      ]);
+    }));
+
+  test(`${name}: purge drops milestones met long ago and unclaimed early ends, nothing else`, () =>
+    withStore(async (store) => {
+      const m = store.milestones;
+      const ref = (n: number) => ({ name: 'order-posted', correlation: `PO-${n}`, plant: 'P1' });
+      await m.open(milestoneStart(1), 0, false);
+      await m.open(milestoneStart(2), 0, false);
+      await m.end('ms-1', ref(1), eventRef(10), 100, false);
+      await m.end('ms-2', ref(2), eventRef(11), 900, false);
+      await m.open(milestoneStart(3, { dueAt: 1 }), 0, false);
+      await m.markLate(50, 10);
+      await m.end('ms-4', ref(4), eventRef(12), 100, false);
+      assert.equal(await m.purge(500), 2);
+      assert.deepEqual(
+        (await m.list({}, 0, 10)).map((r) => r.id),
+        ['ms-2', 'ms-3'],
+      );
+    }));
+
+  test(`${name}: ends and late checks racing from two connections leave every milestone consistent`, () =>
+    withTwoStores(async (a, b) => {
+      const count = 40;
+      for (let n = 1; n <= count; n++) await a.milestones.open(milestoneStart(n, { dueAt: 10 }), 0, false);
+      await Promise.all([
+        ...Array.from({ length: count }, (_, i) =>
+          b.milestones.end(
+            `ms-${i + 1}`,
+            { name: 'order-posted', correlation: `PO-${i + 1}`, plant: 'P1' },
+            eventRef(100 + i),
+            20,
+            true,
+          ),
+        ),
+        a.milestones.markLate(15, count),
+        a.milestones.markLate(15, count),
+      ]);
+      const all = await a.milestones.list({}, 0, 100);
+      assert.equal(all.length, count);
+      for (const record of all) {
+        assert.equal(record.status, 'met', record.id);
+        assert.equal(record.metAt, 20);
+        assert.ok(record.lateAt === null || record.lateAt === 15);
+      }
     }));
 
   test(`${name}: everything is still there after closing and reopening; positions keep growing`, async () => {

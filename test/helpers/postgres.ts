@@ -103,6 +103,16 @@ process.once('exit', () => {
  * The postmaster and its children. Every backend and background worker leads its own process
  * group (PostgreSQL calls setsid in each child), so a group signal would miss them.
  */
+/** Gone, or a zombie (it has released its memory; only its parent's reaping is left). */
+function exited(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return true;
+  }
+}
+
 function serverProcesses(pid: number): number[] {
   const children: number[] = [];
   for (const entry of readdirSync('/proc')) {
@@ -322,6 +332,9 @@ export class PostgresServer implements PostgresHandle {
     if (!child) return;
     this.child = null;
     if (child.exitCode !== null || child.signalCode !== null) return;
+    // Backends outlive a killed postmaster for a moment; a restart before they are gone finds
+    // their shared memory still attached and refuses to start.
+    const backends = child.pid === undefined ? [] : serverProcesses(child.pid);
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => signalServer(child, 'SIGKILL'), EXIT_TIMEOUT_MS);
       child.once('exit', () => {
@@ -332,6 +345,10 @@ export class PostgresServer implements PostgresHandle {
       if (signal === 'SIGKILL') signalServer(child, signal);
       else child.kill(signal);
     });
+    for (const deadline = Date.now() + EXIT_TIMEOUT_MS; Date.now() < deadline; ) {
+      if (backends.every(exited)) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
 }
 

@@ -273,5 +273,5 @@ sinkContract(
       },
     };
   },
-  { usesTransform: false },
+  { usesTransform: false, connectTimeoutMs: 10_000 },
 );

@@ -60,6 +60,8 @@ const CASE = {
   records: 'API1 reservations and shipment confirmations for P2 are 403 and never reach the WMS',
   suppliers: 'API1 supplier onboarding for P2 is 403, and ASNs for a P2-only supplier are 403',
   supplierCredential: 'API1 a supplier credential acts only on its own supplier’s ASNs and plants',
+  milestones:
+    'API1 GET /v1/milestones and /summary: a P1-bound client neither lists nor counts P2 milestones',
 } as const;
 
 const ROUTINGS = [
@@ -519,6 +521,51 @@ test(CASE.supplierCredential, async () => {
   assert.equal(ok.statusCode, 202, ok.body);
 });
 
+test(CASE.milestones, async () => {
+  for (const [n, plant] of [
+    [1, 'P1'],
+    [2, 'P2'],
+  ] as const) {
+    await hub.store.milestones.open(
+      {
+        id: `ms-sec-${n}`,
+        name: 'order-posted-to-erp',
+        correlation: 'PO-SHARED',
+        plant,
+        startEvent: {
+          id: `e-${n}`,
+          type: 'production.order.completed',
+          sequence: n,
+          time: '2026-03-01T08:00:00Z',
+        },
+        startedAt: 0,
+        dueAt: 1,
+      },
+      0,
+      false,
+    );
+  }
+  const plantsListed = async (key: string | undefined, query = '') => {
+    const res = await call(hub, 'GET', `/v1/milestones${query}`, key ? { key } : {});
+    assert.equal(res.statusCode, 200, res.body);
+    return (res.json().items as Array<{ plant: string }>).map((i) => i.plant);
+  };
+  assert.deepEqual(await plantsListed(undefined), ['P1', 'P2'], 'admin sees both');
+  for (const query of ['', '?plant=P2', '?status=open', '?name=order-posted-to-erp']) {
+    assert.ok(
+      (await plantsListed(p1, query)).every((plant) => plant === 'P1'),
+      query,
+    );
+  }
+  assert.deepEqual(await plantsListed(p1), ['P1']);
+  const summary = await call(hub, 'GET', '/v1/milestones/summary', { key: p1 });
+  assert.equal(summary.statusCode, 200, summary.body);
+  assert.deepEqual(
+    (summary.json().items as Array<{ plant: string }>).map((i) => i.plant),
+    ['P1'],
+  );
+});
+
 test('API1 a client created with a supplierId acts only on that supplier’s ASNs', async () => {
   for (const supplierId of ['SUP-BOUND-A', 'SUP-BOUND-B']) {
     const res = await call(hub, 'POST', '/v1/suppliers', {
@@ -630,6 +677,8 @@ const PLANT_NEUTRAL: Readonly<Record<string, string>> = {
   'GET /v1/subscriptions': 'ops; per-route delivery state, no events',
   'GET /v1/cluster': 'ops; instance ids and which instance runs each route, source and job, no event data',
   'GET /v1/connectors': 'ops; connector names, kinds, health and counts, no messages',
+  'GET /v1/overview':
+    "ops; this instance's rates, per-route lag and circuits, dead-letter counts and source health, no events",
 };
 
 /** Every plant-isolation case above, by the routes it covers. */
@@ -652,9 +701,20 @@ const COVERED: Readonly<Record<string, string>> = {
   'POST /v1/shipments/{shipmentId}/confirmation': CASE.records,
   'POST /v1/suppliers': CASE.suppliers,
   'POST /v1/suppliers/{supplierId}/asns': CASE.supplierCredential,
+  'GET /v1/milestones': CASE.milestones,
+  'GET /v1/milestones/summary': CASE.milestones,
   // Covered beside the connectors API, where a source connector with dead letters of two plants runs.
   'GET /v1/connectors/{name}/dead-letters':
     'src/api/connectors-plugin.test.ts: a plant-bound ops client sees only its plants’ source dead letters',
+  // Covered beside the plugins, where orders and machines of two plants are reconciled and measured.
+  'GET /v1/reconciliation':
+    'src/api/reconciliation-plugin.test.ts: a plant-bound ops client sees only its plants’ orders, 403 for another plant',
+  'GET /v1/analytics/oee':
+    'src/api/analytics-plugin.test.ts: a plant-bound client sees only its plants’ machines, 403 for another plant',
+  'GET /v1/analytics/throughput':
+    'src/api/analytics-plugin.test.ts: a plant-bound client sees only its plants’ throughput',
+  'GET /v1/quality/holds':
+    'src/api/quality-holds-plugin.test.ts: a plant-bound client lists only its plants’ holds; naming another plant is 403',
 };
 
 test('API1 every route under /v1 is covered by a plant-isolation case or listed as plant-neutral', () => {

@@ -52,6 +52,14 @@ const SCOPE_OF: Readonly<Record<string, Need>> = {
   'POST /v1/dlq/replay': 'ops',
   'POST /v1/dlq/discard': 'ops',
   'GET /v1/cluster': 'ops',
+  'GET /v1/reconciliation': 'ops',
+  'GET /v1/analytics/oee': 'analytics:read',
+  'GET /v1/analytics/throughput': 'analytics:read',
+  'GET /v1/milestones': 'ops',
+  'GET /v1/milestones/summary': 'ops',
+  'GET /v1/overview': 'ops',
+  // `ops` or `commands:quality-hold`; the refusal names both.
+  'GET /v1/quality/holds': 'ops',
   'GET /v1/connectors': 'ops',
   'GET /v1/connectors/{name}/dead-letters': 'ops',
   // The API reference page and its assets (public by design; the documents under /v1 are not).
@@ -62,6 +70,9 @@ const SCOPE_OF: Readonly<Record<string, Need>> = {
   'GET /docs/static/{*}': 'public',
   'GET /docs/json': 'public',
   'GET /docs/yaml': 'public',
+  // The web console's page and hashed bundles (no data; the console sends a key with each API call).
+  'GET /': 'public',
+  'GET /assets/{*}': 'public',
 };
 
 /** Values for path parameters: none names an existing object, so no call changes state. */

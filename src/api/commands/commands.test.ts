@@ -277,6 +277,10 @@ test('a quality hold blocks shipping its lots (409 naming the hold) until a rele
   ]);
   assert.match(blocked.json().detail, new RegExp(holdId));
   assert.equal(wms.requests.length, asked, 'a blocked shipment is not sent to the WMS');
+  const audited = await hub.store.audit.list({ action: 'shipment.blocked', target: 'SH-1' }, 0, 10);
+  assert.equal(audited.length, 1, 'the refusal is on the audit trail');
+  assert.equal(audited[0]?.outcome, 'refused');
+  assert.deepEqual(audited[0]?.detail, { plant: 'P1', lots: ['L-2'], holds: [holdId] });
 
   const other = await post('/v1/shipments/SH-2/confirmation', shipment(['L-9']));
   assert.equal(other.statusCode, 201, other.body);

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { RecordAnswer } from '../../commands/system-of-record.js';
 import { ProblemError } from '../../errors/problem.js';
+import { requestAudit } from '../audit.js';
 import {
   agreeWithPath,
   askSystemOfRecord,
@@ -32,6 +33,7 @@ function answerField(answer: RecordAnswer, field: string, system: string): strin
  * breaker; the hub publishes the event only once it has said yes, and answers with what it said.
  */
 export function registerRecordCommands(app: FastifyInstance, ctx: CommandContext): void {
+  const audit = requestAudit(ctx.store.audit, ctx.now);
   app.post('/v1/inventory/reservations', async (request, reply) => {
     const principal = requireCommand(request, 'inventory-reservation');
     const body = bodyObject(
@@ -90,6 +92,12 @@ export function registerRecordCommands(app: FastifyInstance, ctx: CommandContext
         status: h.status,
         ...(h.disposition ? { disposition: h.disposition } : {}),
       }));
+      // A refused shipment is a business fact operations must see (the console's blocked shipments).
+      await audit(request, 'shipment.blocked', shipmentId, 'refused', {
+        plant,
+        lots: [...new Set(holds.flatMap((h) => h.lots))],
+        holds: holds.map((h) => h.holdId),
+      });
       throw new ProblemError(
         'shipment-blocked-by-quality-hold',
         holds

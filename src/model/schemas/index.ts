@@ -1,5 +1,11 @@
 import type { TSchema } from '@sinclair/typebox';
 import type {
+  ConveyorMilestoneClearedData,
+  ConveyorMilestoneLateData,
+  ConveyorMilestoneMetData,
+} from './conveyor.js';
+import { ConveyorMilestoneCleared, ConveyorMilestoneLate, ConveyorMilestoneMet } from './conveyor.js';
+import type {
   InventoryMaterialIssuedData,
   InventoryPalletMovedData,
   InventoryReservationCreatedData,
@@ -39,6 +45,7 @@ import type { TelemetryMachineCounterData, TelemetryMachineStateData } from './t
 import { TelemetryMachineCounter, TelemetryMachineState } from './telemetry.js';
 
 export * from './building-blocks.js';
+export * from './conveyor.js';
 export { schemaId } from './event-schema.js';
 export * from './inventory.js';
 export * from './logistics.js';
@@ -73,6 +80,9 @@ export interface CanonicalDataV1 {
   'supplier.replenishment.requested': SupplierReplenishmentRequestedData;
   'telemetry.machine.state': TelemetryMachineStateData;
   'telemetry.machine.counter': TelemetryMachineCounterData;
+  'conveyor.milestone.late': ConveyorMilestoneLateData;
+  'conveyor.milestone.cleared': ConveyorMilestoneClearedData;
+  'conveyor.milestone.met': ConveyorMilestoneMetData;
 }
 
 /** A canonical v1 event type name. */
@@ -100,6 +110,9 @@ const SCHEMAS: { readonly [K in CanonicalTypeV1]: TSchema } = {
   'supplier.replenishment.requested': SupplierReplenishmentRequested,
   'telemetry.machine.state': TelemetryMachineState,
   'telemetry.machine.counter': TelemetryMachineCounter,
+  'conveyor.milestone.late': ConveyorMilestoneLate,
+  'conveyor.milestone.cleared': ConveyorMilestoneCleared,
+  'conveyor.milestone.met': ConveyorMilestoneMet,
 };
 
 /** The data schema of every canonical event type, version 1, keyed by event type. */

@@ -4,6 +4,8 @@ import type { TSchema } from '@sinclair/typebox';
 import { CANONICAL_TYPES } from '../catalog.js';
 import { CANONICAL_SCHEMAS_V1, JSON_SCHEMA_DIALECT, jsonSchemaOf } from './index.js';
 
+const MILESTONE_FIELDS = ['milestoneId', 'name', 'correlation', 'status', 'startedAt', 'dueAt', 'start'];
+
 /** The required data fields of SPEC §3, per type. */
 const REQUIRED_FIELDS: Record<string, readonly string[]> = {
   'production.order.released': ['orderId', 'plant', 'material', 'quantity', 'dueDate'],
@@ -33,6 +35,10 @@ const REQUIRED_FIELDS: Record<string, readonly string[]> = {
   'supplier.replenishment.requested': ['plant', 'supplierId', 'material', 'quantity', 'neededBy'],
   'telemetry.machine.state': ['plant', 'equipmentId', 'state', 'at'],
   'telemetry.machine.counter': ['plant', 'equipmentId', 'counter', 'value', 'at'],
+  // The hub's own milestone events (docs/milestones.md).
+  'conveyor.milestone.late': [...MILESTONE_FIELDS, 'lateAt'],
+  'conveyor.milestone.cleared': [...MILESTONE_FIELDS, 'lateAt', 'metAt', 'end'],
+  'conveyor.milestone.met': [...MILESTONE_FIELDS, 'metAt', 'late', 'end'],
 };
 
 function schemaOf(type: string): TSchema {

@@ -91,6 +91,9 @@ test('CanonicalDataV1 names exactly the canonical types', () => {
     'supplier.replenishment.requested': true,
     'telemetry.machine.state': true,
     'telemetry.machine.counter': true,
+    'conveyor.milestone.late': true,
+    'conveyor.milestone.cleared': true,
+    'conveyor.milestone.met': true,
   };
   assert.deepEqual(Object.keys(names).sort(), [...CANONICAL_SCHEMAS_V1.keys()].sort());
 });

@@ -127,6 +127,28 @@ export const MIGRATIONS: readonly string[] = [
      holder TEXT NOT NULL,
      expires_at BIGINT NOT NULL
    );`,
+  // Business milestones (src/milestones); `early` rows keep an end seen before its start.
+  `CREATE TABLE milestones (
+     position BIGSERIAL PRIMARY KEY,
+     id TEXT NOT NULL UNIQUE,
+     name TEXT NOT NULL,
+     correlation TEXT NOT NULL,
+     plant TEXT,
+     status TEXT NOT NULL,
+     start_event JSON,
+     started_at BIGINT,
+     due_at BIGINT,
+     late_at BIGINT,
+     met_at BIGINT,
+     end_event JSON,
+     end_sequence BIGINT,
+     late_alerted BOOLEAN NOT NULL DEFAULT FALSE,
+     cleared_alerted BOOLEAN NOT NULL DEFAULT FALSE,
+     met_alerted BOOLEAN NOT NULL DEFAULT FALSE,
+     updated_at BIGINT NOT NULL
+   );
+   CREATE INDEX milestones_due ON milestones (status, due_at);
+   CREATE INDEX milestones_name ON milestones (name, status, position);`,
 ];
 
 /**

@@ -1,4 +1,9 @@
-import type { QualityHoldRecord, QualityHoldRepository, QualityHoldStatus } from '../port.js';
+import type {
+  QualityHoldFilter,
+  QualityHoldRecord,
+  QualityHoldRepository,
+  QualityHoldStatus,
+} from '../port.js';
 import type { PgDatabase } from './pg-database.js';
 
 interface Row {
@@ -73,6 +78,30 @@ export class PgHolds implements QualityHoldRepository {
          SELECT 1 FROM quality_hold_lots l WHERE l.hold_id = h.hold_id AND l.plant = $1 AND l.lot = ANY($2::text[]))
        ORDER BY h.hold_id COLLATE "C"`,
       [plant, [...lots]],
+    );
+    return rows.map(fromRow);
+  }
+
+  async list(filter: QualityHoldFilter, after: string, limit: number): Promise<QualityHoldRecord[]> {
+    const params: unknown[] = [after];
+    // Byte order (COLLATE "C"), as SQLite compares, so a cursor means the same on both stores.
+    const where = ['hold_id COLLATE "C" > $1'];
+    if (filter.plant !== undefined) {
+      params.push(filter.plant);
+      where.push(`plant = $${params.length}`);
+    }
+    if (filter.status !== undefined) {
+      params.push(filter.status);
+      where.push(`status = $${params.length}`);
+    }
+    if (filter.plants !== undefined) {
+      params.push([...filter.plants]);
+      where.push(`plant = ANY($${params.length}::text[])`);
+    }
+    params.push(limit);
+    const { rows } = await this.db.query<Row>(
+      `SELECT * FROM quality_holds WHERE ${where.join(' AND ')} ORDER BY hold_id COLLATE "C" LIMIT $${params.length}`,
+      params,
     );
     return rows.map(fromRow);
   }

@@ -4,6 +4,7 @@ import type {
   DeadLetterRepository,
   IdempotencyRepository,
   LeaseRepository,
+  MilestoneRepository,
   QualityHoldRepository,
   SchemaRepository,
   SourceDeadLetterRepository,
@@ -18,6 +19,7 @@ import { PgDeadLetters } from './pg-dead-letters.js';
 import { PgHolds } from './pg-holds.js';
 import { PgIdempotency } from './pg-idempotency.js';
 import { PgLeases } from './pg-leases.js';
+import { PgMilestones } from './pg-milestones.js';
 import { PgSchemas } from './pg-schemas.js';
 import { PgSourceDeadLetters } from './pg-source-dead-letters.js';
 import { PgSuppliers } from './pg-suppliers.js';
@@ -54,6 +56,7 @@ export class PostgresStateStore implements StateStore {
   readonly suppliers: SupplierRepository;
   readonly sourceDeadLetters: SourceDeadLetterRepository;
   readonly leases: LeaseRepository;
+  readonly milestones: MilestoneRepository;
   private readonly db: PgDatabase;
 
   private constructor(db: PgDatabase) {
@@ -67,6 +70,7 @@ export class PostgresStateStore implements StateStore {
     this.suppliers = new PgSuppliers(db);
     this.sourceDeadLetters = new PgSourceDeadLetters(db);
     this.leases = new PgLeases(db);
+    this.milestones = new PgMilestones(db);
   }
 
   /** Connects, brings the schema up to date, and returns the store. */

@@ -110,4 +110,26 @@ export const MIGRATIONS: readonly string[] = [
      holder TEXT NOT NULL,
      expires_at INTEGER NOT NULL
    );`,
+  // Business milestones (src/milestones); `early` rows keep an end seen before its start.
+  `CREATE TABLE milestones (
+     position INTEGER PRIMARY KEY,
+     id TEXT NOT NULL UNIQUE,
+     name TEXT NOT NULL,
+     correlation TEXT NOT NULL,
+     plant TEXT,
+     status TEXT NOT NULL,
+     start_event TEXT,
+     started_at INTEGER,
+     due_at INTEGER,
+     late_at INTEGER,
+     met_at INTEGER,
+     end_event TEXT,
+     end_sequence INTEGER,
+     late_alerted INTEGER NOT NULL DEFAULT 0,
+     cleared_alerted INTEGER NOT NULL DEFAULT 0,
+     met_alerted INTEGER NOT NULL DEFAULT 0,
+     updated_at INTEGER NOT NULL
+   );
+   CREATE INDEX milestones_due ON milestones (status, due_at);
+   CREATE INDEX milestones_name ON milestones (name, status, position);`,
 ];

@@ -1,5 +1,10 @@
 import type Database from 'better-sqlite3';
-import type { QualityHoldRecord, QualityHoldRepository, QualityHoldStatus } from '../port.js';
+import type {
+  QualityHoldFilter,
+  QualityHoldRecord,
+  QualityHoldRepository,
+  QualityHoldStatus,
+} from '../port.js';
 
 interface Row {
   hold_id: string;
@@ -33,7 +38,7 @@ export class SqliteHolds implements QualityHoldRepository {
   private readonly byId: Database.Statement;
   private readonly byLot: Database.Statement;
 
-  constructor(db: Database.Database) {
+  constructor(private readonly db: Database.Database) {
     const upsert = db.prepare(
       `INSERT OR REPLACE INTO quality_holds (hold_id, plant, material, lots, reason, placed_at, status, disposition, updated_at)
        VALUES (@holdId, @plant, @material, @lots, @reason, @placedAt, @status, @disposition, @updatedAt)`,
@@ -69,5 +74,27 @@ export class SqliteHolds implements QualityHoldRepository {
       for (const row of this.byLot.all(plant, lot) as Row[]) found.set(row.hold_id, fromRow(row));
     }
     return [...found.values()];
+  }
+
+  async list(filter: QualityHoldFilter, after: string, limit: number): Promise<QualityHoldRecord[]> {
+    const where = ['hold_id > ?'];
+    const params: unknown[] = [after];
+    if (filter.plant !== undefined) {
+      where.push('plant = ?');
+      params.push(filter.plant);
+    }
+    if (filter.status !== undefined) {
+      where.push('status = ?');
+      params.push(filter.status);
+    }
+    if (filter.plants !== undefined) {
+      if (filter.plants.length === 0) return [];
+      where.push(`plant IN (${filter.plants.map(() => '?').join(', ')})`);
+      params.push(...filter.plants);
+    }
+    const rows = this.db
+      .prepare(`SELECT * FROM quality_holds WHERE ${where.join(' AND ')} ORDER BY hold_id LIMIT ?`)
+      .all(...params, limit) as Row[];
+    return rows.map(fromRow);
   }
 }

@@ -7,6 +7,7 @@ import type {
   DeadLetterRepository,
   IdempotencyRepository,
   LeaseRepository,
+  MilestoneRepository,
   QualityHoldRepository,
   SchemaRepository,
   SourceDeadLetterRepository,
@@ -20,6 +21,7 @@ import { SqliteDeadLetters } from './sqlite-dead-letters.js';
 import { SqliteHolds } from './sqlite-holds.js';
 import { SqliteIdempotency } from './sqlite-idempotency.js';
 import { SqliteLeases } from './sqlite-leases.js';
+import { SqliteMilestones } from './sqlite-milestones.js';
 import { SqliteSchemas } from './sqlite-schemas.js';
 import { SqliteSourceDeadLetters } from './sqlite-source-dead-letters.js';
 import { SqliteSuppliers } from './sqlite-suppliers.js';
@@ -45,6 +47,7 @@ export class SqliteStateStore implements StateStore {
   readonly suppliers: SupplierRepository;
   readonly sourceDeadLetters: SourceDeadLetterRepository;
   readonly leases: LeaseRepository;
+  readonly milestones: MilestoneRepository;
   private readonly db: Database.Database;
 
   private constructor(db: Database.Database) {
@@ -58,6 +61,7 @@ export class SqliteStateStore implements StateStore {
     this.suppliers = new SqliteSuppliers(db);
     this.sourceDeadLetters = new SqliteSourceDeadLetters(db);
     this.leases = new SqliteLeases(db);
+    this.milestones = new SqliteMilestones(db);
   }
 
   static open(path: string): SqliteStateStore {

@@ -1,0 +1,353 @@
+/**
+ * The JetStream event log against a real 3-node nats-server cluster (replicas 3): the event log
+ * contract, then what only this backend has: idempotency past JetStream's duplicate window,
+ * recovery of ids a dead writer did not index, subject tokens for any attribute value, consumers
+ * shared between instances, and a node crash while appending.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { connect, type NatsConnection } from 'nats';
+import {
+  JetStreamEventLog,
+  type JetStreamEventLogOptions,
+} from '../../src/log/jetstream/jetstream-event-log.js';
+import { eventSubject, idempotencyKey } from '../../src/log/jetstream/subjects.js';
+import type { EventLog } from '../../src/log/port.js';
+import type { CloudEvent } from '../../src/model/envelope.js';
+import { makeEvent } from '../helpers/events.js';
+import { NatsCluster, sharedNatsCluster } from '../helpers/nats-cluster.js';
+import { type EventLogHarness, eventLogContract } from './event-log-contract.js';
+
+const cluster = await sharedNatsCluster();
+/** The crash test's append child needs a data folder, though the log keeps nothing in it. */
+const childDataDir = mkdtempSync(join(tmpdir(), 'conveyor-js-child-'));
+const streams: string[] = [];
+let counter = 0;
+
+/** A stream name no other test (or test process on a shared cluster) uses. */
+function freshStream(): string {
+  const name = `T${process.pid}_${++counter}_${Math.random().toString(36).slice(2, 8)}`;
+  streams.push(name);
+  return name;
+}
+
+function options(stream: string, extra: Partial<JetStreamEventLogOptions> = {}): JetStreamEventLogOptions {
+  return { servers: cluster.urls, replicas: cluster.replicas, stream, ...extra };
+}
+
+after(async () => {
+  // On a shared cluster the streams would outlive this run; a cluster of our own goes as a whole.
+  const nc = await connect({ servers: [...cluster.urls] });
+  try {
+    const jsm = await nc.jetstreamManager();
+    for (const stream of streams) {
+      for (const name of [stream, `KV_${stream}_IDS`, `KV_${stream}_STATE`]) {
+        await jsm.streams.delete(name).catch(() => false);
+      }
+    }
+  } finally {
+    await nc.close();
+    await cluster.stop();
+    rmSync(childDataDir, { recursive: true, force: true });
+  }
+});
+
+function harness(): EventLogHarness {
+  let stream = '';
+  return {
+    async open() {
+      stream = freshStream();
+      return JetStreamEventLog.open(options(stream));
+    },
+    reopen: () => JetStreamEventLog.open(options(stream)),
+    childConfig: () => ({
+      config: { log: { kind: 'jetstream', servers: [...cluster.urls], replicas: cluster.replicas, stream } },
+      dataDir: childDataDir,
+    }),
+  };
+}
+
+eventLogContract('jetstream', harness());
+
+async function withNats<T>(fn: (nc: NatsConnection) => Promise<T>): Promise<T> {
+  const nc = await connect({ servers: [...cluster.urls] });
+  try {
+    return await fn(nc);
+  } finally {
+    await nc.close();
+  }
+}
+
+/**
+ * Waits until JetStream's duplicate window no longer holds the event's message id: a publish with
+ * that id and an expectation that cannot hold is answered "duplicate" while the window holds it,
+ * and refused (so nothing is stored) once it has forgotten it.
+ */
+async function untilWindowForgets(nc: NatsConnection, stream: string, event: CloudEvent): Promise<void> {
+  const js = nc.jetstream();
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      const ack = await js.publish(eventSubject(stream, event), '{}', {
+        msgID: idempotencyKey(event.source, event.id),
+        expect: { lastSequence: 0 },
+      });
+      assert.equal(ack.duplicate, true, 'the probe must never be stored');
+    } catch (error) {
+      if (/wrong last sequence/.test((error as Error).message)) return;
+      throw error;
+    }
+    if (Date.now() > deadline) throw new Error('the duplicate window did not pass in 15 s');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+test('jetstream: past the duplicate window, a re-sent event is still a duplicate, also one a dead writer never indexed', async () => {
+  const stream = freshStream();
+  const windowMs = 1_000;
+  const first = await JetStreamEventLog.open(options(stream, { duplicateWindowMs: windowMs }));
+  const indexed = makeEvent();
+  const [stored] = await first.append([indexed]);
+  await first.close();
+
+  // A writer that died between its publish and its index write: the event is in the stream only.
+  const orphan = makeEvent({ type: 'quality.hold.placed' });
+  const orphanSeq = await withNats(async (nc) => {
+    const ack = await nc.jetstream().publish(eventSubject(stream, orphan), JSON.stringify(orphan), {
+      msgID: idempotencyKey(orphan.source, orphan.id),
+    });
+    const ids = await nc.jetstream().views.kv(`${stream}_IDS`);
+    assert.equal(await ids.get(idempotencyKey(orphan.source, orphan.id)), null, 'not indexed yet');
+    return ack.seq;
+  });
+
+  // Opening a log indexes what lies past the mark.
+  const second = await JetStreamEventLog.open(options(stream, { duplicateWindowMs: windowMs }));
+  try {
+    await withNats(async (nc) => {
+      const ids = await nc.jetstream().views.kv(`${stream}_IDS`);
+      assert.equal((await ids.get(idempotencyKey(orphan.source, orphan.id)))?.string(), String(orphanSeq));
+      await untilWindowForgets(nc, stream, indexed);
+      await untilWindowForgets(nc, stream, orphan);
+    });
+    const outcomes = await second.append([
+      { ...indexed, data: { changed: true } },
+      { ...orphan, data: { changed: true } },
+    ]);
+    assert.deepEqual(outcomes, [
+      { sequence: stored?.sequence, duplicate: true },
+      { sequence: orphanSeq, duplicate: true },
+    ]);
+    const all = await second.read({ limit: 10 });
+    assert.deepEqual(
+      all.map((e) => e.id),
+      [indexed.id, orphan.id],
+    );
+    assert.deepEqual(all[0]?.data, indexed.data, 'the first version is kept');
+  } finally {
+    await second.close();
+  }
+});
+
+test('jetstream: any plant, subject or type becomes valid subject tokens, and filters on them stay exact', async () => {
+  const stream = freshStream();
+  const log = await JetStreamEventLog.open(options(stream));
+  try {
+    const odd = makeEvent({ plant: 'P 1.*>', subject: 'order 42.a*b>c_d', type: 'quality.hold.placed' });
+    const long = makeEvent({
+      plant: 'P1',
+      subject: `ORD-${'x'.repeat(300)}`,
+      type: 'production.order.released',
+    });
+    const unicode = makeEvent({ plant: 'Zürich', subject: '注文-1', type: 'production.order.released' });
+    const plain = makeEvent({ plant: 'P1', subject: 'order 42', type: 'quality.hold.placed' });
+    const noPlant = makeEvent({ subject: 'order 42' });
+    delete noPlant.plant;
+    const outcomes = await log.append([odd, long, unicode, plain, noPlant]);
+    const subjects = await withNats(async (nc) => {
+      const jsm = await nc.jetstreamManager();
+      return Promise.all(
+        outcomes.map(async (o) => (await jsm.streams.getMessage(stream, { seq: o.sequence })).subject),
+      );
+    });
+    for (const subject of subjects) {
+      assert.match(subject, /^[A-Za-z0-9_.-]+$/, `${subject} has only token characters`);
+      assert.ok(subject.length < 200, `${subject} stays short`);
+    }
+    assert.equal(
+      subjects[0]?.split('.').length,
+      1 + 3 + 2,
+      'stream, plant, subject, then the three type parts',
+    );
+    const ids = async (filter: Parameters<EventLog['read']>[0]) => (await log.read(filter)).map((e) => e.id);
+    assert.deepEqual(await ids({ plant: 'P 1.*>' }), [odd.id]);
+    assert.deepEqual(await ids({ subject: 'order 42.a*b>c_d' }), [odd.id]);
+    assert.deepEqual(await ids({ subject: 'order 42' }), [plain.id, noPlant.id]);
+    assert.deepEqual(await ids({ subject: long.subject }), [long.id]);
+    assert.deepEqual(await ids({ plant: 'Zürich', types: ['production.*'] }), [unicode.id]);
+    assert.deepEqual(await ids({ plants: ['P1', 'P 1.*>'], types: ['quality.hold.placed'] }), [
+      odd.id,
+      plain.id,
+    ]);
+    assert.deepEqual(
+      await ids({ plant: 'P1', plants: ['P2'] }),
+      [],
+      'a plant outside the plants matches nothing',
+    );
+    const stats = await log.stats();
+    assert.equal(stats.events, 5);
+    assert.deepEqual(stats.domains, ['production', 'quality']);
+  } finally {
+    await log.close();
+  }
+});
+
+test('jetstream: a consumer over several domains hands out in order, moves past other events, and resumes after reopening', async () => {
+  const stream = freshStream();
+  let log = await JetStreamEventLog.open(options(stream));
+  const filter = { types: ['quality.*', 'production.order.released'] };
+  const consumer = await log.consume('multi', filter, { startAt: 0 });
+  const events = [
+    makeEvent({ type: 'telemetry.machine.state' }),
+    makeEvent({ type: 'production.order.released' }),
+    makeEvent({ type: 'quality.hold.placed' }),
+    makeEvent({ type: 'telemetry.machine.state' }),
+    makeEvent({ type: 'quality.hold.released' }),
+    makeEvent({ type: 'production.order.released' }),
+    makeEvent({ type: 'telemetry.machine.state' }),
+  ];
+  const outcomes = await log.append(events);
+  const wanted = [1, 2, 4, 5].map((i) => events[i]?.id);
+  const got = await consumer.fetch(3, 2_000);
+  assert.deepEqual(
+    got.map((e) => e.id),
+    wanted.slice(0, 3),
+  );
+  assert.equal(consumer.readPosition(), got[2]?.sequence, 'a full fetch stops at its last event');
+  await consumer.commit(got[1]!.sequence);
+  const rest = await consumer.fetch(10, 2_000);
+  assert.deepEqual(
+    rest.map((e) => e.id),
+    wanted.slice(3),
+  );
+  assert.equal(consumer.readPosition(), outcomes[6]?.sequence, 'the telemetry at the end is passed over');
+  await log.close();
+
+  log = await JetStreamEventLog.open(options(stream));
+  try {
+    const resumed = await log.consume('multi', filter);
+    assert.equal(resumed.committed(), outcomes[2]?.sequence);
+    const again = await resumed.fetch(10, 2_000);
+    assert.deepEqual(
+      again.map((e) => e.id),
+      wanted.slice(2),
+      'fetched but not committed is fetched again',
+    );
+    assert.deepEqual(await log.consumers(), [{ name: 'multi', position: outcomes[2]?.sequence }]);
+    resumed.close();
+  } finally {
+    await log.close();
+  }
+});
+
+test('jetstream: two instances share the log: reads and waiting consumers see the other one’s appends', async () => {
+  const stream = freshStream();
+  const writer = await JetStreamEventLog.open(options(stream));
+  const reader = await JetStreamEventLog.open(options(stream));
+  try {
+    const consumer = await reader.consume('follower', { types: ['production.*'] });
+    const waiting = consumer.fetch(10, 10_000);
+    const started = Date.now();
+    const [appended] = await writer.append([makeEvent()]);
+    const got = await waiting;
+    assert.deepEqual(
+      got.map((e) => e.sequence),
+      [appended?.sequence],
+    );
+    assert.ok(Date.now() - started < 5_000, 'the waiting fetch wakes on the append, not at its timeout');
+    const [second] = await writer.append([makeEvent({ type: 'quality.hold.placed' })]);
+    assert.deepEqual(
+      (await reader.read({ after: appended?.sequence })).map((e) => e.sequence),
+      [second?.sequence],
+    );
+    assert.equal(reader.head(), second?.sequence, 'reads move the head this instance knows');
+  } finally {
+    await Promise.all([writer.close(), reader.close()]);
+  }
+});
+
+/** Polls `condition` every 20 ms until it holds; fails after 30 s. */
+async function until(what: string, condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`${what} within 30 s`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+test('jetstream: with the stream leader’s node killed mid-append, every acknowledged event is kept and appends go on', async () => {
+  // Killing a node needs a cluster of our own, even when the suite shares one.
+  const own = await NatsCluster.start({ nodes: 3 });
+  const log = await JetStreamEventLog.open({ servers: own.urls, replicas: 3, stream: 'FAULTS' });
+  const acked: string[] = [];
+  let stop = false;
+  let failures = 0;
+  const producing = (async () => {
+    while (!stop) {
+      const batch = Array.from({ length: 5 }, () => makeEvent());
+      // As a producer does: an append that failed is sent again, same ids, until it is acknowledged.
+      for (;;) {
+        try {
+          await log.append(batch);
+          break;
+        } catch (error) {
+          if (++failures > 3) throw error;
+        }
+      }
+      acked.push(...batch.map((e) => e.id));
+    }
+  })();
+  producing.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
+  try {
+    await until('100 events acknowledged', () => acked.length >= 100);
+    const leader = await withOwn(
+      own,
+      async (nc) => (await (await nc.jetstreamManager()).streams.info('FAULTS')).cluster?.leader,
+    );
+    const victim = Number(String(leader).slice(1)) - 1;
+    await own.kill(victim);
+    const atKill = acked.length;
+    await until('appends going on after the leader died', () => acked.length >= atKill + 100);
+    stop = true;
+    await producing;
+    await own.restart(victim);
+    const stored = new Set<string>();
+    for (let after = 0; ; ) {
+      const page = await log.read({ after, limit: 1000 });
+      if (page.length === 0) break;
+      for (const e of page) stored.add(e.id);
+      after = page[page.length - 1]!.sequence;
+    }
+    assert.deepEqual(
+      acked.filter((id) => !stored.has(id)),
+      [],
+    );
+  } finally {
+    stop = true;
+    await producing.catch(() => undefined);
+    await log.close();
+    await own.stop();
+  }
+});
+
+async function withOwn<T>(own: NatsCluster, fn: (nc: NatsConnection) => Promise<T>): Promise<T> {
+  const nc = await connect({ servers: [...own.urls] });
+  try {
+    return await fn(nc);
+  } finally {
+    await nc.close();
+  }
+}
