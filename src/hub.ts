@@ -44,6 +44,7 @@ import { MilestoneTracker } from './milestones/tracker.js';
 import type { Logger } from './observability/logger.js';
 import { HubMetrics } from './observability/metrics.js';
 import { countAppends, RateSampler } from './observability/rates.js';
+import { HubTracing } from './observability/tracing.js';
 import { RoutingTable } from './reference/routings.js';
 import { SchemaRegistry } from './registry/registry.js';
 import { loadTlsOptions } from './server/tls.js';
@@ -148,6 +149,13 @@ async function assembleHub(
   parts: { systems: CommandSystems; routings: RoutingTable; sources: ReturnType<typeof compileSources> },
 ): Promise<Hub> {
   const metrics = new HubMetrics({ defaultMetrics: options.processMetrics ?? true });
+  const instanceId = options.instanceId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  // Off unless observability.tracing is configured; trace context travels on events either way.
+  const tracing = HubTracing.create(config.observability.tracing, {
+    logger: options.logger,
+    version: PRODUCT_VERSION,
+    instanceId,
+  });
   // Every event this instance appends (API, commands, sources) counts as ingest on the console.
   const { log, appended } = countAppends(storedLog);
   const generatedAdminKey = await seedAdmin(store, options.adminKey);
@@ -158,6 +166,7 @@ async function assembleHub(
   const delivery = new DeliveryEngine(config, log, store, metrics.registry, options.logger, {
     clock: options.clock ?? systemClock,
     ...(options.deliveryWindow !== undefined ? { window: options.deliveryWindow } : {}),
+    tracing,
   });
   const milestones = new MilestoneTracker({
     definitions: config.milestones.definitions,
@@ -213,6 +222,11 @@ async function assembleHub(
     publicPrefixes: ['/docs'],
   });
   await app.register(idempotencyPlugin, { repository: store.idempotency });
+  // By route pattern: a URL full of ids would make the label unbounded; unknown paths count as one.
+  app.addHook('onResponse', (request, reply, done) => {
+    metrics.countRequest(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode);
+    done();
+  });
   // Every refused credential or permission is on the audit trail, with the address it came from.
   const audit = requestAudit(store.audit);
   app.addHook('onResponse', async (request, reply) => {
@@ -231,8 +245,9 @@ async function assembleHub(
     metrics,
     logger: options.logger,
     routings: parts.routings,
+    tracing,
   });
-  await app.register(eventsPlugin, { log, metrics, admission, registry });
+  await app.register(eventsPlugin, { log, metrics, admission, registry, tracing });
   await app.register(commandsPlugin, {
     publisher: new CommandPublisher(log, registry, admission),
     store,
@@ -240,6 +255,7 @@ async function assembleHub(
     routings: parts.routings,
     systemFor: (command) => parts.systems.target(command),
     now: Date.now,
+    tracing,
   });
   await app.register(qualityHoldsPlugin, { store, holds });
   await app.register(adminPlugin, { store, apiKeys });
@@ -275,7 +291,7 @@ async function assembleHub(
       reconciliationJob,
     ],
     {
-      instanceId: options.instanceId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+      instanceId,
       logger: options.logger,
     },
   );
@@ -336,6 +352,8 @@ async function assembleHub(
       holds.close();
       await log.close();
       await store.close();
+      // Last: the spans of everything that just finished are flushed to the collector.
+      await tracing.shutdown();
     },
   };
   return hub;

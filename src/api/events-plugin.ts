@@ -7,6 +7,8 @@ import type { EventLog } from '../log/port.js';
 import { domainOfType } from '../model/catalog.js';
 import { type CloudEvent, isRfc3339 } from '../model/envelope.js';
 import type { HubMetrics } from '../observability/metrics.js';
+import { endRequestTrace, type RequestTrace, startRequestTrace } from '../observability/request-trace.js';
+import { type HubTracing, SpanAttribute } from '../observability/tracing.js';
 import type { SchemaRegistry } from '../registry/registry.js';
 import { hasScope, requirePrincipal } from './auth-plugin.js';
 import { parseListQuery } from './list-query.js';
@@ -16,6 +18,8 @@ export interface EventsPluginOptions {
   readonly metrics: HubMetrics;
   readonly admission: LaneAdmission;
   readonly registry: SchemaRegistry;
+  /** Spans of ingest requests. @default off */
+  readonly tracing?: HubTracing;
 }
 
 /** The domain of the hub's own events (milestone alerts). */
@@ -53,9 +57,12 @@ export async function eventsPlugin(app: FastifyInstance, options: EventsPluginOp
   // Bodies are parsed by the CloudEvents codec, which knows the three modes and reports errors by field.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  if (options.tracing?.enabled)
+    app.addHook('onResponse', async (request, reply) => endRequestTrace(request, reply));
 
   app.post('/v1/events', async (request, reply) => {
     const started = process.hrtime.bigint();
+    const trace = startRequestTrace(request, options.tracing, 'conveyor.ingest');
     const principal = requirePrincipal(request);
     const partial = (request.query as { partial?: string }).partial === 'true';
     const body = (request.body as Buffer | undefined) ?? Buffer.alloc(0);
@@ -128,7 +135,7 @@ export async function eventsPlugin(app: FastifyInstance, options: EventsPluginOp
       observe(429);
       throw error;
     }
-    const outcomes = await log.append(accepted.map((a) => a.event));
+    const outcomes = await log.append(accepted.map((a) => withTraceContext(a.event, trace)));
     metrics.logAppendBatch.observe(outcomes.length);
     let duplicates = 0;
     const results: Array<Record<string, unknown>> = accepted.map((a, i) => {
@@ -145,6 +152,7 @@ export async function eventsPlugin(app: FastifyInstance, options: EventsPluginOp
     metrics.ingestEvents.inc({ outcome: 'accepted', mode: decoded.mode }, outcomes.length - duplicates);
     if (duplicates > 0) metrics.ingestEvents.inc({ outcome: 'duplicate', mode: decoded.mode }, duplicates);
     metrics.logHead.set(log.head());
+    if (trace.span) describeIngest(trace, decoded.mode, accepted, duplicates, rejected.length);
 
     if (rejected.length > 0) {
       metrics.ingestEvents.inc({ outcome: 'rejected', mode: decoded.mode }, rejected.length);
@@ -203,6 +211,44 @@ export async function eventsPlugin(app: FastifyInstance, options: EventsPluginOp
     const last = items[items.length - 1];
     return { items, next: items.length === limit && last ? String(last.sequence) : null };
   });
+}
+
+/**
+ * An event without a trace context of its own takes the request's (the caller's `traceparent`
+ * header, else the trace the hub started for the request), so every stored event has one. It is
+ * added before the append: a re-sent event is still a duplicate by its id, and the log keeps the
+ * first version, trace context included.
+ */
+function withTraceContext(event: CloudEvent, trace: RequestTrace): CloudEvent {
+  if (event.traceparent === undefined) {
+    event.traceparent = trace.carrier.traceparent;
+    if (trace.carrier.tracestate !== undefined && event.tracestate === undefined)
+      event.tracestate = trace.carrier.tracestate;
+  }
+  return event;
+}
+
+/** What the ingest span tells: the request's mode and counts, and the event when there is one. */
+function describeIngest(
+  trace: RequestTrace,
+  mode: string,
+  accepted: ReadonlyArray<{ event: CloudEvent }>,
+  duplicates: number,
+  rejected: number,
+): void {
+  const span = trace.span;
+  if (!span) return;
+  span.setAttribute(SpanAttribute.ingestMode, mode);
+  span.setAttribute(SpanAttribute.events, accepted.length);
+  span.setAttribute(SpanAttribute.duplicates, duplicates);
+  span.setAttribute(SpanAttribute.rejected, rejected);
+  const only = accepted.length === 1 ? accepted[0]?.event : undefined;
+  if (only) {
+    span.setAttribute(SpanAttribute.eventId, only.id);
+    span.setAttribute(SpanAttribute.eventType, only.type);
+    if (only.subject !== undefined) span.setAttribute(SpanAttribute.eventSubject, only.subject);
+    if (only.plant !== undefined) span.setAttribute(SpanAttribute.plant, only.plant);
+  }
 }
 
 /** Longest time range one query over the log may span. */

@@ -6,6 +6,7 @@ import type { LaneAdmission } from '../ingress/lane-admission.js';
 import type { EventLog } from '../log/port.js';
 import type { CloudEvent } from '../model/envelope.js';
 import { schemaId } from '../model/schemas/index.js';
+import { requestTrace } from '../observability/request-trace.js';
 import type { SchemaRegistry } from '../registry/registry.js';
 
 /** One event a command is about to publish: its type, business key and data. */
@@ -23,8 +24,6 @@ export interface PublishedEvent {
   readonly subject: string;
   readonly sequence: number;
 }
-
-const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
 /** `/data/quantity/value` → `/quantity/value`: errors name the request body's fields, not the event's. */
 function toBodyPath(error: FieldError, dataPrefix: string): FieldError {
@@ -50,7 +49,8 @@ export class CommandPublisher {
   prepare(request: FastifyRequest, principal: Principal, events: readonly CommandEvent[]): CloudEvent[] {
     const time = new Date(this.now()).toISOString();
     const key = request.headers['idempotency-key'];
-    const traceparent = request.headers.traceparent;
+    // The caller's trace context, else the one the hub started for this request: every event has one.
+    const trace = requestTrace(request).carrier;
     const errors: FieldError[] = [];
     const built = events.map((spec, i) => {
       const latest = this.registry.latestApproved(spec.type);
@@ -64,7 +64,8 @@ export class CommandPublisher {
         datacontenttype: 'application/json',
         ...(latest !== undefined ? { dataschema: schemaId(spec.type, latest) } : {}),
         ...(spec.plant !== undefined ? { plant: spec.plant } : {}),
-        ...(typeof traceparent === 'string' && TRACEPARENT.test(traceparent) ? { traceparent } : {}),
+        traceparent: trace.traceparent,
+        ...(trace.tracestate !== undefined ? { tracestate: trace.tracestate } : {}),
         data: spec.data,
       };
       // Only the first event's data is the request body; derived events are the hub's own.

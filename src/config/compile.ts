@@ -15,6 +15,7 @@ import {
   compileMilestones,
 } from '../milestones/definitions.js';
 import { laneOfType } from '../model/catalog.js';
+import { compileObservability, type ObservabilitySettings } from '../observability/tracing-settings.js';
 import { parseDuration, parseSize } from '../util/duration.js';
 import { ConfigError, type ConfigProblem } from './config-error.js';
 import type { RawConfig } from './schema.js';
@@ -107,6 +108,8 @@ export interface Config {
   readonly reconciliation: ReconciliationSettings;
   /** Ideal rates and counter names for OEE (docs/analytics.md). */
   readonly analytics: AnalyticsSettings;
+  /** Span export (docs/tracing.md); tracing is off unless `observability.tracing` is set. */
+  readonly observability: ObservabilitySettings;
 }
 
 /** Overrides from the command line and environment; they win over the file. */
@@ -332,6 +335,8 @@ export function compileConfig(
     problems,
   );
 
+  const observability = compileObservability(raw.observability, problems);
+
   if (problems.length > 0) throw new ConfigError(options.source ?? 'the configuration', problems);
 
   return deepFreeze({
@@ -356,5 +361,6 @@ export function compileConfig(
     alerts,
     reconciliation,
     analytics: compileAnalytics(raw.analytics),
+    observability,
   });
 }

@@ -1,5 +1,6 @@
 import { type Static, Type as T } from '@sinclair/typebox';
 import { AnalyticsSchema, ReconciliationSchema } from '../analytics/settings.js';
+import { ObservabilitySchema } from '../observability/tracing-settings.js';
 import { DURATION_PATTERN, SIZE_PATTERN } from '../util/duration.js';
 
 /**
@@ -246,6 +247,7 @@ export const ConfigSchema = T.Object(
     alerts: T.Optional(T.Array(AlertSchema)),
     reconciliation: T.Optional(ReconciliationSchema),
     analytics: T.Optional(AnalyticsSchema),
+    observability: T.Optional(ObservabilitySchema),
   },
   Strict,
 );

@@ -8,7 +8,9 @@ import { connectorKind, connectorKinds } from '../connectors/framework/registry.
 import { compileHttpConnector } from '../connectors/http/http-connector.js';
 import type { EventLog } from '../log/port.js';
 import type { StoredEvent } from '../model/envelope.js';
+import { eventLogFields } from '../observability/event-trace.js';
 import type { Logger } from '../observability/logger.js';
+import type { HubTracing } from '../observability/tracing.js';
 import type { DeadLetterRecord, StateStore } from '../store/port.js';
 import { CircuitBreaker, type CircuitState } from './circuit-breaker.js';
 import { type Clock, systemClock } from './clock.js';
@@ -23,6 +25,8 @@ export interface DeliveryEngineOptions {
   readonly random?: () => number;
   /** Events a route holds between the log and its endpoint. @default 10000 */
   readonly window?: number;
+  /** Spans of delivery attempts. @default off */
+  readonly tracing?: HubTracing;
 }
 
 const CIRCUIT_GAUGE: Record<CircuitState, number> = { closed: 0, 'half-open': 1, open: 2 };
@@ -129,6 +133,7 @@ export class DeliveryEngine {
           logger,
           ...(options.window !== undefined ? { window: options.window } : {}),
           ...(options.random !== undefined ? { random: options.random } : {}),
+          ...(options.tracing !== undefined ? { tracing: options.tracing } : {}),
           onDelivered: (name, event) => {
             for (const listener of this.deliveredListeners) {
               try {
@@ -186,11 +191,12 @@ export class DeliveryEngine {
     return this.workers.get(name);
   }
 
-  /** Events waiting in a lane: the largest backlog among its routes. */
+  /** Events waiting in a lane: the largest backlog among the routes this instance delivers. */
   backlog(lane: string): number {
     let most = 0;
     for (const worker of this.workers.values()) {
-      if (worker.route.lane === lane) most = Math.max(most, worker.lagEvents());
+      // A route another instance delivers has no position here that moves; that instance limits it.
+      if (worker.route.lane === lane && worker.delivering) most = Math.max(most, worker.lagEvents());
     }
     return most;
   }
@@ -205,7 +211,10 @@ export class DeliveryEngine {
     if (!worker) throw new Error(`route "${entry.route}" no longer exists`);
     await this.store.deadLetters.update(entry.id, { status: 'replaying', at: Date.now(), by: actor });
     const run = worker.redeliver(entry, actor, this.stop.signal).catch((error: unknown) => {
-      this.logger.error({ dlq: entry.id, err: error }, 'dead-letter replay failed');
+      this.logger.error(
+        { dlq: entry.id, ...eventLogFields(entry.event), err: error },
+        'dead-letter replay failed',
+      );
     });
     this.replays.add(run);
     void run.finally(() => {

@@ -2,6 +2,7 @@ import type jsonata from 'jsonata';
 import { Pool } from 'undici';
 import type { HttpConnectorSettings } from '../connectors/http/http-connector.js';
 import { type StoredEvent, storedEventJson } from '../model/envelope.js';
+import type { TraceCarrier } from '../observability/trace-context.js';
 import type { Clock } from './clock.js';
 import { type AttemptOutcome, classifyStatus } from './outcome.js';
 import { parseRetryAfter } from './retry.js';
@@ -16,7 +17,8 @@ function headerValue(value: unknown): string {
 /**
  * Delivers events to one HTTP endpoint over a keep-alive connection pool. Without a transform
  * the body is the event in CloudEvents structured mode; with one, the transform's result is the
- * body and the attributes travel as `ce-*` headers (binary mode).
+ * body and the attributes travel as `ce-*` headers (binary mode). The `traceparent` header is the
+ * attempt's (a new span in the event's trace); `ce-traceparent` stays the event's own attribute.
  */
 export class HttpSink {
   private readonly pool: Pool;
@@ -46,9 +48,14 @@ export class HttpSink {
     transform: jsonata.Expression | null,
     timeoutMs: number,
     signal?: AbortSignal,
+    trace?: TraceCarrier,
   ): Promise<AttemptOutcome> {
     const started = performance.now();
     const headers: Record<string, string> = { ...this.connector.headers };
+    if (trace) {
+      headers.traceparent = trace.traceparent;
+      if (trace.tracestate !== undefined) headers.tracestate = trace.tracestate;
+    }
     let body: string;
     try {
       if (transform) {

@@ -4,8 +4,11 @@ import jsonata from 'jsonata';
 import type { CompiledRoute } from '../config/index.js';
 import type { Consumer, EventLog } from '../log/port.js';
 import { partitionKeyOf, type StoredEvent } from '../model/envelope.js';
+import { eventLogFields } from '../observability/event-trace.js';
 import type { Logger } from '../observability/logger.js';
+import type { HubTracing } from '../observability/tracing.js';
 import type { AttemptRecord, DeadLetterRecord, DeadLetterRepository } from '../store/port.js';
+import { endAttempt, startAttempt } from './attempt-trace.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
 import type { Clock } from './clock.js';
 import type { DeliveryMetrics } from './delivery-metrics.js';
@@ -26,6 +29,8 @@ export interface RouteWorkerDeps {
   /** Most events a route holds between the log and the endpoint. @default 10000 */
   readonly window?: number;
   readonly random?: () => number;
+  /** Spans of delivery attempts. @default off */
+  readonly tracing?: HubTracing;
   /** Told of every event the endpoint accepted (also dead letters replayed), after the fact. */
   readonly onDelivered?: (route: string, event: StoredEvent) => void;
 }
@@ -70,6 +75,8 @@ export class RouteWorker {
   private readonly filter: jsonata.Expression | null;
   private readonly transform: jsonata.Expression | null;
   private readonly window: number;
+  /** Whether the sink answers with HTTP statuses (recorded on attempt spans). */
+  private readonly httpSink: boolean;
   private consumer: Consumer | null = null;
   private stop = new AbortController();
   private state: RouteStatus['state'] = 'standby';
@@ -108,6 +115,7 @@ export class RouteWorker {
     this.filter = route.filter ? jsonata(route.filter) : null;
     this.transform = route.transform ? jsonata(route.transform) : null;
     this.window = deps.window ?? 10_000;
+    this.httpSink = /^https?:/.test(deps.sink.endpoint);
   }
 
   get consumerName(): string {
@@ -164,6 +172,11 @@ export class RouteWorker {
     this.fetchedAt = [];
     this.head = 0;
     this.done.clear();
+  }
+
+  /** True while this instance delivers the route (not on standby for another instance). */
+  get delivering(): boolean {
+    return this.state === 'running' || this.state === 'replaying';
   }
 
   /** Events in the log this route has not finished. */
@@ -255,7 +268,7 @@ export class RouteWorker {
     } catch (error) {
       // A filter that cannot be evaluated on this event does not select it; say so once per event.
       this.deps.logger.warn(
-        { route: this.route.name, eventId: event.id, err: error },
+        { route: this.route.name, ...eventLogFields(event), err: error },
         'route filter failed; event skipped',
       );
       return false;
@@ -297,11 +310,14 @@ export class RouteWorker {
       // Bulk work steps aside for pending I/O, so critical requests are read between bulk sends.
       if (this.route.lane === 'bulk') await new Promise((resolve) => setImmediate(resolve));
       await lane.acquire();
-      let outcome: AttemptOutcome;
+      // Each attempt is a new span in the event's trace; the sink sends its context along.
+      const trace = startAttempt(this.deps.tracing, event, this.route, attempts.length + 1, this.httpSink);
+      let outcome: AttemptOutcome | undefined;
       try {
-        outcome = await sink.send(event, this.transform, this.route.timeoutMs, signal);
+        outcome = await sink.send(event, this.transform, this.route.timeoutMs, signal, trace.carrier);
       } finally {
         lane.release();
+        endAttempt(trace, outcome);
       }
       if (signal.aborted && outcome.kind === 'retry') {
         breaker.release();
@@ -336,7 +352,7 @@ export class RouteWorker {
       this.deps.logger.warn(
         {
           route: this.route.name,
-          eventId: event.id,
+          ...eventLogFields(event),
           sequence: event.sequence,
           attempt: attempts.length,
           error: outcome.error,
@@ -396,7 +412,7 @@ export class RouteWorker {
     this.deps.logger.warn(
       {
         route: this.route.name,
-        eventId: event.id,
+        ...eventLogFields(event),
         sequence: event.sequence,
         reason,
         attempts: attempts.length,

@@ -1,5 +1,6 @@
 import type jsonata from 'jsonata';
 import type { StoredEvent } from '../model/envelope.js';
+import type { TraceCarrier } from '../observability/trace-context.js';
 import type { Clock } from './clock.js';
 import type { AttemptOutcome } from './outcome.js';
 
@@ -11,11 +12,16 @@ import type { AttemptOutcome } from './outcome.js';
 export interface DeliverySink {
   /** What operators see in statuses and logs (a URL, a folder, a topic). */
   readonly endpoint: string;
+  /**
+   * One attempt. `trace` is the attempt's own trace context (a new span in the event's trace):
+   * a sink whose protocol has a place for it sends it there (HTTP headers, MQTT 5 user properties).
+   */
   send(
     event: StoredEvent,
     transform: jsonata.Expression | null,
     timeoutMs: number,
     signal?: AbortSignal,
+    trace?: TraceCarrier,
   ): Promise<AttemptOutcome>;
   /** Releases connections and files; deliveries have stopped before it is called. */
   close(): Promise<void>;

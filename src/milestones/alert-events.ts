@@ -1,5 +1,6 @@
 import type { CloudEvent } from '../model/envelope.js';
 import { schemaId } from '../model/schemas/event-schema.js';
+import { derivedTraceContext, formatTraceparent } from '../observability/trace-context.js';
 import type { MilestoneRecord } from '../store/port.js';
 import { MILESTONE_EVENT_TYPES } from './definitions.js';
 
@@ -40,9 +41,10 @@ export function alertEvent(kind: AlertKind, record: MilestoneRecord): CloudEvent
             late: record.lateAt !== null || metAt > record.dueAt,
             end: record.endEvent,
           };
+  const id = `${record.id}-${kind}`;
   return {
     specversion: '1.0',
-    id: `${record.id}-${kind}`,
+    id,
     source: MILESTONE_SOURCE,
     type,
     time: iso(kind === 'late' ? lateAt : metAt),
@@ -50,6 +52,8 @@ export function alertEvent(kind: AlertKind, record: MilestoneRecord): CloudEvent
     ...(record.plant !== null ? { plant: record.plant } : {}),
     datacontenttype: 'application/json',
     dataschema: schemaId(type, 1),
+    // A trace of its own, derived from the id like everything else here, so every instance builds the same event.
+    traceparent: formatTraceparent(derivedTraceContext(id)),
     data,
   };
 }

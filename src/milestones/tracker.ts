@@ -4,6 +4,7 @@ import type { Work } from '../cluster/work-coordinator.js';
 import { type Clock, systemClock } from '../delivery/clock.js';
 import type { Consumer, EventLog } from '../log/port.js';
 import type { CloudEvent, StoredEvent } from '../model/envelope.js';
+import { eventLogFields } from '../observability/event-trace.js';
 import type { Logger } from '../observability/logger.js';
 import type { MilestoneEventRef, MilestoneRecord, MilestoneRepository } from '../store/port.js';
 import { type AlertKind, alertEvent } from './alert-events.js';
@@ -147,7 +148,7 @@ export class MilestoneTracker {
       if (!('delivered' in definition.end) || definition.end.delivered !== route) continue;
       const write = this.end(definition, event, true).catch((error: unknown) => {
         this.logger.error(
-          { err: error, milestone: definition.name, event: event.id },
+          { err: error, milestone: definition.name, ...eventLogFields(event) },
           'could not record a milestone end',
         );
       });
@@ -261,6 +262,11 @@ export class MilestoneTracker {
     }
     // Appended first: a crash in between raises the same events again, which the log stores once.
     if (events.length > 0) await this.log.append(events);
+    for (const event of events)
+      this.logger.info(
+        { milestone: (event.data as { name: string }).name, type: event.type, ...eventLogFields(event) },
+        'milestone alert raised',
+      );
     for (const mark of marks) await this.store.setAlerted(mark.id, mark.kinds);
   }
 

@@ -14,6 +14,14 @@ export class HubMetrics {
   /** Milestones by name and status (open, late, met), from the shared store. */
   readonly milestones: Gauge<'name' | 'status'>;
   readonly milestonesLate: Counter<'name'>;
+  /**
+   * Requests counted since the last scrape, by route, method and status. Requests are the hot path:
+   * a plain number per request, handed to the counter when it is collected.
+   */
+  private readonly requestCounts = new Map<
+    string,
+    { labels: { route: string; method: string; status: string }; pending: number }
+  >();
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true)
@@ -76,6 +84,21 @@ export class HubMetrics {
       help: 'HTTP requests by route pattern, method and status.',
       labelNames: ['route', 'method', 'status'],
       registers: [this.registry],
+      collect: () => {
+        for (const count of this.requestCounts.values()) {
+          if (count.pending === 0) continue;
+          this.httpRequests.inc(count.labels, count.pending);
+          count.pending = 0;
+        }
+      },
     });
+  }
+
+  /** Counts one answered request; `route` is the route's pattern (`/v1/dlq/:id`), never the URL. */
+  countRequest(route: string, method: string, status: number): void {
+    const key = `${method} ${status} ${route}`;
+    const count = this.requestCounts.get(key);
+    if (count) count.pending++;
+    else this.requestCounts.set(key, { labels: { route, method, status: String(status) }, pending: 1 });
   }
 }

@@ -4,6 +4,8 @@ import type { CommandPublisher } from '../../commands/publisher.js';
 import type { QualityHoldProjection } from '../../commands/quality-holds.js';
 import { expandPath, type RecordAnswer, type SystemOfRecord } from '../../commands/system-of-record.js';
 import { type FieldError, ProblemError } from '../../errors/problem.js';
+import { outgoingTraceparent, requestTrace } from '../../observability/request-trace.js';
+import { type HubTracing, SpanAttribute } from '../../observability/tracing.js';
 import type { RoutingTable } from '../../reference/routings.js';
 import type { StateStore } from '../../store/port.js';
 import { requireScope } from '../auth-plugin.js';
@@ -17,10 +19,17 @@ export interface CommandContext {
   /** The system of record behind a sync command, by command name, when configured. */
   systemFor(command: string): { readonly system: SystemOfRecord; readonly path: string } | undefined;
   readonly now: () => number;
+  /** Spans of commands. @default off */
+  readonly tracing?: HubTracing;
 }
 
 /** The principal, if it holds `commands:<name>`. */
 export function requireCommand(request: FastifyRequest, name: string): Principal {
+  const span = requestTrace(request).span;
+  if (span) {
+    span.updateName(`conveyor.command ${name}`);
+    span.setAttribute(SpanAttribute.command, name);
+  }
   return requireScope(request, `commands:${name}`);
 }
 
@@ -101,11 +110,11 @@ export async function askSystemOfRecord(
       { retryAfterSeconds: 60 },
     );
   }
-  const traceparent = request.headers.traceparent;
   const key = request.headers['idempotency-key'];
   const client = request.principal?.client ?? '';
   return target.system.post(expandPath(target.path, params), body, {
-    ...(typeof traceparent === 'string' ? { traceparent } : {}),
+    // The call is part of the request's trace: the caller's, or the one the hub started.
+    traceparent: outgoingTraceparent(request),
     // The client is percent-encoded, so "a:b" + "c" and "a" + "b:c" never meet as one key.
     ...(typeof key === 'string' ? { 'idempotency-key': `${encodeURIComponent(client)}:${key}` } : {}),
     'x-conveyor-client': client,

@@ -8,6 +8,7 @@ import type { LaneAdmission } from '../../ingress/lane-admission.js';
 import type { EventLog } from '../../log/port.js';
 import type { Logger } from '../../observability/logger.js';
 import type { HubMetrics } from '../../observability/metrics.js';
+import type { HubTracing } from '../../observability/tracing.js';
 import type { RoutingTable } from '../../reference/routings.js';
 import type { SchemaRegistry } from '../../registry/registry.js';
 import type { StateStore } from '../../store/port.js';
@@ -98,6 +99,8 @@ export interface ConnectorManagerDeps {
   readonly logger: Logger;
   /** Reference data a `map` may look up: `$routing(plant, material)` → `{routing, bom}` or null. */
   readonly routings?: RoutingTable;
+  /** Spans of source messages. @default off */
+  readonly tracing?: HubTracing;
 }
 
 /** Starts and stops the configured source connectors and reports their health. */
@@ -157,6 +160,7 @@ export class ConnectorManager {
         routing: (plant: unknown, material: unknown) =>
           deps.routings?.lookup(String(plant), String(material)) ?? null,
       },
+      ...(deps.tracing ? { tracing: deps.tracing } : {}),
       onHealth: (connector, health) =>
         this.healthGauge.set({ connector, kind: s.kind }, HEALTH_VALUE[health.type]),
     });

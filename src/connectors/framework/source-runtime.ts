@@ -4,10 +4,12 @@ import type { LaneAdmission } from '../../ingress/lane-admission.js';
 import type { EventLog } from '../../log/port.js';
 import type { CloudEvent } from '../../model/envelope.js';
 import type { Logger } from '../../observability/logger.js';
+import type { HubTracing } from '../../observability/tracing.js';
 import type { SchemaRegistry } from '../../registry/registry.js';
 import type { SourceDeadLetterRepository } from '../../store/port.js';
 import type { CompiledSourceCommon } from './common.js';
 import { asMappedEvents, buildSourceEvents } from './event-builder.js';
+import { endMessageTrace, type MessageTrace, startMessageTrace } from './message-trace.js';
 import type { ConnectorHealth, SourceConnector, SourceContext, SourceMessage } from './types.js';
 
 export interface SourceRuntimeDeps {
@@ -21,6 +23,8 @@ export interface SourceRuntimeDeps {
   readonly onHealth?: (connector: string, health: ConnectorHealth) => void;
   /** Functions a `map` may call, e.g. `$routing(plant, material)` for reference data. */
   readonly bindings?: Readonly<Record<string, unknown>>;
+  /** Spans of source messages. @default off */
+  readonly tracing?: HubTracing;
 }
 
 /** What `GET /v1/connectors` shows of a running source. */
@@ -107,13 +111,22 @@ export class SourceRuntime {
   /** Maps, checks and appends a batch; resolves once every message is acked or nacked. */
   private async deliver(messages: readonly SourceMessage[]): Promise<void> {
     this.messages += messages.length;
-    const good: Array<{ message: SourceMessage; events: CloudEvent[] }> = [];
+    const good: Array<{ message: SourceMessage; events: CloudEvent[]; trace: MessageTrace }> = [];
     for (const message of messages) {
+      // Each message's events join the trace it arrived with, else a new one the hub starts.
+      const trace = startMessageTrace(this.deps.tracing, this.name, this.kind, message);
       const outcome = await this.toEvents(message);
       if (typeof outcome === 'string') {
-        await this.deadLetter(message, outcome);
+        await this.deadLetter(message, outcome, trace);
         await message.ack();
-      } else good.push({ message, events: outcome });
+        endMessageTrace(trace, 'dead-lettered', 0, outcome);
+        continue;
+      }
+      for (const event of outcome) {
+        event.traceparent ??= trace.carrier.traceparent;
+        if (trace.carrier.tracestate !== undefined) event.tracestate ??= trace.carrier.tracestate;
+      }
+      good.push({ message, events: outcome, trace });
     }
     if (good.length === 0) return;
     const events = good.flatMap((g) => g.events);
@@ -127,13 +140,19 @@ export class SourceRuntime {
         error instanceof ProblemError && error.retryAfterSeconds !== undefined
           ? error.retryAfterSeconds * 1000
           : 1000;
-      for (const g of good) await g.message.nack(retryInMs);
+      for (const g of good) {
+        await g.message.nack(retryInMs);
+        endMessageTrace(g.trace, 'nacked', 0, (error as Error).message);
+      }
       if (!(error instanceof ProblemError))
         this.deps.logger.error({ connector: this.name, err: error }, 'append failed');
       return;
     }
     this.events += appended;
-    for (const g of good) await g.message.ack();
+    for (const g of good) {
+      await g.message.ack();
+      endMessageTrace(g.trace, 'appended', g.events.length);
+    }
   }
 
   private async toEvents(message: SourceMessage): Promise<CloudEvent[] | string> {
@@ -160,7 +179,7 @@ export class SourceRuntime {
     return errors.length > 0 ? `not valid canonical events: ${errorText(errors)}` : events;
   }
 
-  private async deadLetter(message: SourceMessage, error: string): Promise<void> {
+  private async deadLetter(message: SourceMessage, error: string, trace: MessageTrace): Promise<void> {
     const raw = typeof message.raw === 'string' ? Buffer.from(message.raw) : message.raw;
     const plant = message.events?.find((e) => e.plant !== undefined)?.plant ?? this.common.plant ?? null;
     await this.deps.deadLetters.add({
@@ -174,5 +193,9 @@ export class SourceRuntime {
     });
     this.deadLettered++;
     this.lastError = { at: new Date(this.now()).toISOString(), origin: message.origin, error };
+    this.deps.logger.warn(
+      { connector: this.name, messageId: message.id, origin: message.origin, traceId: trace.traceId, error },
+      'source message moved to the dead-letter queue',
+    );
   }
 }

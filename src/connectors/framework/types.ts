@@ -5,6 +5,7 @@
  */
 import type { TSchema } from '@sinclair/typebox';
 import type { Logger } from '../../observability/logger.js';
+import type { TraceCarrier } from '../../observability/trace-context.js';
 
 /** How mature a connector is; shown by `conveyor connectors list` and in the docs. */
 export type Stability = 'stable' | 'beta' | 'experimental';
@@ -51,6 +52,12 @@ export interface SourceMessage {
   readonly events?: readonly MappedEvent[];
   /** Set when the message could not be decoded: the runtime puts it in the source DLQ with `raw`. */
   readonly error?: string;
+  /**
+   * The trace context the message arrived with, where the protocol carries one (MQTT 5 user
+   * properties `traceparent`/`tracestate`); its events join that trace. Without it the runtime
+   * starts a new trace per message.
+   */
+  readonly trace?: TraceCarrier;
   /** The message is done: its events are durable, or it is in the source DLQ. */
   ack(): void | Promise<void>;
   /** The hub could not take it now (shutting down, lane full); the source should offer it again later. */

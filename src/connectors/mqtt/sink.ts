@@ -4,6 +4,7 @@ import type { Clock } from '../../delivery/clock.js';
 import type { AttemptOutcome } from '../../delivery/outcome.js';
 import type { DeliverySink } from '../../delivery/sink.js';
 import { type StoredEvent, storedEventJson } from '../../model/envelope.js';
+import type { TraceCarrier } from '../../observability/trace-context.js';
 import { brokerSecurityOptions } from './client-options.js';
 import type { MqttOutConfig } from './sink-spec.js';
 
@@ -20,6 +21,13 @@ export function topicFor(template: string, event: StoredEvent): string {
     // A NUL would make the whole topic invalid.
     return text.replace(TOPIC_UNSAFE, '_').replaceAll('\u0000', '_');
   });
+}
+
+/** The attempt's trace context as MQTT 5 user properties, named as the W3C headers are. */
+function traceUserProperties(trace: TraceCarrier): Record<string, string> {
+  return trace.tracestate !== undefined
+    ? { traceparent: trace.traceparent, tracestate: trace.tracestate }
+    : { traceparent: trace.traceparent };
 }
 
 /**
@@ -69,6 +77,7 @@ export class MqttOutSink implements DeliverySink {
     transform: jsonata.Expression | null,
     timeoutMs: number,
     signal?: AbortSignal,
+    trace?: TraceCarrier,
   ): Promise<AttemptOutcome> {
     const started = performance.now();
     let body: string;
@@ -98,7 +107,11 @@ export class MqttOutSink implements DeliverySink {
     }
     const options: IClientPublishOptions = { qos: this.config.qos, retain: this.config.retain };
     if (this.config.protocolVersion === 5)
-      options.properties = { contentType: transform ? 'application/json' : 'application/cloudevents+json' };
+      options.properties = {
+        contentType: transform ? 'application/json' : 'application/cloudevents+json',
+        // MQTT 5 has user properties for this; 3.1.1 has nowhere to put the attempt's trace context.
+        ...(trace ? { userProperties: traceUserProperties(trace) } : {}),
+      };
 
     let abort: (reason: string) => void = () => undefined;
     const stopped = new Promise<never>((_, reject) => {

@@ -31,6 +31,12 @@ import {
   type IPublishPacket,
   type MqttClient,
 } from 'mqtt';
+import {
+  formatTraceparent,
+  parseTraceparent,
+  type TraceCarrier,
+  validTracestate,
+} from '../../observability/trace-context.js';
 import { nowIso, reconnectDelay } from '../framework/common.js';
 import type {
   ConnectorHealth,
@@ -85,6 +91,17 @@ interface InFlight {
   message: MqttSourceMessage;
   settled: boolean;
   retryTimer: NodeJS.Timeout | null;
+}
+
+/** The trace context an MQTT 5 PUBLISH carries as user properties, if it is a valid one. */
+function traceOf(packet: IPublishPacket): TraceCarrier | undefined {
+  const properties = packet.properties?.userProperties;
+  if (!properties) return undefined;
+  const first = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
+  const parsed = parseTraceparent(first(properties.traceparent));
+  if (!parsed) return undefined;
+  const tracestate = validTracestate(first(properties.tracestate));
+  return { traceparent: formatTraceparent(parsed), ...(tracestate ? { tracestate } : {}) };
 }
 
 /** A PUBACK with reason Success: the same four bytes in MQTT 3.1.1 and 5. */
@@ -343,7 +360,7 @@ export class MqttSource implements SourceConnector {
       return;
     }
     if (decoded.error !== undefined) this.degrade(`${topic}: ${decoded.error}`);
-    this.enqueue(decoded, topic, bytes, receipt);
+    this.enqueue(decoded, topic, bytes, receipt, traceOf(packet));
   }
 
   private enqueue(
@@ -351,6 +368,7 @@ export class MqttSource implements SourceConnector {
     topic: string,
     bytes: Buffer,
     receipt: Receipt | null,
+    trace: TraceCarrier | undefined,
   ): void {
     const entry: InFlight = {
       id: decoded.id,
@@ -369,6 +387,7 @@ export class MqttSource implements SourceConnector {
       raw: bytes,
       ...events,
       ...error,
+      ...(trace ? { trace } : {}),
       ack: () => this.settle(entry),
       nack: (retryInMs: number) => this.retryLater(entry, retryInMs),
     };
