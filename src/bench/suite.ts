@@ -6,6 +6,7 @@ import type { CloudEvent } from '../model/envelope.js';
 import { BenchReceiver, monotonicMs } from './bench-receiver.js';
 import { BENCH_KEY, type BenchResult, median, result, round, withHub } from './bench-util.js';
 import { startServerProcess } from './child-process.js';
+import { runClusterBenchmarks } from './cluster-bench.js';
 import { runCommandBenchmarks } from './commands-bench.js';
 import { runConnectorBenchmarks } from './connectors-bench.js';
 import { type LoadResult, percentile, runLoad } from './load.js';
@@ -20,7 +21,7 @@ export interface BenchReport {
 
 export interface BenchOptions {
   readonly quick: boolean;
-  /** Run only these groups (ingest, e2e, fanout, isolation, replay, commands, connectors); all when empty. */
+  /** Run only these groups (ingest, e2e, fanout, isolation, replay, commands, connectors, cluster); all when empty. */
   readonly only?: readonly string[];
   readonly progress: (line: string) => void;
 }
@@ -121,6 +122,7 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchReport>
     await runDeliveryBenchmarks({ tmp, runs, seconds, warmupMs, quick, progress, results, noopSingle, want });
     if (want('commands')) await runCommandBenchmarks({ tmp, runs, seconds, warmupMs, progress, results });
     if (want('connectors')) await runConnectorBenchmarks({ tmp, runs, quick, progress, results });
+    if (want('cluster')) await runClusterBenchmarks({ tmp, runs, quick, progress, results });
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

@@ -281,7 +281,7 @@ const COMMAND_OPERATIONS: readonly OperationSpec[] = [
       '`inventory.reservation.created` data without `reservationId`, which the WMS assigns (a body setting it ' +
       'is refused). The hub checks the body against the schema, then POSTs it to the system of record ' +
       "configured as `commands.inventory-reservation` (with the connector's timeout and circuit breaker, and " +
-      'the `x-conveyor-client` header and a `traceparent` in the request\'s trace with a span id of its own).\n\n' +
+      "the `x-conveyor-client` header and a `traceparent` in the request's trace with a span id of its own).\n\n" +
       'When the WMS answers 2xx with a `reservationId`, the hub publishes `inventory.reservation.created` ' +
       "(subject: that id) and answers `201` with the WMS's answer in `result`; the event is durable by then. A " +
       `2xx without a \`reservationId\` is \`503 system-of-record-unavailable\`. ${SYSTEM_OF_RECORD_ANSWERS}\n\n` +
@@ -636,7 +636,7 @@ const OPERATIONS: readonly OperationSpec[] = [
       '`?partial=true`, when valid events are appended and a `207` lists each outcome.\n\n' +
       'Needs `events:publish:<domain>` for the domain of each event type; a plant-bound client may only ' +
       'publish events of its plants. `conveyor.*` events are raised by the hub alone and are refused.\n\n' +
-      'Trace context: an event without its own `traceparent` attribute takes the request\'s `traceparent` ' +
+      "Trace context: an event without its own `traceparent` attribute takes the request's `traceparent` " +
       '(and `tracestate`) header, else a trace the hub starts; every delivery of it carries that trace ' +
       '(docs/tracing.md).',
     scope: 'events:publish:<domain>',

@@ -1,8 +1,9 @@
 /**
  * The JetStream event log against a real 3-node nats-server cluster (replicas 3): the event log
- * contract, then what only this backend has: idempotency past JetStream's duplicate window,
- * recovery of ids a dead writer did not index, subject tokens for any attribute value, consumers
- * shared between instances, and a node crash while appending.
+ * contract, then what only this backend has: idempotency past JetStream's duplicate window (late
+ * duplicates answered with the original, removed, never handed out), recovery of what a dead
+ * writer left unsettled, subject tokens for any attribute value, consumers shared between
+ * instances, and a node crash while appending.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -149,6 +150,99 @@ test('jetstream: past the duplicate window, a re-sent event is still a duplicate
     assert.deepEqual(all[0]?.data, indexed.data, 'the first version is kept');
   } finally {
     await second.close();
+  }
+});
+
+test('jetstream: a re-send past the duplicate window from another instance gets the original sequence; its copy is removed and never handed out', async () => {
+  const stream = freshStream();
+  const windowMs = 1_000;
+  const writer = await JetStreamEventLog.open(options(stream, { duplicateWindowMs: windowMs }));
+  let resender: JetStreamEventLog | null = null;
+  try {
+    const event = makeEvent();
+    const [stored] = await writer.append([event]);
+    const original = stored?.sequence as number;
+    const consumer = await writer.consume('route', {}, { startAt: 0 });
+    assert.deepEqual(
+      (await consumer.fetch(10, 2_000)).map((e) => e.sequence),
+      [original],
+    );
+    await consumer.commit(original);
+    await withNats((nc) => untilWindowForgets(nc, stream, event));
+
+    // A fresh instance knows nothing of the event: its publish is stored, then found a duplicate.
+    resender = await JetStreamEventLog.open(options(stream, { duplicateWindowMs: windowMs }));
+    const waiting = consumer.fetch(10, 3_000);
+    const outcomes = await resender.append([{ ...event, data: { changed: true } }]);
+    assert.deepEqual(outcomes, [{ sequence: original, duplicate: true }]);
+    assert.deepEqual(await waiting, [], 'the waiting consumer never gets the copy');
+    const info = await withNats(async (nc) => (await nc.jetstreamManager()).streams.info(stream));
+    assert.equal(info.state.last_seq, original + 1, 'the copy was stored...');
+    assert.equal(info.state.messages, 1, '...and removed again: the event is stored once');
+    const fresh = await resender.consume('fresh', {}, { startAt: 0 });
+    assert.deepEqual(
+      (await fresh.fetch(10, 1_000)).map((e) => [e.sequence, e.data]),
+      [[original, event.data]],
+    );
+  } finally {
+    await writer.close();
+    await resender?.close();
+  }
+});
+
+test('jetstream: what a dead writer left unsettled: its late duplicate is never handed out and is removed, its new event is claimed', async () => {
+  const stream = freshStream();
+  const windowMs = 1_000;
+  const first = await JetStreamEventLog.open(options(stream, { duplicateWindowMs: windowMs }));
+  let second: JetStreamEventLog | null = null;
+  try {
+    const event = makeEvent();
+    const orphan = makeEvent({ type: 'quality.hold.placed' });
+    const [stored] = await first.append([event]);
+    const consumer = await first.consume('route', {}, { startAt: 0 });
+    assert.deepEqual(
+      (await consumer.fetch(10, 2_000)).map((e) => e.id),
+      [event.id],
+    );
+    await withNats((nc) => untilWindowForgets(nc, stream, event));
+
+    // A writer that died after publishing: a late duplicate it never removed, a new event it never claimed.
+    const waiting = consumer.fetch(10, 5_000);
+    const [copySeq, orphanSeq] = await withNats(async (nc) => {
+      const js = nc.jetstream();
+      const publish = (e: CloudEvent) =>
+        js.publish(eventSubject(stream, e), JSON.stringify(e), { msgID: idempotencyKey(e.source, e.id) });
+      const copy = await publish({ ...event, data: { changed: true } });
+      assert.equal(copy.duplicate, false, 'past the window, JetStream stores the copy');
+      return [copy.seq, (await publish(orphan)).seq];
+    });
+    const got = [...(await waiting), ...(await consumer.fetch(10, 500))];
+    assert.deepEqual(
+      got.map((e) => e.sequence),
+      [orphanSeq],
+      'the new event is handed out, the late duplicate never',
+    );
+
+    // Opening a log settles what lies past the mark (unless the first log's own pass did already).
+    second = await JetStreamEventLog.open(options(stream, { duplicateWindowMs: windowMs }));
+    await withNats(async (nc) => {
+      const jsm = await nc.jetstreamManager();
+      await assert.rejects(jsm.streams.getMessage(stream, { seq: copySeq }), 'the copy is removed');
+      const ids = await nc.jetstream().views.kv(`${stream}_IDS`);
+      assert.equal((await ids.get(idempotencyKey(orphan.source, orphan.id)))?.string(), String(orphanSeq));
+    });
+    assert.equal((await second.stats()).events, 2);
+    assert.deepEqual(
+      (await second.read({ limit: 10 })).map((e) => e.sequence),
+      [stored?.sequence, orphanSeq],
+    );
+    assert.deepEqual(await second.append([{ ...event, data: { again: true } }, orphan]), [
+      { sequence: stored?.sequence, duplicate: true },
+      { sequence: orphanSeq, duplicate: true },
+    ]);
+  } finally {
+    await first.close();
+    await second?.close();
   }
 });
 

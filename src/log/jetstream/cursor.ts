@@ -201,9 +201,11 @@ export class FilterCursor<T extends { readonly sequence: number }> {
     return waiting === undefined ? this.through : Math.min(this.through, waiting.sequence - 1);
   }
 
-  /** Moves the screened items over, leaving out those the screen refused. */
-  admit(refused: ReadonlySet<number>): void {
-    for (const item of this.unscreened.splice(0)) if (!refused.has(item.sequence)) this.items.push(item);
+  /** Moves the items screened (up to `upTo`) over, leaving out those the screen refused. */
+  admit(upTo: number, refused: ReadonlySet<number>): void {
+    let n = 0;
+    while (n < this.unscreened.length && (this.unscreened[n] as T).sequence <= upTo) n++;
+    for (const item of this.unscreened.splice(0, n)) if (!refused.has(item.sequence)) this.items.push(item);
   }
 
   /** Removes and returns the items with a sequence up to `upTo`. */
@@ -251,8 +253,9 @@ export class MergedScan<T extends { readonly sequence: number }> {
     const waiting = new Map<number, T>(); // overlapping filters receive an item more than once
     for (const cursor of this.cursors) for (const item of cursor.unscreened) waiting.set(item.sequence, item);
     if (waiting.size === 0) return;
+    const upTo = Math.max(...waiting.keys());
     const refused = await this.screen([...waiting.values()]);
-    for (const cursor of this.cursors) cursor.admit(refused);
+    for (const cursor of this.cursors) cursor.admit(upTo, refused);
   }
 
   /**

@@ -1,5 +1,6 @@
-import type { KV, KvEntry } from 'nats';
+import { headers, type KV, type KvEntry } from 'nats';
 import { MergedScan, type StreamAccess } from './cursor.js';
+import type { JetStreamPublisher } from './publisher.js';
 
 /** Key, in the state bucket, of the sequence up to which every stored event is settled. */
 export const INDEXED_THROUGH_KEY = 'ids.indexed-through';
@@ -23,10 +24,10 @@ function isAlreadyThere(error: unknown): boolean {
   return e.api_error?.err_code === 10071 || /wrong last sequence/.test(e.message ?? '');
 }
 
-/** Deleting a message the stream no longer has (removed already). */
+/** JetStream's answer to deleting a message the stream no longer has (removed already). */
 function isGone(error: unknown): boolean {
-  const e = error as { api_error?: { err_code?: number; description?: string }; message?: string };
-  return /no message found|not found/i.test(e.api_error?.description ?? e.message ?? '');
+  const e = error as { api_error?: { err_code?: number; description?: string } };
+  return e.api_error?.err_code === 10057 && e.api_error.description === 'no message found';
 }
 
 function sequenceIn(entry: KvEntry | null): number | null {
@@ -69,8 +70,11 @@ export class IdIndex {
 
   constructor(
     private readonly ids: KV,
+    /** The bucket of `ids`: claims are published to its subjects directly. */
+    private readonly idsBucket: string,
     private readonly state: KV,
     private readonly access: StreamAccess,
+    private readonly publisher: JetStreamPublisher,
   ) {}
 
   /** The sequence of the key's event, if this process knows it without asking. */
@@ -92,9 +96,11 @@ export class IdIndex {
 
   /** Creates the key's entry for `sequence`; when it exists already, returns the sequence it holds. */
   private async claim(key: string, sequence: number): Promise<number> {
+    // A KV create as the bucket stores it: refused when the key has an entry already.
+    const expect = headers();
+    expect.set('Nats-Expected-Last-Subject-Sequence', '0');
     try {
-      // A create without the client's extra read on conflict: entries are never deleted here.
-      await this.ids.put(key, String(sequence), { previousSeq: 0 });
+      await this.publisher.publish(`$KV.${this.idsBucket}.${key}`, String(sequence), expect);
       return sequence;
     } catch (error) {
       if (!isAlreadyThere(error)) throw error;

@@ -9,16 +9,28 @@
  * Two KV buckets go with it: `<stream>_IDS` (idempotency key -> sequence) and `<stream>_STATE`
  * (consumer positions, the domains seen, the id index's mark).
  *
- * Append. Each event is published with its idempotency key as the JetStream message id and the
- * call resolves once every publish is acknowledged: on the stream's replicas, pipelined on one
- * connection, so the events of one call are stored in order. A re-send inside the stream's
- * duplicate window is answered by JetStream itself (the acknowledgement names the first
- * sequence); past it, by the id index (`IdIndex`), looked up before publishing. Publishes that get
- * no answer (a leader election) are retried with the same message id; an event retried that way
- * can land after later events of the same call.
+ * Append. Each event is published with its idempotency key as the JetStream message id; the
+ * publishes of a call (and of concurrent calls) go out at once, pipelined on one connection, so
+ * the events of one call are stored in order. As each acknowledgement arrives (from a majority of
+ * the stream's replicas), the key is claimed in the id index (`IdIndex`: a KV create, so the
+ * first copy claimed is the event for good, whichever instance claims it). The call resolves once
+ * every event is acknowledged and claimed. A re-send inside the stream's duplicate window is
+ * answered by JetStream itself (the acknowledgement names the first sequence). Past the window
+ * JetStream stores a second copy: its claim finds the original, the copy is deleted again, and
+ * the answer is the original's sequence, marked duplicate. Keys this process settled lately are
+ * answered without a round trip. Publishes that get no answer (a leader election) are retried
+ * with the same message id; an event retried that way can land after later events of the call.
+ * (Claiming after the publish costs two replicated writes per event; looking the key up before
+ * publishing, as well, cost a third round trip and held each publish back by one.)
  *
  * Reads and consumers go through ephemeral pull consumers and stream-leader look-ups
  * (`FilterCursor`): what they return is complete up to what the stream held when they ran.
+ * What they receive past the id index's mark (every copy up to it is settled) is screened before
+ * it is handed out: a copy whose key the index holds for another sequence is a late duplicate
+ * (about to be deleted, or left by a writer that died) and is skipped; a copy nobody has claimed
+ * yet is claimed by the reader, just as its appender would, the first claim winning. So a copy
+ * that was handed out is the event for good and is never deleted.
+ *
  * A durable consumer's position lives in the state bucket (`consumer.<name>`), so fetch, commit
  * and seek are exact and survive restarts of the hub and of NATS nodes alike.
  *
@@ -28,7 +40,7 @@
 import {
   connect,
   DiscardPolicy,
-  type JetStreamClient,
+  headers,
   type JetStreamManager,
   type KV,
   type NatsConnection,
@@ -43,6 +55,7 @@ import { LogUnavailableError } from '../log-errors.js';
 import type { AppendOutcome, Consumer, EventFilter, EventLog, LogStats, ReadOptions } from '../port.js';
 import { leaderNext, MergedScan, type StreamAccess } from './cursor.js';
 import { IdIndex, type StoredCopy } from './id-index.js';
+import { JetStreamPublisher } from './publisher.js';
 import type { PulledMessage } from './pull.js';
 import {
   assertStreamName,
@@ -166,12 +179,12 @@ export class JetStreamEventLog implements EventLog {
   private readonly openConsumers = new Set<JetStreamConsumer>();
   private readonly index: IdIndex;
   private readonly access: StreamAccess;
+  private readonly publisher: JetStreamPublisher;
   private indexTimer: NodeJS.Timeout | null = null;
 
   private constructor(
     private readonly nc: NatsConnection,
     private readonly jsm: JetStreamManager,
-    private readonly js: JetStreamClient,
     stream: string,
     ids: KV,
     private readonly state: KV,
@@ -186,7 +199,8 @@ export class JetStreamEventLog implements EventLog {
       observe: (sequence) => this.observe(sequence),
       track: (work) => this.track(work),
     };
-    this.index = new IdIndex(ids, state, this.access);
+    this.publisher = new JetStreamPublisher(nc, ANSWER_MS);
+    this.index = new IdIndex(ids, idsBucket(stream), state, this.access, this.publisher);
     void nc.closed().then((error) => {
       if (!this.closed)
         this.failure = new LogUnavailableError('the connection to NATS closed', {
@@ -209,10 +223,13 @@ export class JetStreamEventLog implements EventLog {
       // A node restart or a network blip must not end the log; requests time out meanwhile.
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
+      // Requests (reads of the buckets, stream look-ups) capture no stack for a timeout that
+      // seldom comes: two Error objects each otherwise.
+      noAsyncTraces: true,
     });
     try {
       const jsm = await nc.jetstreamManager();
-      // Publishes and the buckets' reads and writes: short, since they are retried.
+      // The buckets' reads and writes: short, since they are retried.
       const js = nc.jetstream({ timeout: ANSWER_MS });
       const bucket = (name: string) =>
         untilReady(() =>
@@ -223,13 +240,13 @@ export class JetStreamEventLog implements EventLog {
         untilReady(() =>
           ensureStream(jsm, stream, replicas, options.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS),
         ),
-        bucket(`${stream}_IDS`),
+        bucket(idsBucket(stream)),
         bucket(`${stream}_STATE`),
       ]);
       const windowMs = Math.round(info.config.duplicate_window / 1e6) || DEFAULT_DUPLICATE_WINDOW_MS;
       // Well inside the window: an id must be indexed before JetStream forgets it.
       const indexEveryMs = Math.min(15_000, Math.max(250, Math.floor(windowMs / 4)));
-      const log = new JetStreamEventLog(nc, jsm, js, stream, ids, state, indexEveryMs);
+      const log = new JetStreamEventLog(nc, jsm, stream, ids, state, indexEveryMs);
       log.observe(info.state.last_seq);
       for (const domain of await log.listDomains()) log.domains.add(domain);
       await log.index.advance(info.state.last_seq, true);
@@ -330,7 +347,10 @@ export class JetStreamEventLog implements EventLog {
     let attempts = 0;
     const ack = await this.retrying(deadline, () => {
       attempts++;
-      return this.js.publish(subject, body, { msgID: key, expect: { streamName: this.stream } });
+      const meta = headers();
+      meta.set('Nats-Msg-Id', key);
+      meta.set('Nats-Expected-Stream', this.stream);
+      return this.publisher.publish(subject, body, meta);
     });
     this.observe(ack.seq);
     const owner = await this.retrying(deadline, () => this.index.settle(key, ack.seq));
@@ -529,6 +549,10 @@ async function ensureStream(
     if (/already in use/.test((error as Error).message)) return jsm.streams.info(stream);
     throw error;
   }
+}
+
+function idsBucket(stream: string): string {
+  return `${stream}_IDS`;
 }
 
 function consumerKey(name: string): string {
