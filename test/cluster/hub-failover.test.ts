@@ -56,7 +56,7 @@ test('kill -9 of the instance delivering a route: the other takes over within 10
     const victim = hubs.find((h) => h.child.pid === pidOf(owner as string)) as HubProcess;
     const survivor = hubs.find((h) => h !== victim) as HubProcess;
 
-    const load = ingestUntilStopped(() => [survivor.url], KEYS);
+    const load = ingestUntilStopped(() => [survivor.url], KEYS, { ratePerSecond: 600 });
     await receiver.waitFor(() => receiver.received.length >= 1_500, 60_000, '1,500 deliveries');
     const killedAt = Date.now();
     await victim.stop('SIGKILL');

@@ -72,7 +72,7 @@ test('kill -9 of the stream leader among three NATS nodes: nothing acknowledged 
   const stream = (JSON.parse(readFileSync(configPath, 'utf8')) as { log: { stream: string } }).log.stream;
   const hub = await startClusterHub(configPath);
   try {
-    const load = ingestUntilStopped(() => [hub.url], 20);
+    const load = ingestUntilStopped(() => [hub.url], 20, { ratePerSecond: 1_500 });
     await receiver.waitFor(
       () => load.acked.length >= 3_000 && receiver.received.length >= 1_000,
       60_000,

@@ -74,13 +74,22 @@ export const pidOf = (instanceId: string) => Number(instanceId.split(':').at(-2)
  * Posts batches of events to the hubs in turn (as a load balancer would) until stopped; an event
  * counts as acknowledged only with a 202. Subjects cycle over `keys`; `data.n` numbers each key's events.
  */
-export function ingestUntilStopped(urls: () => readonly string[], keys: number, batch = 20) {
+export function ingestUntilStopped(
+  urls: () => readonly string[],
+  keys: number,
+  options: { batch?: number; ratePerSecond: number },
+) {
+  const batch = options.batch ?? 20;
+  const workers = 4;
+  // Paced below what the route can deliver, so the backlog at the end drains in bounded time.
+  const pauseMs = (1_000 * batch * workers) / options.ratePerSecond;
   const acked: Array<{ id: string; key: string; n: number }> = [];
   const counters = new Map<string, number>();
   let running = true;
   let refused = 0;
   const loop = async (worker: number) => {
     for (let round = 0; running; round++) {
+      const started = Date.now();
       const targets = urls();
       const url = targets[(round + worker) % targets.length] as string;
       const events = Array.from({ length: batch }, (_, i) => {
@@ -105,11 +114,12 @@ export function ingestUntilStopped(urls: () => readonly string[], keys: number, 
         else refused++;
       } catch {
         refused++;
-        await new Promise((resolve) => setTimeout(resolve, 50));
       }
+      const rest = pauseMs - (Date.now() - started);
+      if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest));
     }
   };
-  const done = Promise.all([0, 1, 2, 3].map(loop));
+  const done = Promise.all(Array.from({ length: workers }, (_, w) => loop(w)));
   return {
     acked,
     refused: () => refused,

@@ -231,7 +231,8 @@ export class IdIndex {
     );
     let reach = from;
     try {
-      while (reach < target) {
+      // A closing log stops here: the mark records only what was settled, the next open goes on.
+      while (reach < target && !this.closed) {
         await scan.fill(SCAN_BATCH);
         const batch = scan.take(SCAN_BATCH);
         await Promise.all(
