@@ -9,42 +9,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, chromium } from 'playwright-core';
+import { ensureDebianPackage } from './debian-package.js';
 
 /** Where Debian's package puts the browser. */
 export const CHROMIUM_BINARY = '/usr/bin/chromium';
 
-const INSTALL_COMMAND = 'sudo apt-get install -y chromium';
-const APT_TIMEOUT_MS = 600_000;
 const BUILD_TIMEOUT_MS = 180_000;
 
 /** The repository root (this file runs from dist/test/helpers). */
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
-function apt(args: string[]): { ok: boolean; output: string } {
-  const result = spawnSync('apt-get', args, {
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    encoding: 'utf8',
-    timeout: APT_TIMEOUT_MS,
-  });
-  return { ok: result.status === 0, output: `${result.stdout ?? ''}${result.stderr ?? ''}`.slice(-2000) };
-}
-
 /** Makes sure Chromium is there: installs it as root (update only when the plain install fails), throws otherwise. */
 export function ensureChromium(): string {
-  if (existsSync(CHROMIUM_BINARY)) return CHROMIUM_BINARY;
-  if (process.getuid?.() !== 0) {
-    throw new Error(`chromium is not installed (no ${CHROMIUM_BINARY}); run: ${INSTALL_COMMAND}`);
-  }
-  const options = ['install', '-y', '-q', '--no-install-recommends', 'chromium'];
-  let result = apt(options);
-  if (!result.ok) {
-    apt(['update', '-q']);
-    result = apt(options);
-  }
-  // Another test process may have installed it in the meantime (apt's lock makes one of them fail).
-  if (!existsSync(CHROMIUM_BINARY)) {
-    throw new Error(`installing chromium failed; run: ${INSTALL_COMMAND}\n${result.output}`);
-  }
+  ensureDebianPackage({
+    name: 'chromium',
+    missing: `chromium (no ${CHROMIUM_BINARY})`,
+    installed: () => existsSync(CHROMIUM_BINARY),
+  });
   return CHROMIUM_BINARY;
 }
 

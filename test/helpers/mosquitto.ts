@@ -4,52 +4,32 @@
  * Stopped by its PID. Installs the Debian package when it is missing and the tests run as root;
  * otherwise fails with the command to run.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../src/util/free-port.js';
+import { ensureDebianPackage } from './debian-package.js';
 
 export { freePort };
 
 /** Where Debian's package puts the broker. */
 export const MOSQUITTO_BINARY = '/usr/sbin/mosquitto';
 
-const INSTALL_COMMAND = 'sudo apt-get install -y mosquitto';
-const APT_TIMEOUT_MS = 300_000;
 const READY_TIMEOUT_MS = 10_000;
 const EXIT_TIMEOUT_MS = 5_000;
-
-function apt(args: string[]): { ok: boolean; output: string } {
-  const result = spawnSync('apt-get', args, {
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    encoding: 'utf8',
-    timeout: APT_TIMEOUT_MS,
-  });
-  return { ok: result.status === 0, output: `${result.stdout ?? ''}${result.stderr ?? ''}`.slice(-2000) };
-}
 
 /**
  * Makes sure the mosquitto binary is there: installs it as root (update only when the plain install
  * fails), throws with the command to run otherwise.
  */
 export function ensureMosquitto(): void {
-  if (existsSync(MOSQUITTO_BINARY)) return;
-  if (process.getuid?.() !== 0) {
-    throw new Error(`mosquitto is not installed (no ${MOSQUITTO_BINARY}); run: ${INSTALL_COMMAND}`);
-  }
-  const options = ['install', '-y', '-q', '--no-install-recommends', 'mosquitto'];
-  let result = apt(options);
-  if (!result.ok) {
-    apt(['update', '-q']);
-    result = apt(options);
-  }
-  // Another test process may have installed it in the meantime (apt's lock makes one of them fail).
-  if (!existsSync(MOSQUITTO_BINARY)) {
-    throw new Error(`installing mosquitto failed; run: ${INSTALL_COMMAND}\n${result.output}`);
-  }
-  // The package may start its system service on 1883; the tests never use it, so it must not linger.
-  spawnSync('service', ['mosquitto', 'stop'], { stdio: 'ignore', timeout: 30_000 });
+  ensureDebianPackage({
+    name: 'mosquitto',
+    missing: `mosquitto (no ${MOSQUITTO_BINARY})`,
+    installed: () => existsSync(MOSQUITTO_BINARY),
+    service: 'mosquitto',
+  });
 }
 
 const running = new Set<ChildProcess>();

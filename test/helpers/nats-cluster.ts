@@ -5,53 +5,33 @@
  * store) let tests take a node down and bring it back. Installs the Debian package when it is
  * missing and the tests run as root; otherwise fails with the command to run.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from 'nats';
 import { freePort } from '../../src/util/free-port.js';
+import { ensureDebianPackage } from './debian-package.js';
 
 /** Where Debian's package puts the server. */
 export const NATS_SERVER_BINARY = '/usr/sbin/nats-server';
 
-const INSTALL_COMMAND = 'sudo apt-get install -y nats-server';
-const APT_TIMEOUT_MS = 300_000;
 const NODE_READY_TIMEOUT_MS = 15_000;
 const JETSTREAM_READY_TIMEOUT_MS = 60_000;
 const EXIT_TIMEOUT_MS = 5_000;
 const POLL_MS = 100;
-
-function apt(args: string[]): { ok: boolean; output: string } {
-  const result = spawnSync('apt-get', args, {
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    encoding: 'utf8',
-    timeout: APT_TIMEOUT_MS,
-  });
-  return { ok: result.status === 0, output: `${result.stdout ?? ''}${result.stderr ?? ''}`.slice(-2000) };
-}
 
 /**
  * Makes sure the nats-server binary is there: installs it as root (update only when the plain
  * install fails), throws with the command to run otherwise.
  */
 export function ensureNatsServer(): void {
-  if (existsSync(NATS_SERVER_BINARY)) return;
-  if (process.getuid?.() !== 0) {
-    throw new Error(`nats-server is not installed (no ${NATS_SERVER_BINARY}); run: ${INSTALL_COMMAND}`);
-  }
-  const options = ['install', '-y', '-q', '--no-install-recommends', 'nats-server'];
-  let result = apt(options);
-  if (!result.ok) {
-    apt(['update', '-q']);
-    result = apt(options);
-  }
-  // Another test process may have installed it in the meantime (apt's lock makes one of them fail).
-  if (!existsSync(NATS_SERVER_BINARY)) {
-    throw new Error(`installing nats-server failed; run: ${INSTALL_COMMAND}\n${result.output}`);
-  }
-  // The package may start its system service; the tests never use it, so it must not linger.
-  spawnSync('service', ['nats-server', 'stop'], { stdio: 'ignore', timeout: 30_000 });
+  ensureDebianPackage({
+    name: 'nats-server',
+    missing: `nats-server (no ${NATS_SERVER_BINARY})`,
+    installed: () => existsSync(NATS_SERVER_BINARY),
+    service: 'nats-server',
+  });
 }
 
 const running = new Set<ChildProcess>();

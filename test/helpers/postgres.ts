@@ -13,11 +13,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { freePort } from '../../src/util/free-port.js';
+import { ensureDebianPackage } from './debian-package.js';
 
 /** Where Debian's packages put each major version's binaries. */
 const DEBIAN_ROOT = '/usr/lib/postgresql';
-const INSTALL_COMMAND = 'sudo apt-get install -y postgresql';
-const APT_TIMEOUT_MS = 300_000;
 const INITDB_TIMEOUT_MS = 120_000;
 const READY_TIMEOUT_MS = 30_000;
 const EXIT_TIMEOUT_MS = 10_000;
@@ -41,39 +40,18 @@ function findBinDir(): string | undefined {
   return majors[0] === undefined ? undefined : join(DEBIAN_ROOT, majors[0], 'bin');
 }
 
-function apt(args: string[]): { ok: boolean; output: string } {
-  const result = spawnSync('apt-get', args, {
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    encoding: 'utf8',
-    timeout: APT_TIMEOUT_MS,
-  });
-  return { ok: result.status === 0, output: `${result.stdout ?? ''}${result.stderr ?? ''}`.slice(-2000) };
-}
-
 /**
  * The folder of initdb and postgres: installs the Debian package as root (update only when the
  * plain install fails), throws with the command to run otherwise.
  */
 export function ensurePostgres(): string {
-  const found = findBinDir();
-  if (found) return found;
-  if (process.getuid?.() !== 0) {
-    throw new Error(
-      `PostgreSQL is not installed (no ${DEBIAN_ROOT}/*/bin/postgres); run: ${INSTALL_COMMAND}`,
-    );
-  }
-  const options = ['install', '-y', '-q', '--no-install-recommends', 'postgresql'];
-  let result = apt(options);
-  if (!result.ok) {
-    apt(['update', '-q']);
-    result = apt(options);
-  }
-  // Another test process may have installed it in the meantime (apt's lock makes one of them fail).
-  const installed = findBinDir();
-  if (!installed) throw new Error(`installing PostgreSQL failed; run: ${INSTALL_COMMAND}\n${result.output}`);
-  // The package may start its own cluster on 5432; the tests never use it, so it must not linger.
-  spawnSync('service', ['postgresql', 'stop'], { stdio: 'ignore', timeout: 30_000 });
-  return installed;
+  ensureDebianPackage({
+    name: 'postgresql',
+    missing: `PostgreSQL (no ${DEBIAN_ROOT}/*/bin/postgres)`,
+    installed: () => findBinDir() !== undefined,
+    service: 'postgresql',
+  });
+  return findBinDir() as string;
 }
 
 /**
