@@ -133,6 +133,7 @@ export function registerRunCommands(program: Command): void {
           [
             `Conveyor demo running on ${demo.urls.join(' and ')}  (${opts.plants} plants, ${opts.rate} orders/s)`,
             `Admin API key: ${demo.adminKey}`,
+            `Console: ${demo.url}/ (sign in with the admin key)`,
             `API reference: ${demo.url}/docs   Event catalog: ${demo.url}/v1/catalog/dependencies`,
             `Try: curl -H "Authorization: Bearer ${demo.adminKey}" "${demo.url}/v1/events?type=production.operation.completed&limit=5"`,
             'Press Ctrl-C to stop.',
