@@ -5,21 +5,16 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Value } from '@sinclair/typebox/value';
 import type { SourceMessage } from '../../src/connectors/framework/types.js';
 import { OpcuaSource } from '../../src/connectors/opcua/source.js';
-import {
-  COUNTER_TYPE,
-  type OpcuaSourceConfig,
-  opcuaSourceSpec,
-  STATE_TYPE,
-} from '../../src/connectors/opcua/spec.js';
+import { COUNTER_TYPE, type OpcuaSourceConfig, STATE_TYPE } from '../../src/connectors/opcua/spec.js';
 import { SimulatedPlc } from '../../src/sim/plc.js';
 import {
   type ConnectorUnderTest,
   connectorContract,
   RecordingContext,
 } from '../contracts/connector-contract.js';
+import { compileOpcuaSource } from '../helpers/opcua-source-config.js';
 
 /**
  * One simulated PLC serves every test of this file (an OPC UA server takes a second or two to
@@ -44,20 +39,7 @@ after(async () => {
 });
 
 function compile(raw: Record<string, unknown>): OpcuaSourceConfig {
-  const full = {
-    kind: 'opcua',
-    endpoint: plc.endpointUrl,
-    plant: 'P1',
-    publishingInterval: '100ms',
-    keepAlive: '1s',
-    reconnect: { initialDelay: '100ms', maxDelay: '500ms' },
-    ...raw,
-  };
-  assert.ok(Value.Check(opcuaSourceSpec.schema, full), 'the test config is schema-valid');
-  const problems: Array<{ path: string; message: string }> = [];
-  const config = opcuaSourceSpec.compile(full, 'connectors.plc-1', problems, dataDir);
-  assert.deepEqual(problems, []);
-  return config;
+  return compileOpcuaSource({ endpoint: plc.endpointUrl, connector: 'plc-1', stateDir: dataDir }, raw);
 }
 
 const counterNode = (machine: string, extra: Record<string, unknown> = {}) => ({

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Value } from '@sinclair/typebox/value';
 import { OPCUACertificateManager } from 'node-opcua-certificate-manager';
 import {
   AttributeIds,
@@ -16,14 +15,10 @@ import {
 } from 'node-opcua-client';
 import type { SourceMessage } from '../../src/connectors/framework/types.js';
 import { OpcuaSource } from '../../src/connectors/opcua/source.js';
-import {
-  COUNTER_TYPE,
-  type OpcuaSourceConfig,
-  opcuaSourceSpec,
-  STATE_TYPE,
-} from '../../src/connectors/opcua/spec.js';
+import { COUNTER_TYPE, type OpcuaSourceConfig, STATE_TYPE } from '../../src/connectors/opcua/spec.js';
 import { SimulatedPlc } from '../../src/sim/plc.js';
 import { RecordingContext } from '../contracts/connector-contract.js';
+import { compileOpcuaSource } from '../helpers/opcua-source-config.js';
 
 /** The official OPC Foundation NodeSet2 files, copied unchanged (see SOURCE.txt there). */
 const NODESETS = new URL('../../../test/data/opcua-nodesets/', import.meta.url);
@@ -361,20 +356,7 @@ describe('a nodeset that cannot load fails start() naming the file and why', () 
 });
 
 function compile(raw: Record<string, unknown>): OpcuaSourceConfig {
-  const full = {
-    kind: 'opcua',
-    endpoint: plc.endpointUrl,
-    plant: 'P1',
-    publishingInterval: '100ms',
-    keepAlive: '1s',
-    reconnect: { initialDelay: '100ms', maxDelay: '500ms' },
-    ...raw,
-  };
-  assert.ok(Value.Check(opcuaSourceSpec.schema, full), 'the test config is schema-valid');
-  const problems: Array<{ path: string; message: string }> = [];
-  const config = opcuaSourceSpec.compile(full, 'connectors.machinery-1', problems, dataDir);
-  assert.deepEqual(problems, []);
-  return config;
+  return compileOpcuaSource({ endpoint: plc.endpointUrl, connector: 'machinery-1', stateDir: dataDir }, raw);
 }
 
 const lastStatus = (ctx: RecordingContext) => ctx.statuses.at(-1)?.type;

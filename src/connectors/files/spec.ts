@@ -5,8 +5,7 @@
 
 import { isAbsolute, resolve } from 'node:path';
 import { type Static, Type as T } from '@sinclair/typebox';
-import { parseDuration } from '../../util/duration.js';
-import { Duration, type Problems, SourceCommonFields } from '../framework/common.js';
+import { compileDuration, Duration, SourceCommonFields } from '../framework/common.js';
 import type { ConnectorSpec } from '../framework/types.js';
 
 /** The formats a drop folder can hold. */
@@ -138,16 +137,6 @@ export function globToRegExp(glob: string): RegExp {
   }
 }
 
-function duration(value: string | undefined, fallback: number, path: string, problems: Problems): number {
-  if (value === undefined) return fallback;
-  try {
-    return parseDuration(value);
-  } catch (error) {
-    problems.push({ path, message: (error as Error).message });
-    return fallback;
-  }
-}
-
 const within = (parent: string, child: string) => child === parent || child.startsWith(`${parent}/`);
 
 export const filesSourceSpec: ConnectorSpec<FilesSourceConfig> = {
@@ -212,7 +201,7 @@ export const filesSourceSpec: ConnectorSpec<FilesSourceConfig> = {
     if (processedDir === failedDir)
       problems.push({ path: `${at}.failedDir`, message: 'must differ from processedDir' });
 
-    const pollIntervalMs = duration(r.pollInterval, 1_000, `${at}.pollInterval`, problems);
+    const pollIntervalMs = compileDuration(r.pollInterval, 1_000, `${at}.pollInterval`, problems);
     if (pollIntervalMs < 10) problems.push({ path: `${at}.pollInterval`, message: 'must be at least 10ms' });
     const encoding = r.csv?.encoding ?? 'utf8';
     return {
@@ -224,7 +213,7 @@ export const filesSourceSpec: ConnectorSpec<FilesSourceConfig> = {
       plant: r.plant ?? null,
       hasMap,
       pollIntervalMs,
-      stableForMs: duration(r.stableFor, 500, `${at}.stableFor`, problems),
+      stableForMs: compileDuration(r.stableFor, 500, `${at}.stableFor`, problems),
       processedDir,
       failedDir,
       batchSize: r.batchSize ?? 500,

@@ -11,6 +11,22 @@ import { DURATION_PATTERN, parseDuration } from '../../util/duration.js';
 /** Where connector compilers report config problems, by key path. */
 export type Problems = Array<{ path: string; message: string }>;
 
+/** A duration setting in ms, or `fallback` when absent; a bad one is a problem at `path`. */
+export function compileDuration(
+  value: string | undefined,
+  fallback: number,
+  path: string,
+  problems: Problems,
+): number {
+  if (value === undefined) return fallback;
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    problems.push({ path, message: (error as Error).message });
+    return fallback;
+  }
+}
+
 /** A duration config field (`500ms`, `30s`, `5m`) with its description. */
 export const Duration = (description: string) =>
   T.String({ pattern: DURATION_PATTERN, description, 'x-hint': 'a duration such as 500ms, 30s or 5m' });
@@ -89,14 +105,12 @@ export function compileCircuitBreaker(raw: unknown, at: string, problems: Proble
   >;
   if (!Number.isInteger(failureThreshold) || (failureThreshold as number) < 1)
     problems.push({ path: `${at}.failureThreshold`, message: 'must be an integer >= 1' });
-  let resetAfterMs = DEFAULT_CIRCUIT_BREAKER.resetAfterMs;
-  if (resetAfter !== undefined) {
-    try {
-      resetAfterMs = parseDuration(String(resetAfter));
-    } catch (error) {
-      problems.push({ path: `${at}.resetAfter`, message: (error as Error).message });
-    }
-  }
+  const resetAfterMs = compileDuration(
+    resetAfter === undefined ? undefined : String(resetAfter),
+    DEFAULT_CIRCUIT_BREAKER.resetAfterMs,
+    `${at}.resetAfter`,
+    problems,
+  );
   return { failureThreshold: Number(failureThreshold), resetAfterMs };
 }
 

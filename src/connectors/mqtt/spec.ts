@@ -4,11 +4,11 @@
  */
 
 import { type Static, Type as T } from '@sinclair/typebox';
-import { parseDuration } from '../../util/duration.js';
 import {
   AuthFields,
   type CompiledReconnect,
   type CompiledTls,
+  compileDuration,
   compileReconnect,
   compileTls,
   Duration,
@@ -168,16 +168,6 @@ export interface MqttSourceConfig {
 
 /** Largest MQTT 5 Session Expiry Interval: the session never expires. */
 const NEVER_EXPIRES = 0xffff_ffff;
-
-function compileDuration(value: string | undefined, fallback: number, path: string, problems: Problems) {
-  if (value === undefined) return fallback;
-  try {
-    return parseDuration(value);
-  } catch (error) {
-    problems.push({ path, message: (error as Error).message });
-    return fallback;
-  }
-}
 
 /** Checks a broker URL; `pathHint` says where what someone put in the path belongs instead. */
 export function compileBrokerUrl(value: string, path: string, problems: Problems, pathHint: string): void {

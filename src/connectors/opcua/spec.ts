@@ -7,10 +7,10 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { type Static, Type as T } from '@sinclair/typebox';
 import { MACHINE_STATES } from '../../model/schemas/telemetry.js';
-import { parseDuration } from '../../util/duration.js';
 import {
   AuthFields,
   type CompiledReconnect,
+  compileDuration,
   compileReconnect,
   Duration,
   type Problems,
@@ -188,16 +188,6 @@ export interface OpcuaSourceConfig {
   readonly mapped: boolean;
   /** Where `<connector name>.opcua.json` keeps unacknowledged changes across a stop. */
   readonly stateDir: string;
-}
-
-function compileDuration(value: string | undefined, fallback: number, path: string, problems: Problems) {
-  if (value === undefined) return fallback;
-  try {
-    return parseDuration(value);
-  } catch (error) {
-    problems.push({ path, message: (error as Error).message });
-    return fallback;
-  }
 }
 
 function compileEndpoint(value: string, path: string, problems: Problems): string {

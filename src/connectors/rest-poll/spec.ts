@@ -7,11 +7,11 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { type Static, Type as T } from '@sinclair/typebox';
 import jsonata from 'jsonata';
-import { parseDuration } from '../../util/duration.js';
 import {
   AuthFields,
   type CompiledReconnect,
   type CompiledTls,
+  compileDuration,
   compileReconnect,
   compileTls,
   Duration,
@@ -179,16 +179,6 @@ function compileUrl(value: string, path: string, problems: Problems): string {
     problems.push({ path, message: `"${value}" is not an http(s) URL` });
   }
   return value;
-}
-
-function compileDuration(value: string | undefined, fallback: number, path: string, problems: Problems) {
-  if (value === undefined) return fallback;
-  try {
-    return parseDuration(value);
-  } catch (error) {
-    problems.push({ path, message: (error as Error).message });
-    return fallback;
-  }
 }
 
 function compileHeaders(raw: RawRestPollConfig, at: string, problems: Problems): Record<string, string> {
