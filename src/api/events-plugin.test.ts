@@ -394,3 +394,29 @@ test("the hub's own milestone alerts cannot be published, not even by an admin",
   });
   assert.deepEqual(stored.json().items, []);
 });
+
+test('GET /v1/events following next finds a match behind 12,000 events the filter leaves out', async () => {
+  const after = hub.log.head();
+  for (let i = 0; i < 12; i++) await hub.log.append(Array.from({ length: 1000 }, () => makeEvent()));
+  const release = makeEvent({ type: 'production.order.released' });
+  await hub.log.append([release]);
+  await hub.log.append(
+    Array.from({ length: 150 }, (_, i) => makeEvent({ type: 'quality.hold.placed', subject: `H-${i}` })),
+  );
+  const ids: string[] = [];
+  let cursor: string | null = String(after);
+  for (let pages = 0; cursor !== null; pages++) {
+    assert.ok(pages < 1000, 'paging ends');
+    const res: { statusCode: number; body: string; json(): unknown } = await hub.app.inject({
+      method: 'GET',
+      url: `/v1/events?type=quality.*,production.order.released&limit=100&after=${cursor}`,
+      headers: auth(),
+    });
+    assert.equal(res.statusCode, 200, res.body);
+    const page = res.json() as { items: Array<{ id: string }>; next: string | null };
+    ids.push(...page.items.map((e) => e.id));
+    cursor = page.next;
+  }
+  assert.equal(ids[0], release.id, 'the release comes first');
+  assert.equal(ids.length, 151);
+});

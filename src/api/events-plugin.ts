@@ -199,7 +199,8 @@ export async function eventsPlugin(app: FastifyInstance, options: EventsPluginOp
     const end = range.to === undefined ? Number.POSITIVE_INFINITY : await log.sequenceAt(range.to);
     const start = Math.max(after, first - 1);
     if (start + 1 >= end) return { items: [], next: null };
-    const page = await log.read({
+    const head = log.head();
+    const page = await log.readPage({
       types: readable,
       subject: query.subject,
       plant: query.plant,
@@ -207,9 +208,11 @@ export async function eventsPlugin(app: FastifyInstance, options: EventsPluginOp
       after: start,
       limit,
     });
-    const items = page.filter((e) => e.sequence < end);
-    const last = items[items.length - 1];
-    return { items, next: items.length === limit && last ? String(last.sequence) : null };
+    const items = page.events.filter((e) => e.sequence < end);
+    // A page is bounded work: it may stop short of `limit` (even at none) before the end of the
+    // range. `next` is where it stopped examining, so following it never skips an event.
+    const last = Math.min(head, end - 1);
+    return { items, next: page.through < last ? String(page.through) : null };
   });
 }
 

@@ -41,6 +41,17 @@ export interface Consumer {
   close(): void;
 }
 
+/**
+ * One bounded step of a read. Every matching event with a sequence in `(after, through]` is in
+ * `events` (in order) and none lies beyond `through`, so a reader that continues from `through`
+ * never passes over an event it did not see. `events` may be empty while `through` moved on (a run
+ * of rows the filter leaves out); `through` never passes the head the read started from.
+ */
+export interface ReadPage {
+  readonly events: StoredEvent[];
+  readonly through: number;
+}
+
 export interface LogStats {
   readonly head: number;
   readonly events: number;
@@ -56,7 +67,14 @@ export interface EventLog {
   readonly kind: string;
   /** Appends in order; idempotent by (source, id) for as long as the log keeps the event. */
   append(events: readonly CloudEvent[]): Promise<AppendOutcome[]>;
+  /**
+   * Up to `limit` matching events after `after`, in order; fewer only when nothing more matches up
+   * to the head. May page through many filtered-out rows to get there: bounded callers (an API
+   * page) use `readPage`.
+   */
   read(options: ReadOptions): Promise<StoredEvent[]>;
+  /** A bounded step of `read`: see `ReadPage`. */
+  readPage(options: ReadOptions): Promise<ReadPage>;
   /** The highest sequence assigned so far (0 when empty). */
   head(): number;
   /** The first sequence whose event was appended at or after `time` (ms since epoch); head+1 if none. */
@@ -76,4 +94,26 @@ export function typeMatcher(types: readonly string[] | undefined): (type: string
   const exact = new Set(types.filter((t) => !t.endsWith('.*')));
   const prefixes = types.filter((t) => t.endsWith('.*')).map((t) => t.slice(0, -1));
   return (type) => exact.has(type) || prefixes.some((p) => type.startsWith(p));
+}
+
+/**
+ * `read` on top of `readPage`: pages until `limit` matches are found or the head (as of the
+ * call) has been examined. Yields between pages so a sparse filter never holds the thread long.
+ */
+export async function readUpToLimit(
+  readPage: (options: ReadOptions) => Promise<ReadPage>,
+  options: ReadOptions,
+  head: number,
+): Promise<StoredEvent[]> {
+  const limit = Math.max(1, options.limit ?? 100);
+  const events: StoredEvent[] = [];
+  let after = options.after ?? 0;
+  while (events.length < limit && after < head) {
+    const page = await readPage({ ...options, after, limit: limit - events.length });
+    events.push(...page.events);
+    if (page.through <= after) break; // nothing more can be read (defensive: pages always progress)
+    after = page.through;
+    if (page.events.length === 0) await new Promise((resolve) => setImmediate(resolve));
+  }
+  return events;
 }

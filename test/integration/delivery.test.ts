@@ -426,3 +426,43 @@ test('replaying a subscription from a sequence or a time re-delivers with the or
   assert.equal(subs.items[0].name, 'mes');
   assert.equal(typeof subs.items[0].lag.events, 'number');
 });
+
+test('a replay from 1 re-delivers a match that sits behind 12,000 events the route leaves out (mixed wildcard and exact types)', async () => {
+  const rx = await receiver();
+  const hub = await hubWith(
+    [
+      {
+        name: 'quality-and-releases',
+        types: ['quality.*', 'production.order.released'],
+        sink: 'rx',
+        retry: FAST_RETRY,
+      },
+    ],
+    { rx: { kind: 'http', url: rx.url } },
+  );
+  const completions = Array.from({ length: 12_000 }, () => makeEvent());
+  await publish(hub, completions);
+  const release = makeEvent({ type: 'production.order.released', subject: 'PO-SPARSE' });
+  await publish(hub, [release]);
+  const holds = Array.from({ length: 600 }, (_, i) =>
+    makeEvent({ type: 'quality.hold.placed', subject: `H-${i}` }),
+  );
+  await publish(hub, holds);
+  await rx.waitFor(() => rx.received.length >= 601, 20_000, 'live delivery of the release and holds');
+  assert.ok(
+    rx.received.some((r) => r.id === release.id),
+    'the release is delivered live',
+  );
+  const live = rx.received.length;
+  const res = await hub.app.inject({
+    method: 'POST',
+    url: '/v1/subscriptions/quality-and-releases/replay',
+    headers: { ...auth(), 'content-type': 'application/json' },
+    payload: { from: 1 },
+  });
+  assert.equal(res.statusCode, 202, res.body);
+  await rx.waitFor(() => rx.received.length >= live + 601, 20_000, 'the replay');
+  const replayed = rx.received.slice(live).map((r) => r.id);
+  assert.ok(replayed.includes(release.id), 'the release is re-delivered by the replay');
+  assert.equal(new Set(replayed).size, 601);
+});

@@ -52,7 +52,15 @@ import {
 import { domainOfType } from '../../model/catalog.js';
 import { type CloudEvent, STORED_JSON, type StoredEvent } from '../../model/envelope.js';
 import { LogUnavailableError } from '../log-errors.js';
-import type { AppendOutcome, Consumer, EventFilter, EventLog, LogStats, ReadOptions } from '../port.js';
+import type {
+  AppendOutcome,
+  Consumer,
+  EventFilter,
+  EventLog,
+  LogStats,
+  ReadOptions,
+  ReadPage,
+} from '../port.js';
 import { leaderNext, MergedScan, type StreamAccess } from './cursor.js';
 import { IdIndex, type StoredCopy } from './id-index.js';
 import { JetStreamPublisher } from './publisher.js';
@@ -413,6 +421,27 @@ export class JetStreamEventLog implements EventLog {
     try {
       await scan.fill(limit);
       return scan.take(limit);
+    } catch (error) {
+      throw unavailable(error, 'reading the event log');
+    } finally {
+      scan.close();
+    }
+  }
+
+  async readPage(options: ReadOptions): Promise<ReadPage> {
+    this.assertUsable();
+    const limit = Math.max(1, Math.min(options.limit ?? 100, 10_000));
+    const after = options.after ?? 0;
+    const scan = this.openScan(options, after);
+    if (scan === null) return { events: [], through: Math.max(after, this.headSequence) };
+    try {
+      await scan.fill(limit);
+      const events = scan.take(limit);
+      const last = events[events.length - 1];
+      // Every cursor has received (and screened) everything up to `scan.through`; a full page ends at its last event.
+      const through = last && events.length === limit ? last.sequence : Math.max(after, scan.through);
+      this.observe(through);
+      return { events, through };
     } catch (error) {
       throw unavailable(error, 'reading the event log');
     } finally {

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { domainOfType, laneOfType } from '../../model/catalog.js';
 import { type CloudEvent, partitionKeyOf, STORED_JSON, type StoredEvent } from '../../model/envelope.js';
 import type { AppendOutcome, Consumer, EventFilter, EventLog, LogStats, ReadOptions } from '../port.js';
-import { typeMatcher } from '../port.js';
+import { type ReadPage, readUpToLimit, typeMatcher } from '../port.js';
 import { applyPragmas, BASE_DDL, DEFAULT_PARTITION_SIZE, listPartitions, subjectTable } from './schema.js';
 import type { ReadyMessage, RowInput, WriteReply, WriteRequest, WriterOptions } from './writer-protocol.js';
 
@@ -21,6 +21,8 @@ export interface SqliteEventLogOptions {
    * an existing log keeps the size it was created with. @default 131072
    */
   readonly partitionSize?: number;
+  /** Sequences one range query of a read examines (bounds the work of one read step). @default 50000 */
+  readonly scanWindow?: number;
 }
 
 interface PendingAppend {
@@ -47,6 +49,11 @@ interface WriteBatch {
  * already waiting in its queue, so no commit waits on a thread hop.
  */
 const MAX_IN_FLIGHT = 2;
+
+/** Sequences one range query examines: bounds the work of a read however sparse its matches. */
+const DEFAULT_SCAN_WINDOW = 50_000;
+/** Windows one read step examines per domain table before it hands back what it has. */
+const SCAN_WINDOWS_PER_READ = 8;
 
 /** Most bulk-lane events one commit takes (bounds how long a critical append can wait). */
 const BULK_ROWS_PER_COMMIT = 200;
@@ -92,6 +99,7 @@ export class SqliteEventLog implements EventLog {
   /** Domain table of each code that subject index entries carry. */
   private tablesByCode = new Map<number, string>();
   private readonly partitionSize: number;
+  private readonly scanWindow: number;
   /** Subject index partitions present at `schemaVersion`, ascending. */
   private subjectPartitions: number[] = [];
   private schemaVersion = -1;
@@ -110,7 +118,14 @@ export class SqliteEventLog implements EventLog {
   private failure: Error | null = null;
   private readonly openConsumers = new Set<SqliteConsumer>();
 
-  private constructor(worker: Worker, reader: Database.Database, ready: ReadyMessage, maxBatch: number) {
+  private constructor(
+    worker: Worker,
+    reader: Database.Database,
+    ready: ReadyMessage,
+    maxBatch: number,
+    scanWindow: number,
+  ) {
+    this.scanWindow = scanWindow;
     this.worker = worker;
     this.reader = reader;
     this.headSequence = ready.head;
@@ -150,7 +165,13 @@ export class SqliteEventLog implements EventLog {
     const reader = new Database(options.path, { readonly: false });
     applyPragmas(reader, options.synchronous ?? 'full', false);
     reader.exec(BASE_DDL);
-    return new SqliteEventLog(worker, reader, ready, options.maxBatch ?? 5000);
+    return new SqliteEventLog(
+      worker,
+      reader,
+      ready,
+      options.maxBatch ?? 5000,
+      Math.max(1, options.scanWindow ?? DEFAULT_SCAN_WINDOW),
+    );
   }
 
   head(): number {
@@ -319,59 +340,116 @@ export class SqliteEventLog implements EventLog {
     return stmt;
   }
 
-  /** Synchronous read used by both `read` and consumers. Merges domain tables by sequence. */
-  readSync(options: ReadOptions & { before?: number }): StoredEvent[] {
+  /**
+   * One bounded read step, synchronous (consumers and `readPage` share it). Only sequences up to
+   * the head as of the call (and below `before`) are read, so `through` never passes a row that a
+   * commit under way might still add.
+   */
+  readPageSync(options: ReadOptions & { before?: number }): { events: StoredEvent[]; through: number } {
     const limit = Math.max(1, Math.min(options.limit ?? 100, 10_000));
-    const rows =
-      options.subject === undefined ? this.readRange(options, limit) : this.readSubject(options, limit);
-    return rows.map((row) => {
+    const after = options.after ?? 0;
+    const upTo = Math.min(this.headSequence, (options.before ?? Number.POSITIVE_INFINITY) - 1);
+    if (after >= upTo) return { events: [], through: Math.max(after, 0) };
+    const { rows, through } =
+      options.subject === undefined
+        ? this.readRange(options, after, upTo, limit)
+        : this.readSubject(options, after, upTo, limit);
+    const events = rows.map((row) => {
       const event = JSON.parse(row.body) as StoredEvent;
       event.sequence = row.seq;
       Object.defineProperty(event, STORED_JSON, { value: row.body });
       return event;
     });
+    return { events, through };
   }
 
-  /** Every domain table that can match, scanned by sequence and merged. */
-  private readRange(options: ReadOptions & { before?: number }, limit: number): StoredRow[] {
-    const after = options.after ?? 0;
+  /**
+   * The SQL condition on `type` for one domain table: none where a wildcard (or no filter) covers
+   * every domain the table holds, else the exact types and wildcard prefixes. Pushing the filter
+   * into SQL keeps filtered-out rows from ever reaching this thread.
+   */
+  private typeCondition(
+    table: string,
+    types: readonly string[] | undefined,
+  ): { sql: string; params: string[] } | null {
+    if (types === undefined || types.length === 0 || types.includes('*')) return null;
+    const prefixes = types.filter((t) => t.endsWith('.*')).map((t) => t.slice(0, -1));
+    const exact = types.filter((t) => !t.endsWith('.*'));
+    const domains = [...this.tables].filter(([, tbl]) => tbl === table).map(([domain]) => `${domain}.`);
+    if (table !== 'ev_other' && domains.length > 0 && domains.every((d) => prefixes.includes(d))) return null;
+    const parts: string[] = [];
+    const params: string[] = [];
+    if (exact.length > 0) {
+      parts.push(`type IN (${exact.map(() => '?').join(',')})`);
+      params.push(...exact);
+    }
+    for (const prefix of prefixes) {
+      parts.push('substr(type, 1, ?) = ?');
+      params.push(String(prefix.length), prefix);
+    }
+    return { sql: `(${parts.join(' OR ')})`, params };
+  }
+
+  /**
+   * Every domain table that can match, each scanned by sequence in windows of `scanWindow`
+   * sequences (bounding the work of one call however sparse the matches), then merged. A table
+   * that stopped early (its share of the limit found, or its windows used up) bounds `through`:
+   * past that point it has not been examined, so nothing past it may be handed out.
+   */
+  private readRange(
+    options: ReadOptions,
+    after: number,
+    upTo: number,
+    limit: number,
+  ): { rows: StoredRow[]; through: number } {
     const matches = typeMatcher(options.types);
     const plants = options.plants ? new Set(options.plants) : null;
     const rows: StoredRow[] = [];
+    let through = upTo;
     for (const table of this.tablesFor(options.types)) {
-      const where: string[] = ['seq > ?'];
-      const params: unknown[] = [after];
-      if (options.before !== undefined) {
-        where.push('seq < ?');
-        params.push(options.before);
-      }
+      const where: string[] = ['seq > ?', 'seq <= ?'];
+      const params: unknown[] = [];
       if (options.plant !== undefined) {
         where.push('plant = ?');
         params.push(options.plant);
       }
-      const exactTypes = options.types?.filter((t) => !t.endsWith('.*') && t !== '*');
-      if (exactTypes && exactTypes.length === options.types?.length && exactTypes.length > 0) {
-        where.push(`type IN (${exactTypes.map(() => '?').join(',')})`);
-        params.push(...exactTypes);
+      if (options.plants !== undefined) {
+        where.push(`plant IN (${options.plants.map(() => '?').join(',') || 'NULL'})`);
+        params.push(...options.plants);
       }
-      // Read past filtered-out rows in pages so one call stays bounded even on sparse matches.
+      const types = this.typeCondition(table, options.types);
+      if (types) {
+        where.push(types.sql);
+        params.push(...types.params);
+      }
       const sql = `SELECT seq, type, plant, body FROM ${table} WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`;
-      let cursor = after;
-      for (let page = 0; page < 20; page++) {
-        const got = this.statement(sql).all(
-          ...params.map((p, i) => (i === 0 ? cursor : p)),
-          limit,
-        ) as typeof rows;
+      let found = 0;
+      let from = after;
+      let windows = 0;
+      while (from < upTo) {
+        if (windows++ === SCAN_WINDOWS_PER_READ) break;
+        const to = Math.min(upTo, from + this.scanWindow);
+        const want = limit - found;
+        const got = this.statement(sql).all(from, to, ...params, want) as StoredRow[];
         for (const row of got) {
-          if (matches(row.type) && (plants === null || (row.plant !== null && plants.has(row.plant))))
+          if (matches(row.type) && (plants === null || (row.plant !== null && plants.has(row.plant)))) {
             rows.push(row);
+            found++;
+          }
         }
-        if (got.length < limit || rows.length >= limit) break;
-        cursor = (got[got.length - 1] as { seq: number }).seq;
+        // A full answer may have stopped inside the window: the table is examined up to its last row.
+        from = got.length === want ? (got[got.length - 1] as StoredRow).seq : to;
+        if (found >= limit) break;
       }
+      through = Math.min(through, from);
     }
     rows.sort((a, b) => a.seq - b.seq);
-    return rows.slice(0, limit);
+    const kept = rows.filter((row) => row.seq <= through);
+    if (kept.length > limit) {
+      kept.length = limit;
+      through = (kept[limit - 1] as StoredRow).seq;
+    }
+    return { rows: kept, through };
   }
 
   /**
@@ -379,10 +457,13 @@ export class SqliteEventLog implements EventLog {
    * give the sequences in order, the domain tables the bodies. One read transaction, so
    * retention dropping a partition meanwhile cannot pull it away mid-read.
    */
-  private readSubject(options: ReadOptions & { before?: number }, limit: number): StoredRow[] {
+  private readSubject(
+    options: ReadOptions,
+    after: number,
+    upTo: number,
+    limit: number,
+  ): { rows: StoredRow[]; through: number } {
     const subject = options.subject as string;
-    const after = options.after ?? 0;
-    const before = options.before ?? Number.MAX_SAFE_INTEGER;
     const matches = typeMatcher(options.types);
     const plants = options.plants ? new Set(options.plants) : null;
     const rows: StoredRow[] = [];
@@ -392,13 +473,13 @@ export class SqliteEventLog implements EventLog {
       const first = Math.floor((after + 1) / this.partitionSize);
       for (const partition of this.subjectPartitions) {
         if (partition < first) continue;
-        if (partition * this.partitionSize >= before) break;
+        if (partition * this.partitionSize > upTo) break;
         const page = this.statement(
-          `SELECT seq, code FROM ${subjectTable(partition)} WHERE subject = ? AND seq > ? AND seq < ? ORDER BY seq LIMIT ?`,
+          `SELECT seq, code FROM ${subjectTable(partition)} WHERE subject = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?`,
         );
         const pageSize = Math.max(limit, 256);
         for (let cursor = after; ; ) {
-          const entries = page.all(subject, cursor, before, pageSize) as Array<{ seq: number; code: number }>;
+          const entries = page.all(subject, cursor, upTo, pageSize) as Array<{ seq: number; code: number }>;
           for (const { seq, code } of entries) {
             const table = this.tablesByCode.get(code);
             if (table === undefined || !wanted.has(table)) continue;
@@ -417,7 +498,9 @@ export class SqliteEventLog implements EventLog {
         }
       }
     })();
-    return rows;
+    // The subject's entries were examined up to the limit-th match, or all of them up to `upTo`.
+    const through = rows.length === limit ? (rows[limit - 1] as StoredRow).seq : upTo;
+    return { rows, through };
   }
 
   /** Re-lists the subject partitions (and domain tables) when the schema has changed. */
@@ -438,7 +521,12 @@ export class SqliteEventLog implements EventLog {
 
   async read(options: ReadOptions): Promise<StoredEvent[]> {
     this.assertOpen();
-    return this.readSync(options);
+    return readUpToLimit((o) => this.readPage(o), options, this.headSequence);
+  }
+
+  async readPage(options: ReadOptions): Promise<ReadPage> {
+    this.assertOpen();
+    return this.readPageSync(options);
   }
 
   async sequenceAt(time: number): Promise<number> {
@@ -594,18 +682,15 @@ class SqliteConsumer implements Consumer {
     while (!this.closed && !signal?.aborted) {
       const head = this.log.head();
       if (head > this.readAt) {
-        const events = this.log.readSync({
-          ...this.filter,
-          after: this.readAt,
-          limit: max,
-          before: head + 1,
-        });
-        // Nothing matched up to the head: everything read is skipped, so the position moves on.
-        this.readAt =
-          events.length > 0 && events.length === max
-            ? (events[events.length - 1] as StoredEvent).sequence
-            : head;
+        const { events, through } = this.log.readPageSync({ ...this.filter, after: this.readAt, limit: max });
+        // Only as far as the read examined: rows past `through` were not looked at yet.
+        this.readAt = Math.max(this.readAt, through);
         if (events.length > 0) return events;
+        // A run of rows this filter leaves out: let other work run before the next window.
+        if (this.readAt < head) {
+          await new Promise((resolve) => setImmediate(resolve));
+          continue;
+        }
       }
       const remaining = deadline - Date.now();
       if (remaining <= 0) return [];
