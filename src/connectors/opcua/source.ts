@@ -22,6 +22,7 @@ import type {
 } from '../framework/types.js';
 import { routeStackLogs } from './logs.js';
 import { nodeFailureMessage, type OpcuaSample, sampleToMessage, severity } from './mapping.js';
+import { ResumeWatchdog } from './resume-watchdog.js';
 import type { OpcuaNodeConfig, OpcuaSourceConfig } from './spec.js';
 
 type Stack = typeof import('node-opcua-client');
@@ -53,7 +54,7 @@ function loadStack(): Promise<{ ua: Stack; pki: Pki }> {
 }
 
 export interface OpcuaSourceOptions {
-  /** Back-off waits; tests may pass a ManualClock. */
+  /** Back-off waits and the resume bound; tests may pass a ManualClock. */
   readonly clock?: Clock;
   /** Jitter of the back-off (0..1). */
   readonly random?: () => number;
@@ -79,6 +80,8 @@ interface Connection {
   subscription: ClientSubscription | null;
   /** Subscribed: from now on a repaired connection is a working one. */
   ready: boolean;
+  /** Bounds the stack's repair after a connection loss; past it the connection is given up. */
+  readonly watchdog: ResumeWatchdog;
   /** Resolves with the reason the connection is given up (or when it is closed). */
   readonly ended: Promise<string>;
   end(reason: string): void;
@@ -93,6 +96,11 @@ type Link =
 function firstLine(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   return (text.split('\n').find((l) => l.trim() !== '') ?? text).trim();
+}
+
+/** `15s`, `1500ms`: a duration as a config would give it. */
+function formatMs(ms: number): string {
+  return ms % 1_000 === 0 ? `${ms / 1_000}s` : `${ms}ms`;
 }
 
 function withTimeout<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
@@ -114,6 +122,9 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
  * each awaited before the next. Lost connections are repaired by the stack's
  * own reconnection, which reactivates the session or opens a new one and transfers or re-creates
  * the subscription with its items; anything it cannot repair starts a new session after a back-off.
+ * A repair still unfinished `reconnect.resumeTimeout` after the server was first reachable again
+ * (some servers hang up on every attempt to resume a session they lost in a restart) is given up
+ * too: the client is dropped and a new session and subscription opened, one at a time.
  * The session asks for a timeout of SESSION_TIMEOUT_MS: a shorter outage gets the same session
  * back, with what the server sampled meanwhile; after a longer one the server has closed it.
  * A server keeps no past changes (a new subscription gets each node's current value), so what the
@@ -332,18 +343,28 @@ export class OpcuaSource implements SourceConnector {
     const ended = new Promise<string>((resolve) => {
       end = resolve;
     });
+    const where = config.endpoint;
+    const resumeBound = formatMs(config.reconnect.resumeTimeoutMs);
+    const watchdog = new ResumeWatchdog(this.clock, config.reconnect.resumeTimeoutMs, () => {
+      if (connection.closing) return;
+      this.context?.logger.warn(
+        { connector: this.name, endpoint: where, resumeTimeoutMs: config.reconnect.resumeTimeoutMs },
+        'the opcua server did not resume the session in time; dropping the client for a new session',
+      );
+      end(`${where}: the server did not resume the session within ${resumeBound}; opening a new session`);
+    });
     const connection: Connection = {
       client,
       certificates,
       session: null,
       subscription: null,
       ready: false,
+      watchdog,
       ended,
       end,
       closing: null,
     };
     this.connection = connection;
-    const where = config.endpoint;
     client.on('backoff', (count: number, delay: number) =>
       this.setLink({
         kind: 'down',
@@ -354,9 +375,16 @@ export class OpcuaSource implements SourceConnector {
     client.on('connection_lost', () =>
       this.setLink({ kind: 'down', reason: `${where}: connection lost; reconnecting` }),
     );
+    // A new channel is open; the session and its subscription are not back yet.
+    client.on('after_reconnection', () => {
+      if (connection.closing) return;
+      watchdog.channelReopened();
+      this.setLink({ kind: 'down', reason: `${where}: reachable again; resuming the session` });
+    });
     // Emitted once the stack has reactivated the session (or opened a new one) and transferred or
     // re-created the subscription.
     client.on('connection_reestablished', () => {
+      watchdog.stop();
       if (connection.ready) this.setLink({ kind: 'up' });
     });
     client.on('close', (error?: Error | null) => {
@@ -697,6 +725,7 @@ export class OpcuaSource implements SourceConnector {
   /** Deletes the subscription, closes the session and disconnects; each step bounded, all at most once. */
   private close(connection: Connection): Promise<void> {
     connection.closing ??= (async () => {
+      connection.watchdog.stop();
       connection.end('closed');
       const { client, session, subscription } = connection;
       const live = session !== null && !client.isReconnecting;

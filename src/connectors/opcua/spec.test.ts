@@ -55,7 +55,7 @@ test('the example of the spec compiles with the documented defaults', () => {
       nodes: undefined,
       publishingIntervalMs: 1_000,
       keepAliveMs: 10_000,
-      reconnect: { initialDelayMs: 1_000, maxDelayMs: 30_000 },
+      reconnect: { initialDelayMs: 1_000, maxDelayMs: 30_000, resumeTimeoutMs: 15_000 },
       plant: 'P1',
       mapped: false,
       stateDir: join(BASE, 'connectors'),
@@ -86,7 +86,7 @@ test('node settings, security, auth and folders compile into their runtime form'
     stateDir: 'kept',
     publishingInterval: '100ms',
     keepAlive: '5s',
-    reconnect: { initialDelay: '200ms', maxDelay: '2s' },
+    reconnect: { initialDelay: '200ms', maxDelay: '2s', resumeTimeout: '45s' },
     nodes: [
       {
         ...STATE_NODE,
@@ -111,7 +111,7 @@ test('node settings, security, auth and folders compile into their runtime form'
   assert.equal(config.stateDir, join(BASE, 'kept'));
   assert.equal(config.publishingIntervalMs, 100);
   assert.equal(config.keepAliveMs, 5_000);
-  assert.deepEqual(config.reconnect, { initialDelayMs: 200, maxDelayMs: 2_000 });
+  assert.deepEqual(config.reconnect, { initialDelayMs: 200, maxDelayMs: 2_000, resumeTimeoutMs: 45_000 });
   const [state, counter] = config.nodes;
   assert.equal(state?.samplingIntervalMs, 0);
   assert.deepEqual(
@@ -162,7 +162,7 @@ test('compile problems are named by key path', () => {
     securityPolicy: 'None',
     publishingInterval: '5ms',
     keepAlive: '1ms',
-    reconnect: { initialDelay: '5s', maxDelay: '1s' },
+    reconnect: { initialDelay: '5s', maxDelay: '1s', resumeTimeout: '500ms' },
     nodes: [
       { ...STATE_NODE, counter: 'x', deadband: 1 },
       { ...COUNTER_NODE, states: { '1': 'running' } },
@@ -181,6 +181,7 @@ test('compile problems are named by key path', () => {
     `${AT}.plant`,
     `${AT}.publishingInterval`,
     `${AT}.reconnect.maxDelay`,
+    `${AT}.reconnect.resumeTimeout`,
     `${AT}.securityPolicy`,
   ]);
   const byPath = new Map(problems.map((p) => [p.path, p.message]));
@@ -189,6 +190,7 @@ test('compile problems are named by key path', () => {
   assert.match(byPath.get(`${AT}.nodes[2].type`) ?? '', /other types need a map/);
   assert.match(byPath.get(`${AT}.nodes[3].nodeId`) ?? '', /already listed at nodes\[1\]/);
   assert.match(byPath.get(`${AT}.plant`) ?? '', /give plant .* or map/);
+  assert.match(byPath.get(`${AT}.reconnect.resumeTimeout`) ?? '', /at least 1s/);
 
   const unprotected = compile({ securityPolicy: 'Basic256Sha256' });
   assert.deepEqual(paths(unprotected.problems), [`${AT}.securityMode`]);
@@ -209,6 +211,10 @@ test('the schema refuses what compile never sees', () => {
   assert.ok(schemaProblems({ ...base, nodes: [{ ...COUNTER_NODE, deadband: -1 }] }).length > 0);
   assert.ok(schemaProblems({ ...base, nodes: [{ ...COUNTER_NODE, queueSize: 0 }] }).length > 0);
   assert.ok(schemaProblems({ ...base, topic: 'x' }).length > 0, 'unknown fields are refused');
+  assert.deepEqual(schemaProblems({ ...base, reconnect: { resumeTimeout: 'soon' } }), [
+    `${AT}.reconnect.resumeTimeout`,
+  ]);
+  assert.ok(schemaProblems({ ...base, reconnect: { resume: '5s' } }).length > 0, 'unknown reconnect fields');
   for (const nodeId of [
     'i=2258',
     'ns=3;s=Line 1/Press 7',

@@ -21,6 +21,11 @@ import type { ConnectorSpec } from '../framework/types.js';
 
 const Strict = { additionalProperties: false } as const;
 
+/** Default bound for the stack to get the session back once the server is reachable again. */
+export const DEFAULT_RESUME_TIMEOUT_MS = 15_000;
+/** Shortest resume bound: reactivating a session and its subscription takes a few round trips. */
+export const MIN_RESUME_TIMEOUT_MS = 1_000;
+
 export const COUNTER_TYPE = 'telemetry.machine.counter';
 export const STATE_TYPE = 'telemetry.machine.state';
 
@@ -128,6 +133,19 @@ export const OpcuaConnectionFields = {
   ),
 };
 
+/** The shared back-off fields, and how long the stack may take to get the session back. */
+export const OpcuaReconnectFields = T.Object(
+  {
+    ...ReconnectFields.properties,
+    resumeTimeout: T.Optional(
+      Duration(
+        'How long the OPC UA stack may try to get the session and subscription back once the server is reachable again; past it the client is dropped and a new session and subscription are opened. @default 15s',
+      ),
+    ),
+  },
+  Strict,
+);
+
 export const OpcuaSchema = T.Object(
   {
     ...SourceCommonFields,
@@ -140,7 +158,7 @@ export const OpcuaSchema = T.Object(
     keepAlive: T.Optional(
       Duration('Longest silence before the connection is checked; a failed check reconnects. @default 10s'),
     ),
-    reconnect: T.Optional(ReconnectFields),
+    reconnect: T.Optional(OpcuaReconnectFields),
     stateDir: T.Optional(
       T.String({
         minLength: 1,
@@ -172,6 +190,11 @@ export interface OpcuaNodeConfig {
   readonly states: ReadonlyMap<string, MachineStateName> | null;
 }
 
+export interface OpcuaReconnect extends CompiledReconnect {
+  /** From the first reopened channel after a connection loss to a resumed session, at most. */
+  readonly resumeTimeoutMs: number;
+}
+
 export interface OpcuaSourceConfig {
   readonly endpoint: string;
   readonly securityMode: 'None' | 'Sign' | 'SignAndEncrypt';
@@ -182,7 +205,7 @@ export interface OpcuaSourceConfig {
   readonly nodes: readonly OpcuaNodeConfig[];
   readonly publishingIntervalMs: number;
   readonly keepAliveMs: number;
-  readonly reconnect: CompiledReconnect;
+  readonly reconnect: OpcuaReconnect;
   readonly plant: string | null;
   /** True when a `map` is configured: the hub maps each change, the connector builds no events. */
   readonly mapped: boolean;
@@ -201,6 +224,26 @@ function compileEndpoint(value: string, path: string, problems: Problems): strin
     problems.push({ path, message: `"${value}" is not an opc.tcp://host:port URL` });
   }
   return value;
+}
+
+function compileOpcuaReconnect(
+  raw: Static<typeof OpcuaReconnectFields> | undefined,
+  at: string,
+  problems: Problems,
+): OpcuaReconnect {
+  const { resumeTimeout, ...backOff } = raw ?? {};
+  const resumeTimeoutMs = compileDuration(
+    resumeTimeout,
+    DEFAULT_RESUME_TIMEOUT_MS,
+    `${at}.resumeTimeout`,
+    problems,
+  );
+  if (resumeTimeoutMs < MIN_RESUME_TIMEOUT_MS)
+    problems.push({
+      path: `${at}.resumeTimeout`,
+      message: `must be at least ${MIN_RESUME_TIMEOUT_MS / 1000}s: resuming a session takes a few round trips`,
+    });
+  return { ...compileReconnect(backOff, at, problems), resumeTimeoutMs };
 }
 
 function compileNode(
@@ -296,7 +339,7 @@ function compile(input: Record<string, unknown>, at: string, problems: Problems,
     nodes: Object.freeze(nodes),
     publishingIntervalMs,
     keepAliveMs,
-    reconnect: compileReconnect(raw.reconnect, `${at}.reconnect`, problems),
+    reconnect: Object.freeze(compileOpcuaReconnect(raw.reconnect, `${at}.reconnect`, problems)),
     plant: raw.plant ?? null,
     mapped,
     stateDir: under(raw.stateDir, 'connectors'),
