@@ -94,7 +94,12 @@ export class WorkCoordinator {
    * the other instances see it alive while it holds an Idempotency-Key.
    */
   async announce(): Promise<void> {
-    await this.leases.acquire(instanceLeaseName(this.instanceId), this.instanceId, this.ttlMs);
+    try {
+      await this.leases.acquire(instanceLeaseName(this.instanceId), this.instanceId, this.ttlMs);
+    } catch (error) {
+      // The renewal rounds keep trying; requests needing the store fail on their own meanwhile.
+      this.logger.warn({ err: error }, 'cannot take the heartbeat lease; the store is unreachable');
+    }
   }
 
   /**

@@ -1,35 +1,25 @@
 /**
  * A real Debian mosquitto for tests: 127.0.0.1, a free port, anonymous access, and persistence in
  * a temp folder so that persistent sessions (and the messages queued for them) survive a restart.
- * Stopped by its PID. Installs the Debian package when it is missing and the tests run as root;
- * otherwise fails with the command to run.
+ * Stopped by its PID. `npm test` installs the Debian package; without it a test fails naming the
+ * command to run.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../src/util/free-port.js';
-import { ensureDebianPackage } from './debian-package.js';
-
-export { freePort };
+import { MOSQUITTO, MOSQUITTO_BINARY, requireDebianPackage } from './debian-package.js';
 
 /** Where Debian's package puts the broker. */
-export const MOSQUITTO_BINARY = '/usr/sbin/mosquitto';
+export { freePort, MOSQUITTO_BINARY };
 
 const READY_TIMEOUT_MS = 10_000;
 const EXIT_TIMEOUT_MS = 5_000;
 
-/**
- * Makes sure the mosquitto binary is there: installs it as root (update only when the plain install
- * fails), throws with the command to run otherwise.
- */
+/** Throws, naming the command that installs it, when the package is missing. */
 export function ensureMosquitto(): void {
-  ensureDebianPackage({
-    name: 'mosquitto',
-    missing: `mosquitto (no ${MOSQUITTO_BINARY})`,
-    installed: () => existsSync(MOSQUITTO_BINARY),
-    service: 'mosquitto',
-  });
+  requireDebianPackage(MOSQUITTO);
 }
 
 const running = new Set<ChildProcess>();
@@ -51,7 +41,7 @@ export class MosquittoBroker {
     this.dir = dir;
   }
 
-  /** Installs mosquitto if needed, writes the config, and starts the broker. */
+  /** Checks for mosquitto, writes the config, and starts the broker. */
   static async start(): Promise<MosquittoBroker> {
     ensureMosquitto();
     const dir = mkdtempSync(join(tmpdir(), 'conveyor-mosquitto-'));
