@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { awaitOutput } from '../../src/bench/child-process.js';
 import { freePort } from '../../src/util/free-port.js';
 import { MOSQUITTO, MOSQUITTO_BINARY, requireDebianPackage } from './debian-package.js';
 
@@ -84,33 +85,12 @@ export class MosquittoBroker {
     });
     this.child = child;
     running.add(child);
-    let log = '';
-    await new Promise<void>((resolve, reject) => {
-      const onExit = (code: number | null, signal: string | null) =>
-        fail(new Error(`mosquitto exited (${code ?? signal})`));
-      const onData = (chunk: string) => {
-        log = (log + chunk).slice(-4000);
-        // Printed once every listener is open.
-        if (!/mosquitto version \S+ running/.test(log)) return;
-        settle();
-        resolve();
-      };
-      const settle = () => {
-        clearTimeout(timer);
-        child.off('exit', onExit);
-        child.off('error', fail);
-        child.stderr!.off('data', onData);
-      };
-      const fail = (error: Error) => {
-        settle();
-        child.kill('SIGKILL');
-        reject(new Error(`${error.message}\n${log}`));
-      };
-      const timer = setTimeout(() => fail(new Error('mosquitto did not start in time')), READY_TIMEOUT_MS);
-      child.once('error', fail);
-      child.once('exit', onExit);
-      child.stderr!.setEncoding('utf8');
-      child.stderr!.on('data', onData);
+    await awaitOutput(child, {
+      name: 'mosquitto',
+      stream: 'stderr',
+      // Printed once every listener is open.
+      match: /mosquitto version \S+ running/,
+      timeoutMs: READY_TIMEOUT_MS,
     }).catch((error: unknown) => {
       running.delete(child);
       this.child = null;

@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from 'nats';
+import { awaitOutput } from '../../src/bench/child-process.js';
 import { freePort } from '../../src/util/free-port.js';
 import { NATS_SERVER, NATS_SERVER_BINARY, requireDebianPackage } from './debian-package.js';
 
@@ -167,36 +168,12 @@ export class NatsCluster {
     const child = spawn(NATS_SERVER_BINARY, ['-c', node.configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.children[i] = child;
     running.add(child);
-    let log = '';
-    await new Promise<void>((resolve, reject) => {
-      const onExit = (code: number | null, signal: string | null) =>
-        fail(new Error(`nats-server ${node.name} exited (${code ?? signal})`));
-      const onData = (chunk: string) => {
-        log = (log + chunk).slice(-4000);
-        // Printed once the client listener is open.
-        if (!log.includes('Server is ready')) return;
-        settle();
-        resolve();
-      };
-      const settle = () => {
-        clearTimeout(timer);
-        child.off('exit', onExit);
-        child.off('error', fail);
-        child.stderr!.off('data', onData);
-      };
-      const fail = (error: Error) => {
-        settle();
-        child.kill('SIGKILL');
-        reject(new Error(`${error.message}\n${log}`));
-      };
-      const timer = setTimeout(
-        () => fail(new Error(`nats-server ${node.name} did not start in time`)),
-        NODE_READY_TIMEOUT_MS,
-      );
-      child.once('error', fail);
-      child.once('exit', onExit);
-      child.stderr!.setEncoding('utf8');
-      child.stderr!.on('data', onData);
+    await awaitOutput(child, {
+      name: `nats-server ${node.name}`,
+      stream: 'stderr',
+      // Printed once the client listener is open.
+      match: /Server is ready/,
+      timeoutMs: NODE_READY_TIMEOUT_MS,
     }).catch((error: unknown) => {
       running.delete(child);
       this.children[i] = null;

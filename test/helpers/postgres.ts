@@ -12,6 +12,7 @@ import { chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { awaitOutput } from '../../src/bench/child-process.js';
 import { freePort } from '../../src/util/free-port.js';
 import { POSTGRESQL, postgresBinDir, requireDebianPackage } from './debian-package.js';
 
@@ -205,33 +206,14 @@ export class PostgresServer implements PostgresHandle {
     );
     this.child = child;
     running.add(child);
-    let log = '';
-    await new Promise<void>((resolve, reject) => {
-      const onExit = (code: number | null, signal: string | null) =>
-        fail(new Error(`postgres exited (${code ?? signal})`));
-      const onData = (chunk: string) => {
-        log = (log + chunk).slice(-8000);
-        // Logged once recovery is over and the listen socket is open.
-        if (!log.includes('database system is ready to accept connections')) return;
-        settle();
-        resolve();
-      };
-      const settle = () => {
-        clearTimeout(timer);
-        child.off('exit', onExit);
-        child.off('error', fail);
-        child.stderr!.off('data', onData);
-      };
-      const fail = (error: Error) => {
-        settle();
-        signalServer(child, 'SIGKILL');
-        reject(new Error(`${error.message}\n${log}`));
-      };
-      const timer = setTimeout(() => fail(new Error('postgres did not start in time')), READY_TIMEOUT_MS);
-      child.once('error', fail);
-      child.once('exit', onExit);
-      child.stderr!.setEncoding('utf8');
-      child.stderr!.on('data', onData);
+    await awaitOutput(child, {
+      name: 'postgres',
+      stream: 'stderr',
+      // Logged once recovery is over and the listen socket is open.
+      match: /database system is ready to accept connections/,
+      timeoutMs: READY_TIMEOUT_MS,
+      // Its backends too: each leads its own process group.
+      kill: () => signalServer(child, 'SIGKILL'),
     }).catch((error: unknown) => {
       running.delete(child);
       this.child = null;
