@@ -2,6 +2,7 @@
 // The whole suite: lint, type check + build, then every compiled test file under Node's test runner.
 // One PostgreSQL and one 3-node NATS cluster are started for the whole run (test/helpers/shared-servers.ts);
 // servers that only some suites need (mosquitto, a cluster to kill) are started by those suites' helpers.
+// The Debian packages the tests need are installed first (as root), once.
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, statSync } from 'node:fs';
@@ -33,6 +34,16 @@ const files = findTests('dist').filter((f) => only.length === 0 || only.some((o)
 if (files.length === 0) {
   console.error('no test files found under dist/');
   process.exit(1);
+}
+// Every Debian package the suite needs, installed once and before any test runs: test files running
+// side by side would otherwise race for apt's lock. The files themselves only check for theirs.
+const { installDebianPackages } = await import('../dist/test/helpers/debian-package.js');
+try {
+  const installed = installDebianPackages();
+  if (installed.length > 0) console.log(`# installed ${installed.join(', ')}`);
+} catch (error) {
+  // Not root: the tests that need a missing package fail naming the command; the others run.
+  console.error(`# ${error.message}`);
 }
 const started = Date.now();
 const { startSharedServers } = await import('../dist/test/helpers/shared-servers.js');

@@ -62,7 +62,11 @@ export interface HubOptions {
   readonly clock?: Clock;
   /** Events a route holds between the log and its endpoint. @default 10000 */
   readonly deliveryWindow?: number;
-  /** This instance's name among the hubs sharing a store. @default host:pid:random */
+  /**
+   * This instance's name among the hubs sharing a store; unique per running hub. A hub restarted
+   * under the same name takes over the Idempotency-Keys its killed predecessor held at once.
+   * @default host:pid:random
+   */
   readonly instanceId?: string;
   /** The built web console (index.html and assets/). @default dist/console */
   readonly consoleRoot?: string;
@@ -221,7 +225,11 @@ async function assembleHub(
     policies: new ClientPolicies(config.clients),
     publicPrefixes: ['/docs'],
   });
-  await app.register(idempotencyPlugin, { repository: store.idempotency });
+  // Claims name this process, so a restart or another instance knows them dead once it is gone.
+  await app.register(idempotencyPlugin, {
+    repository: store.idempotency,
+    owner: { instance: instanceId, boot: randomBytes(8).toString('hex') },
+  });
   // By route pattern: a URL full of ids would make the label unbounded; unknown paths count as one.
   app.addHook('onResponse', (request, reply, done) => {
     metrics.countRequest(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode);
@@ -331,6 +339,8 @@ async function assembleHub(
     generatedAdminKey,
     coordinator,
     async listen() {
+      // Alive in the store before the first request claims an Idempotency-Key.
+      await coordinator.announce();
       const address = await app.listen({ host: config.server.host, port: config.server.port });
       hub.url = address;
       await delivery.startGauges();
@@ -342,9 +352,11 @@ async function assembleHub(
     async close() {
       ready = false;
       sampler.stop();
-      // Sources and routes stop and hand their leases back, so another instance takes over at once.
-      await coordinator.close();
+      // Sources and routes stop and hand their leases back, so another instance takes over at once;
+      // the heartbeat stays until the requests in flight have finished (their claims are alive).
+      await coordinator.stopAllWork();
       await app.close();
+      await coordinator.close();
       await delivery.close();
       await milestones.close();
       await reconciliation.close();

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { WorkCoordinator } from '../cluster/work-coordinator.js';
-import type { StateStore } from '../store/port.js';
+import { INSTANCE_LEASE_PREFIX, type StateStore } from '../store/port.js';
 import { requireScope } from './auth-plugin.js';
 
 export interface ClusterPluginOptions {
@@ -17,7 +17,7 @@ export async function clusterPlugin(app: FastifyInstance, options: ClusterPlugin
   app.get('/v1/cluster', async (request) => {
     requireScope(request, 'ops');
     const leases = await store.leases.live('');
-    const instances = leases.filter((l) => l.name.startsWith('instance:'));
+    const instances = leases.filter((l) => l.name.startsWith(INSTANCE_LEASE_PREFIX));
     return {
       answeredBy: coordinator.instanceId,
       instances: instances.map((l) => ({
@@ -25,7 +25,7 @@ export async function clusterPlugin(app: FastifyInstance, options: ClusterPlugin
         leaseExpiresAt: new Date(l.expiresAt).toISOString(),
       })),
       work: leases
-        .filter((l) => !l.name.startsWith('instance:'))
+        .filter((l) => !l.name.startsWith(INSTANCE_LEASE_PREFIX))
         .map((l) => ({
           name: l.name,
           instance: l.holder,

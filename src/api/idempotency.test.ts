@@ -6,9 +6,19 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { ProblemError } from '../errors/problem.js';
-import type { IdempotencyClaim, IdempotencyRepository } from '../store/port.js';
+import {
+  type IdempotencyClaim,
+  type IdempotencyOwner,
+  type IdempotencyRepository,
+  instanceLeaseName,
+} from '../store/port.js';
 import { SqliteStateStore } from '../store/sqlite/sqlite-state-store.js';
-import { type IdempotencyOptions, idempotencyPlugin, requestFingerprint } from './idempotency.js';
+import {
+  type IdempotencyOptions,
+  idempotencyPlugin,
+  inProgressRetryAfter,
+  requestFingerprint,
+} from './idempotency.js';
 import { installProblemHandlers } from './problem-handler.js';
 
 const dirs: string[] = [];
@@ -303,7 +313,8 @@ test('of two concurrent requests with one key exactly one runs; the other gets r
     const second = await send(h, '/slow', { key: 'slow-1', body: { n: 1 } });
     assert.equal(second.statusCode, 409, second.body);
     assert.equal(second.json().code, 'request-in-progress');
-    assert.equal(second.headers['retry-after'], '1');
+    // Claims without an owner are freed only by growing stale (5 min): that is the real wait.
+    assert.equal(second.headers['retry-after'], '300');
     const other = await send(h, '/slow', { key: 'slow-1', body: { n: 2 } });
     assert.equal(other.json().code, 'idempotency-key-reused', 'another request is refused outright');
 
@@ -474,6 +485,68 @@ test('a stale in-progress claim (its process crashed) is taken over; a fresh one
   } finally {
     await h.close();
   }
+});
+
+test('a claim by a process known to be gone is taken over at once; a live owner gets Retry-After until its heartbeat could lapse', async () => {
+  const h = await harness({ owner: { instance: 'hub-a', boot: 'boot-2' } });
+  const fingerprint = requestFingerprint({
+    method: 'POST',
+    url: '/orders',
+    contentType: 'application/json',
+    body: { qty: 1 },
+  });
+  const claimBy = async (key: string, owner: IdempotencyOwner) => {
+    const at = h.clock.now;
+    const claim = { client: 'erp', key, fingerprint, createdAt: at, expiresAt: at + 24 * HOUR, owner };
+    assert.equal((await h.store.idempotency.claim(claim, at - 1)).claimed, true);
+  };
+  try {
+    await h.store.leases.acquire(instanceLeaseName('hub-a'), 'hub-a', 6_000);
+    await h.store.leases.acquire(instanceLeaseName('hub-b'), 'hub-b', 6_000);
+
+    // This instance before its restart (same name, earlier boot) is a dead process.
+    await claimBy('before-restart', { instance: 'hub-a', boot: 'boot-1' });
+    const restarted = await send(h, '/orders', { key: 'before-restart', body: { qty: 1 } });
+    assert.equal(restarted.statusCode, 201, restarted.body);
+
+    // An instance without a live heartbeat is dead.
+    await claimBy('crashed', { instance: 'hub-gone', boot: 'boot-1' });
+    const crashed = await send(h, '/orders', { key: 'crashed', body: { qty: 1 } });
+    assert.equal(crashed.statusCode, 201, crashed.body);
+    assert.equal(h.counts.orders, 2);
+
+    // A live instance's claim stands: retry when its 6 s heartbeat could have lapsed.
+    await claimBy('running', { instance: 'hub-b', boot: 'boot-1' });
+    const busy = await send(h, '/orders', { key: 'running', body: { qty: 1 } });
+    assert.equal(busy.statusCode, 409);
+    assert.equal(busy.json().code, 'request-in-progress');
+    const retryAfter = Number(busy.headers['retry-after']);
+    assert.ok(retryAfter >= 5 && retryAfter <= 6, `Retry-After ${retryAfter}`);
+    assert.equal(h.counts.orders, 2);
+  } finally {
+    await h.close();
+  }
+});
+
+test('Retry-After of a request in progress: until the owner could be declared dead or the claim grows stale, at least 1 s', () => {
+  const record = {
+    client: 'erp',
+    key: 'k',
+    fingerprint: 'f',
+    state: 'in-progress' as const,
+    status: null,
+    headers: null,
+    body: null,
+    createdAt: 1_000_000,
+    expiresAt: 1_000_000 + 24 * HOUR,
+    owner: { instance: 'hub-b', boot: 'b' },
+  };
+  const stale = 300_000;
+  assert.equal(inProgressRetryAfter(record, 4_200, 1_000_000, stale), 5, 'the heartbeat lapses first');
+  assert.equal(inProgressRetryAfter(record, null, 1_000_000, stale), 300, 'no heartbeat: until stale');
+  assert.equal(inProgressRetryAfter(record, 6_000, 1_000_000 + stale - 2_500, stale), 3, 'stale first');
+  assert.equal(inProgressRetryAfter(record, 0, 1_000_000, stale), 1, 'never below 1 s');
+  assert.equal(inProgressRetryAfter(record, null, 1_000_000 + 2 * stale, stale), 1);
 });
 
 test('invalid keys are refused with 400 bad-request', async () => {

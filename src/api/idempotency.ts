@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { ProblemError } from '../errors/problem.js';
-import type { IdempotencyRecord, IdempotencyRepository } from '../store/port.js';
+import type { IdempotencyOwner, IdempotencyRecord, IdempotencyRepository } from '../store/port.js';
 
 export interface IdempotencyOptions {
   readonly repository: IdempotencyRepository;
@@ -10,6 +10,12 @@ export interface IdempotencyOptions {
   readonly now?: () => number;
   /** How long a key and its stored answer are kept. @default 24 h */
   readonly ttlMs?: number;
+  /**
+   * The hub process the claims are made by. A claim by an instance whose heartbeat lease lapsed, or by
+   * this instance in an earlier boot, belongs to a request that died and is taken over at once.
+   * Without it, claims carry no owner and only `staleMs` frees them.
+   */
+  readonly owner?: IdempotencyOwner;
   /** An in-progress claim older than this belongs to a request that died; a new request takes it over. @default 5 min */
   readonly staleMs?: number;
   /** How often expired records are deleted. @default 10 min */
@@ -80,6 +86,21 @@ function payloadText(payload: unknown): string | null {
   return null;
 }
 
+/**
+ * Whole seconds (at least 1) until a claim still in progress could be taken over: when its owner's
+ * heartbeat lease lapses (unless renewed) or, at the latest, when it grows stale.
+ */
+export function inProgressRetryAfter(
+  record: IdempotencyRecord,
+  ownerLeaseMs: number | null,
+  at: number,
+  staleMs: number,
+): number {
+  const untilStale = record.createdAt + staleMs - at;
+  const wait = ownerLeaseMs === null ? untilStale : Math.min(untilStale, ownerLeaseMs);
+  return Math.max(1, Math.ceil(wait / 1000));
+}
+
 function describeTtl(ttlMs: number): string {
   return ttlMs % HOUR === 0 ? `${ttlMs / HOUR} h` : `${Math.ceil(ttlMs / 60_000)} min`;
 }
@@ -101,6 +122,7 @@ export const idempotencyPlugin = fp(
     const now = options.now ?? Date.now;
     const ttlMs = options.ttlMs ?? 24 * HOUR;
     const staleMs = options.staleMs ?? 5 * 60_000;
+    const owner = options.owner;
     const purgeEveryMs = options.purgeEveryMs ?? 10 * 60_000;
     // Only requests that claimed a key are in here; everyone else pays one WeakMap miss.
     const pending = new WeakMap<FastifyRequest, Pending>();
@@ -133,7 +155,7 @@ export const idempotencyPlugin = fp(
         body: request.body,
       });
       const result = await repository.claim(
-        { client, key, fingerprint, createdAt: at, expiresAt: at + ttlMs },
+        { client, key, fingerprint, createdAt: at, expiresAt: at + ttlMs, ...(owner ? { owner } : {}) },
         at - staleMs,
       );
       if (result.claimed) {
@@ -151,7 +173,7 @@ export const idempotencyPlugin = fp(
         throw new ProblemError(
           'request-in-progress',
           'a request with this Idempotency-Key is still running; retry after Retry-After to get its answer',
-          { retryAfterSeconds: 1 },
+          { retryAfterSeconds: inProgressRetryAfter(existing, result.ownerLeaseMs, at, staleMs) },
         );
       }
       replay(reply, existing);

@@ -1,10 +1,11 @@
 /** Helpers shared by the tests of this folder: fixture files, schema validation with xmllint, checks. */
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { LIBXML2_UTILS, requireDebianPackage } from '../../test/helpers/debian-package.js';
 import { createDataValidator } from '../model/schemas/validator.js';
 import { B2mmlError, type B2mmlErrorCode } from './b2mml-error.js';
 
@@ -33,21 +34,9 @@ export const XSD = {
   v0401Performance: 'schema-v0401/B2MML-V0401-ProductionPerformance.xsd',
 } as const;
 
-let xmllintChecked = false;
-
-function hasXmllint(): boolean {
-  return spawnSync('xmllint', ['--version'], { stdio: 'ignore' }).error === undefined;
-}
-
-/** Makes sure xmllint is there: installs it as root, otherwise fails with the command to run. */
+/** Makes sure xmllint is there (`npm test` installs it); otherwise fails naming the command. */
 export function ensureXmllint(): void {
-  if (xmllintChecked) return;
-  if (!hasXmllint()) {
-    if (process.getuid?.() !== 0) throw new Error('install xmllint: apt-get install -y libxml2-utils');
-    execFileSync('sh', ['-c', 'apt-get update && apt-get install -y libxml2-utils'], { stdio: 'pipe' });
-    if (!hasXmllint()) throw new Error('install xmllint: apt-get install -y libxml2-utils');
-  }
-  xmllintChecked = true;
+  requireDebianPackage(LIBXML2_UTILS);
 }
 
 /** Validates a document against an XSD under test/data/b2mml/ with xmllint. */

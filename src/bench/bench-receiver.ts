@@ -72,6 +72,8 @@ if (process.env.CONVEYOR_BENCH_RECEIVER === '1' && process.send) {
   process.on('disconnect', () => process.exit(0));
 }
 
+const RECEIVER_READY_MS = 20_000;
+
 /** The benchmark's receiver, in its own process so that it does not slow the load generator. */
 export class BenchReceiver {
   url = '';
@@ -83,7 +85,22 @@ export class BenchReceiver {
       env: { ...process.env, CONVEYOR_BENCH_RECEIVER: '1' },
       stdio: 'inherit',
     });
-    const [message] = (await once(this.child, 'message')) as [{ url: string }];
+    const child = this.child;
+    // A receiver that dies or hangs while starting fails the benchmark now, not never.
+    let timer: NodeJS.Timeout | undefined;
+    const failed = new Promise<never>((_, reject) => {
+      child.once('exit', (code, signal) =>
+        reject(new Error(`the bench receiver exited (${signal ?? code}) before it listened`)),
+      );
+      timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`the bench receiver did not listen within ${RECEIVER_READY_MS} ms`));
+      }, RECEIVER_READY_MS);
+    });
+    failed.catch(() => undefined);
+    const [message] = (await Promise.race([once(child, 'message'), failed]).finally(() =>
+      clearTimeout(timer),
+    )) as [{ url: string }];
     this.url = message.url;
     this.child.on('message', (m: { id: number }) => {
       const resolve = this.waiting.get(m.id);

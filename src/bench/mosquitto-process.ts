@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../util/free-port.js';
+import { awaitOutput } from './child-process.js';
 
 /** Where Debian's package puts the broker. */
 export const MOSQUITTO_BINARY = '/usr/sbin/mosquitto';
@@ -61,32 +62,14 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
   const kill = () => child.kill('SIGKILL');
   // A benchmark process that dies must not leave the broker behind.
   process.once('exit', kill);
-  let log = '';
   try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => fail(new Error('mosquitto did not start in time')), READY_TIMEOUT_MS);
-      const onExit = (code: number | null, signal: string | null) =>
-        fail(new Error(`mosquitto exited (${code ?? signal})`));
-      const onData = (chunk: string) => {
-        log = (log + chunk).slice(-4000);
-        if (!/mosquitto version \S+ running/.test(log)) return;
-        settle();
-        resolve();
-      };
-      function settle() {
-        clearTimeout(timer);
-        child.off('exit', onExit);
-        child.off('error', fail);
-        child.stderr?.off('data', onData);
-      }
-      function fail(error: Error) {
-        settle();
-        reject(new Error(`${error.message}\n${log}`));
-      }
-      child.once('error', fail);
-      child.once('exit', onExit);
-      child.stderr?.setEncoding('utf8');
-      child.stderr?.on('data', onData);
+    await awaitOutput(child, {
+      name: 'mosquitto',
+      stream: 'stderr',
+      // Printed once every listener is open.
+      match: /mosquitto version \S+ running/,
+      timeoutMs: READY_TIMEOUT_MS,
+      kill,
     });
   } catch (error) {
     kill();

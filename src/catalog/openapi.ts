@@ -1853,7 +1853,8 @@ function parameters(): Json {
         'Makes the call safe to retry. Keys are per client; for 24 h the first 2xx answer to a key is stored ' +
         'and replayed, with `Idempotent-Replayed: true`, to a request with the same method, path, query, ' +
         'content type and body. The same key with a different request is `409 idempotency-key-reused`; while ' +
-        'the first request runs, `409 request-in-progress`. Answers other than 2xx are not stored, so a ' +
+        'the first request runs, `409 request-in-progress` with `Retry-After` the wait until its claim could be taken ' +
+        'over (a claim whose hub process died is taken over at once). Answers other than 2xx are not stored, so a ' +
         'refused request can be fixed and sent again with the same key. Commands derive their event ids from ' +
         'the key, so even a retry after 24 h is de-duplicated by the log (while it holds the events). A key that is not 1 to 255 ' +
         'printable ASCII characters is `400 bad-request`.',

@@ -35,6 +35,19 @@ function runUntilStopped(stop: () => Promise<void>, durationSeconds?: number): v
     setTimeout(() => shutdown(`--duration ${durationSeconds}s`), durationSeconds * 1000);
 }
 
+/** 1–128 printable ASCII characters without spaces: it names leases and shows in logs. */
+const INSTANCE_ID = /^[\x21-\x7e]{1,128}$/;
+
+/** CONVEYOR_INSTANCE_ID, checked; unset or empty is none. */
+export function instanceIdFromEnv(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!INSTANCE_ID.test(value))
+    throw new Error(
+      `CONVEYOR_INSTANCE_ID must be 1 to 128 printable ASCII characters without spaces (got ${JSON.stringify(value.slice(0, 40))}); set a name such as hub-1, or unset it`,
+    );
+  return value;
+}
+
 export function registerRunCommands(program: Command): void {
   program
     .command('start')
@@ -50,7 +63,12 @@ export function registerRunCommands(program: Command): void {
     .action(async (opts: { config?: string; data?: string; port?: number; host?: string }) => {
       const config = loadConfig(opts.config, { dataDir: opts.data, port: opts.port, host: opts.host });
       const logger = createLogger();
-      const hub = await createHub(config, { logger, adminKey: process.env.CONVEYOR_ADMIN_KEY });
+      const instanceId = instanceIdFromEnv(process.env.CONVEYOR_INSTANCE_ID);
+      const hub = await createHub(config, {
+        logger,
+        adminKey: process.env.CONVEYOR_ADMIN_KEY,
+        ...(instanceId ? { instanceId } : {}),
+      });
       const url = await hub.listen();
       process.stdout.write(`Conveyor listening on ${url}\n`);
       if (hub.generatedAdminKey) {

@@ -11,7 +11,7 @@
  */
 import { type Clock, systemClock } from '../delivery/clock.js';
 import type { Logger } from '../observability/logger.js';
-import type { LeaseRepository } from '../store/port.js';
+import { INSTANCE_LEASE_PREFIX, instanceLeaseName, type LeaseRepository } from '../store/port.js';
 
 /** A piece of work that runs where its lease is held. */
 export interface Work {
@@ -31,8 +31,6 @@ export interface WorkCoordinatorOptions {
   readonly clock?: Clock;
   readonly logger: Logger;
 }
-
-const INSTANCE_PREFIX = 'instance:';
 
 interface Held {
   readonly work: Work;
@@ -91,20 +89,41 @@ export class WorkCoordinator {
     return this.rounds;
   }
 
-  /** Stops every work item this instance runs and hands its leases back at once. */
-  async close(): Promise<void> {
+  /**
+   * Takes or renews this instance's heartbeat lease now: before the instance answers requests, so
+   * the other instances see it alive while it holds an Idempotency-Key.
+   */
+  async announce(): Promise<void> {
+    try {
+      await this.leases.acquire(instanceLeaseName(this.instanceId), this.instanceId, this.ttlMs);
+    } catch (error) {
+      // The renewal rounds keep trying; requests needing the store fail on their own meanwhile.
+      this.logger.warn({ err: error }, 'cannot take the heartbeat lease; the store is unreachable');
+    }
+  }
+
+  /**
+   * Stops every work item this instance runs and hands its leases back at once. The heartbeat lease
+   * stays until {@link close} (or lapses within its ttl), so requests still finishing count as alive.
+   */
+  async stopAllWork(): Promise<void> {
     this.stopping.abort();
     await this.loop;
     await this.rounds;
     for (const name of [...this.held.keys()]) await this.handBack(name);
-    await this.leases.release(`${INSTANCE_PREFIX}${this.instanceId}`, this.instanceId).catch(() => undefined);
+  }
+
+  /** Stops the work and gives the heartbeat lease up: this instance is gone. */
+  async close(): Promise<void> {
+    await this.stopAllWork();
+    await this.leases.release(instanceLeaseName(this.instanceId), this.instanceId).catch(() => undefined);
   }
 
   private async renewAndBalance(): Promise<void> {
     let instances: number;
     try {
-      await this.leases.acquire(`${INSTANCE_PREFIX}${this.instanceId}`, this.instanceId, this.ttlMs);
-      instances = Math.max(1, (await this.leases.live(INSTANCE_PREFIX)).length);
+      await this.leases.acquire(instanceLeaseName(this.instanceId), this.instanceId, this.ttlMs);
+      instances = Math.max(1, (await this.leases.live(INSTANCE_LEASE_PREFIX)).length);
     } catch (error) {
       this.logger.warn({ err: error }, 'cannot renew work leases; the store is unreachable');
       await this.stopUnprovable();

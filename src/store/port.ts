@@ -160,20 +160,50 @@ export interface IdempotencyRecord {
   readonly body: string | null;
   readonly createdAt: number;
   readonly expiresAt: number;
+  /** The hub process that claimed it; null for a claim made without one. */
+  readonly owner: IdempotencyOwner | null;
+}
+
+/**
+ * The hub process running a claimed request. The instance is alive while its heartbeat lease
+ * (`instance:<id>`, see {@link instanceLeaseName}) has not lapsed; a restarted instance keeps its id
+ * but not its boot, so it knows its own claims from before the restart for dead.
+ */
+export interface IdempotencyOwner {
+  readonly instance: string;
+  /** One per process start. */
+  readonly boot: string;
 }
 
 export type IdempotencyClaim =
   | { readonly claimed: true }
-  | { readonly claimed: false; readonly existing: IdempotencyRecord };
+  | {
+      readonly claimed: false;
+      readonly existing: IdempotencyRecord;
+      /**
+       * Milliseconds (by the store's clock) until the heartbeat lease of the existing claim's owner
+       * lapses unless renewed; null when it has no owner or the owner holds no lease.
+       */
+      readonly ownerLeaseMs: number | null;
+    };
 
 export interface IdempotencyRepository {
   /**
-   * Atomically claims (client, key) for a request about to run. When a live record exists it is
-   * returned instead; an expired record, or an in-progress claim older than `staleBefore` (its
-   * request died with a crashed process), is replaced by the new claim.
+   * Atomically claims (client, key) for a request about to run; of several racing claims exactly
+   * one wins. When a live record exists it is returned instead. Replaced by the new claim: an
+   * expired record, and an in-progress claim whose request died with its process: one older than
+   * `staleBefore`, one whose owner instance has no live heartbeat lease, and one by the claimant's
+   * own instance in an earlier boot.
    */
   claim(
-    claim: { client: string; key: string; fingerprint: string; createdAt: number; expiresAt: number },
+    claim: {
+      client: string;
+      key: string;
+      fingerprint: string;
+      createdAt: number;
+      expiresAt: number;
+      owner?: IdempotencyOwner;
+    },
     staleBefore: number,
   ): Promise<IdempotencyClaim>;
   /** Stores the final response of a claimed request. */
@@ -267,6 +297,14 @@ export interface LeaseRecord {
   readonly holder: string;
   /** When it lapses unless renewed, by the store's clock (ms since the epoch). */
   readonly expiresAt: number;
+}
+
+/** Lease names of the hub instances' heartbeats start with this. */
+export const INSTANCE_LEASE_PREFIX = 'instance:';
+
+/** The heartbeat lease a hub instance holds while it runs. */
+export function instanceLeaseName(instanceId: string): string {
+  return `${INSTANCE_LEASE_PREFIX}${instanceId}`;
 }
 
 export interface LeaseRepository {

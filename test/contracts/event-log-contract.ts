@@ -16,6 +16,7 @@ export interface EventLogHarness {
 }
 
 const CHILD = new URL('../helpers/log-append-child.js', import.meta.url).pathname;
+const APPEND_CHILD_MS = 60_000;
 
 /**
  * The behaviour every EventLog backend must have. Run it once per backend:
@@ -292,11 +293,20 @@ export function eventLogContract(name: string, harness: EventLogHarness): void {
       const target = 500 + round * 700;
       let seen = 0;
       await new Promise<void>((resolve, reject) => {
-        child.once('exit', (code) => reject(new Error(`append child exited early with ${code}`)));
+        // A child that stops acknowledging fails the test in a minute, killed, not at the runner's timeout.
+        const timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          reject(new Error(`append child acknowledged ${seen} of ${target} events in ${APPEND_CHILD_MS} ms`));
+        }, APPEND_CHILD_MS);
+        child.once('exit', (code) => {
+          clearTimeout(timer);
+          reject(new Error(`append child exited early with ${code}`));
+        });
         lines.on('line', (line) => {
           if (!line.startsWith('ACK ')) return;
           acked.add(line.slice(4));
           if (++seen === target) {
+            clearTimeout(timer);
             child.kill('SIGKILL');
             resolve();
           }

@@ -1,15 +1,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { CloudEvent, StoredEvent } from '../../src/model/envelope.js';
-import type {
-  AttemptRecord,
-  ClientRecord,
-  DeadLetterRecord,
-  MilestoneEventRef,
-  MilestoneStart,
-  QualityHoldRecord,
-  SourceDeadLetter,
-  StateStore,
+import {
+  type AttemptRecord,
+  type ClientRecord,
+  type DeadLetterRecord,
+  type IdempotencyOwner,
+  instanceLeaseName,
+  type MilestoneEventRef,
+  type MilestoneStart,
+  type QualityHoldRecord,
+  type SourceDeadLetter,
+  type StateStore,
 } from '../../src/store/port.js';
 import { makeEvent } from '../helpers/events.js';
 
@@ -101,13 +103,21 @@ function hold(holdId: string, fields: Partial<QualityHoldRecord> = {}): QualityH
   };
 }
 
-const claimAt = (at: number, fields: { client?: string; key?: string; fingerprint?: string } = {}) => ({
+const claimAt = (
+  at: number,
+  fields: { client?: string; key?: string; fingerprint?: string; owner?: IdempotencyOwner } = {},
+) => ({
   client: fields.client ?? 'erp',
   key: fields.key ?? 'k1',
   fingerprint: fields.fingerprint ?? 'f1',
   createdAt: at,
   expiresAt: at + DAY,
+  ...(fields.owner ? { owner: fields.owner } : {}),
 });
+
+/** Gives `instance` a heartbeat lease that lasts the test out. */
+const alive = (store: StateStore, instance: string) =>
+  store.leases.acquire(instanceLeaseName(instance), instance, 600_000);
 
 const ids = (records: readonly { id: string }[]) => records.map((r) => r.id);
 
@@ -536,7 +546,9 @@ export function stateStoreContract(name: string, harness: StateStoreHarness): vo
           body: null,
           createdAt: 1_000,
           expiresAt: 1_000 + DAY,
+          owner: null,
         },
+        ownerLeaseMs: null,
       });
       const answer = {
         status: 201,
@@ -548,6 +560,7 @@ export function stateStoreContract(name: string, harness: StateStoreHarness): vo
       assert.deepEqual(third, {
         claimed: false,
         existing: { ...(second.claimed ? {} : second.existing), state: 'done', ...answer },
+        ownerLeaseMs: null,
       });
       // A stored answer never changes, and release never forgets it.
       await repo.complete('erp', 'k1', { status: 500, headers: {}, body: 'other' });
@@ -609,6 +622,105 @@ export function stateStoreContract(name: string, harness: StateStoreHarness): vo
       await a.idempotency.complete('erp', 'new', { status: 200, headers: {}, body: '' });
       const replaced = await race('new', 1_000 + DAY);
       assert.equal(replaced.filter((c) => c.claimed).length, 1);
+    }));
+
+  test(`${name}: an in-progress claim whose owner is gone is taken over at once; a live owner's is not`, () =>
+    withStore(async (store) => {
+      const repo = store.idempotency;
+      const at = 1_000;
+      const staleBefore = at - STALE;
+      await alive(store, 'hub-a');
+      await alive(store, 'hub-b');
+      const a1 = { instance: 'hub-a', boot: 'boot-1' };
+      const b1 = { instance: 'hub-b', boot: 'boot-1' };
+
+      // A live instance's claim stands, and says how long the owner's heartbeat still lasts.
+      assert.deepEqual(await repo.claim(claimAt(at, { key: 'live', owner: a1 }), staleBefore), {
+        claimed: true,
+      });
+      const busy = await repo.claim(claimAt(at + 1, { key: 'live', owner: b1 }), staleBefore);
+      assert.equal(busy.claimed, false);
+      assert.deepEqual(!busy.claimed && busy.existing.owner, a1);
+      const left = busy.claimed ? null : busy.ownerLeaseMs;
+      assert.ok(left !== null && left > 500_000 && left <= 600_000, `owner lease left: ${left}`);
+      // The same process asking again (a concurrent duplicate) does not take its own claim either.
+      assert.equal(
+        (await repo.claim(claimAt(at + 1, { key: 'live', owner: a1 }), staleBefore)).claimed,
+        false,
+      );
+
+      // No heartbeat: never had one, or gave it up; its claim is dead to everyone.
+      await repo.claim(
+        claimAt(at, { key: 'dead', owner: { instance: 'hub-never', boot: 'x' } }),
+        staleBefore,
+      );
+      const taken = await repo.claim(claimAt(at + 1, { key: 'dead', owner: b1 }), staleBefore);
+      assert.deepEqual(taken, { claimed: true });
+      await alive(store, 'hub-gone');
+      await repo.claim(claimAt(at, { key: 'gone', owner: { instance: 'hub-gone', boot: 'x' } }), staleBefore);
+      assert.equal(
+        (await repo.claim(claimAt(at + 1, { key: 'gone', owner: b1 }), staleBefore)).claimed,
+        false,
+      );
+      await store.leases.release(instanceLeaseName('hub-gone'), 'hub-gone');
+      assert.deepEqual(await repo.claim(claimAt(at + 2, { key: 'gone' }), staleBefore), { claimed: true });
+      const now = await repo.claim(claimAt(at + 3, { key: 'gone', owner: b1 }), staleBefore);
+      assert.deepEqual(!now.claimed && now.existing.owner, null, 'an ownerless claim is kept');
+
+      // The same instance in a later boot knows its claims from before the restart for dead, even
+      // though its heartbeat (the same lease name) is alive again; other instances do not.
+      await repo.claim(claimAt(at, { key: 'restart', owner: a1 }), staleBefore);
+      assert.equal(
+        (await repo.claim(claimAt(at + 1, { key: 'restart', owner: b1 }), staleBefore)).claimed,
+        false,
+      );
+      const a2 = { instance: 'hub-a', boot: 'boot-2' };
+      assert.deepEqual(await repo.claim(claimAt(at + 1, { key: 'restart', owner: a2 }), staleBefore), {
+        claimed: true,
+      });
+      const after = await repo.claim(claimAt(at + 2, { key: 'restart', owner: b1 }), staleBefore);
+      assert.deepEqual(!after.claimed && after.existing.owner, a2);
+
+      // A stored answer is kept whoever stored it, until it expires.
+      await repo.claim(
+        claimAt(at, { key: 'answered', owner: { instance: 'hub-never', boot: 'x' } }),
+        staleBefore,
+      );
+      await repo.complete('erp', 'answered', { status: 201, headers: {}, body: 'ok' });
+      const replay = await repo.claim(claimAt(at + 1, { key: 'answered', owner: b1 }), staleBefore);
+      assert.equal(!replay.claimed && replay.existing.status, 201);
+    }));
+
+  test(`${name}: of many racers for a dead instance's claim exactly one wins`, () =>
+    withTwoStores(async (a, b) => {
+      await alive(a, 'hub-a');
+      await alive(a, 'hub-b');
+      const a2 = { instance: 'hub-a', boot: 'boot-2' }; // hub-a restarted: its boot-1 claims are dead to it
+      const b1 = { instance: 'hub-b', boot: 'boot-1' };
+      const race = (key: string, at: number) =>
+        Promise.all(
+          Array.from({ length: 16 }, (_, i) =>
+            (i % 2 ? a : b).idempotency.claim(
+              claimAt(at, { key, fingerprint: `f-${i}`, owner: i % 4 < 2 ? a2 : b1 }),
+              at - STALE,
+            ),
+          ),
+        );
+      await a.idempotency.claim(
+        claimAt(1_000, { key: 'crashed', owner: { instance: 'hub-gone', boot: 'x' } }),
+        1_000 - STALE,
+      );
+      const racers = await race('crashed', 1_001);
+      assert.equal(racers.filter((c) => c.claimed).length, 1);
+      const winner = racers.findIndex((c) => c.claimed);
+      for (const c of racers) if (!c.claimed) assert.equal(c.existing.fingerprint, `f-${winner}`);
+
+      await a.idempotency.claim(
+        claimAt(2_000, { key: 'restarted', owner: { instance: 'hub-a', boot: 'boot-1' } }),
+        2_000 - STALE,
+      );
+      const again = await race('restarted', 2_001);
+      assert.equal(again.filter((c) => c.claimed).length, 1);
     }));
 
   test(`${name}: purgeExpired deletes only records that expired before now`, () =>

@@ -1,6 +1,6 @@
 /**
- * Debian's Chromium driven by playwright-core, for the console's browser tests. Installs the Debian
- * package when it is missing and the tests run as root; otherwise fails with the command to run.
+ * Debian's Chromium driven by playwright-core, for the console's browser tests. `npm test` installs
+ * the Debian package; without it a test fails naming the command to run.
  * Never downloads a browser. Each launch gets a fresh, empty profile in a temp folder.
  */
 import { spawnSync } from 'node:child_process';
@@ -9,23 +9,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, chromium } from 'playwright-core';
-import { ensureDebianPackage } from './debian-package.js';
+import { CHROMIUM, CHROMIUM_BINARY, requireDebianPackage } from './debian-package.js';
 
 /** Where Debian's package puts the browser. */
-export const CHROMIUM_BINARY = '/usr/bin/chromium';
+export { CHROMIUM_BINARY };
 
 const BUILD_TIMEOUT_MS = 180_000;
 
 /** The repository root (this file runs from dist/test/helpers). */
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
-/** Makes sure Chromium is there: installs it as root (update only when the plain install fails), throws otherwise. */
+/** The Chromium binary, or an error naming the command that installs it. */
 export function ensureChromium(): string {
-  ensureDebianPackage({
-    name: 'chromium',
-    missing: `chromium (no ${CHROMIUM_BINARY})`,
-    installed: () => existsSync(CHROMIUM_BINARY),
-  });
+  requireDebianPackage(CHROMIUM);
   return CHROMIUM_BINARY;
 }
 
@@ -75,6 +71,8 @@ export async function launchBrowser(
   const context = await chromium.launchPersistentContext(profile, {
     executablePath,
     headless: true,
+    // A Chromium that cannot start fails the test in seconds, not at playwright's 3-minute default.
+    timeout: 30_000,
     viewport: options.viewport ?? { width: 1366, height: 768 },
     args: [
       '--no-sandbox',

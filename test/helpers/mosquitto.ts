@@ -1,35 +1,26 @@
 /**
  * A real Debian mosquitto for tests: 127.0.0.1, a free port, anonymous access, and persistence in
  * a temp folder so that persistent sessions (and the messages queued for them) survive a restart.
- * Stopped by its PID. Installs the Debian package when it is missing and the tests run as root;
- * otherwise fails with the command to run.
+ * Stopped by its PID. `npm test` installs the Debian package; without it a test fails naming the
+ * command to run.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { awaitOutput } from '../../src/bench/child-process.js';
 import { freePort } from '../../src/util/free-port.js';
-import { ensureDebianPackage } from './debian-package.js';
-
-export { freePort };
+import { MOSQUITTO, MOSQUITTO_BINARY, requireDebianPackage } from './debian-package.js';
 
 /** Where Debian's package puts the broker. */
-export const MOSQUITTO_BINARY = '/usr/sbin/mosquitto';
+export { freePort, MOSQUITTO_BINARY };
 
 const READY_TIMEOUT_MS = 10_000;
 const EXIT_TIMEOUT_MS = 5_000;
 
-/**
- * Makes sure the mosquitto binary is there: installs it as root (update only when the plain install
- * fails), throws with the command to run otherwise.
- */
+/** Throws, naming the command that installs it, when the package is missing. */
 export function ensureMosquitto(): void {
-  ensureDebianPackage({
-    name: 'mosquitto',
-    missing: `mosquitto (no ${MOSQUITTO_BINARY})`,
-    installed: () => existsSync(MOSQUITTO_BINARY),
-    service: 'mosquitto',
-  });
+  requireDebianPackage(MOSQUITTO);
 }
 
 const running = new Set<ChildProcess>();
@@ -51,7 +42,7 @@ export class MosquittoBroker {
     this.dir = dir;
   }
 
-  /** Installs mosquitto if needed, writes the config, and starts the broker. */
+  /** Checks for mosquitto, writes the config, and starts the broker. */
   static async start(): Promise<MosquittoBroker> {
     ensureMosquitto();
     const dir = mkdtempSync(join(tmpdir(), 'conveyor-mosquitto-'));
@@ -94,33 +85,12 @@ export class MosquittoBroker {
     });
     this.child = child;
     running.add(child);
-    let log = '';
-    await new Promise<void>((resolve, reject) => {
-      const onExit = (code: number | null, signal: string | null) =>
-        fail(new Error(`mosquitto exited (${code ?? signal})`));
-      const onData = (chunk: string) => {
-        log = (log + chunk).slice(-4000);
-        // Printed once every listener is open.
-        if (!/mosquitto version \S+ running/.test(log)) return;
-        settle();
-        resolve();
-      };
-      const settle = () => {
-        clearTimeout(timer);
-        child.off('exit', onExit);
-        child.off('error', fail);
-        child.stderr!.off('data', onData);
-      };
-      const fail = (error: Error) => {
-        settle();
-        child.kill('SIGKILL');
-        reject(new Error(`${error.message}\n${log}`));
-      };
-      const timer = setTimeout(() => fail(new Error('mosquitto did not start in time')), READY_TIMEOUT_MS);
-      child.once('error', fail);
-      child.once('exit', onExit);
-      child.stderr!.setEncoding('utf8');
-      child.stderr!.on('data', onData);
+    await awaitOutput(child, {
+      name: 'mosquitto',
+      stream: 'stderr',
+      // Printed once every listener is open.
+      match: /mosquitto version \S+ running/,
+      timeoutMs: READY_TIMEOUT_MS,
     }).catch((error: unknown) => {
       running.delete(child);
       this.child = null;

@@ -2,36 +2,29 @@
  * Real Debian nats-server nodes with JetStream for tests: a 3-node cluster by default (or a single
  * node), on 127.0.0.1 with free client and cluster ports, each node with its own store folder under
  * one temp folder. Nodes are stopped by their PID; `kill(i)` and `restart(i)` (same ports, same
- * store) let tests take a node down and bring it back. Installs the Debian package when it is
- * missing and the tests run as root; otherwise fails with the command to run.
+ * store) let tests take a node down and bring it back. `npm test` installs the Debian package;
+ * without it a test fails naming the command to run.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from 'nats';
+import { awaitOutput } from '../../src/bench/child-process.js';
 import { freePort } from '../../src/util/free-port.js';
-import { ensureDebianPackage } from './debian-package.js';
+import { NATS_SERVER, NATS_SERVER_BINARY, requireDebianPackage } from './debian-package.js';
 
 /** Where Debian's package puts the server. */
-export const NATS_SERVER_BINARY = '/usr/sbin/nats-server';
+export { NATS_SERVER_BINARY };
 
 const NODE_READY_TIMEOUT_MS = 15_000;
 const JETSTREAM_READY_TIMEOUT_MS = 60_000;
 const EXIT_TIMEOUT_MS = 5_000;
 const POLL_MS = 100;
 
-/**
- * Makes sure the nats-server binary is there: installs it as root (update only when the plain
- * install fails), throws with the command to run otherwise.
- */
+/** Throws, naming the command that installs it, when the package is missing. */
 export function ensureNatsServer(): void {
-  ensureDebianPackage({
-    name: 'nats-server',
-    missing: `nats-server (no ${NATS_SERVER_BINARY})`,
-    installed: () => existsSync(NATS_SERVER_BINARY),
-    service: 'nats-server',
-  });
+  requireDebianPackage(NATS_SERVER);
 }
 
 const running = new Set<ChildProcess>();
@@ -102,7 +95,7 @@ export class NatsCluster {
     this.children = nodes.map(() => null);
   }
 
-  /** Installs nats-server if needed, writes the node configs, starts every node, waits for JetStream. */
+  /** Checks for nats-server, writes the node configs, starts every node, waits for JetStream. */
   static async start(options: NatsClusterOptions = {}): Promise<NatsCluster> {
     ensureNatsServer();
     const count = options.nodes ?? 3;
@@ -175,36 +168,12 @@ export class NatsCluster {
     const child = spawn(NATS_SERVER_BINARY, ['-c', node.configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.children[i] = child;
     running.add(child);
-    let log = '';
-    await new Promise<void>((resolve, reject) => {
-      const onExit = (code: number | null, signal: string | null) =>
-        fail(new Error(`nats-server ${node.name} exited (${code ?? signal})`));
-      const onData = (chunk: string) => {
-        log = (log + chunk).slice(-4000);
-        // Printed once the client listener is open.
-        if (!log.includes('Server is ready')) return;
-        settle();
-        resolve();
-      };
-      const settle = () => {
-        clearTimeout(timer);
-        child.off('exit', onExit);
-        child.off('error', fail);
-        child.stderr!.off('data', onData);
-      };
-      const fail = (error: Error) => {
-        settle();
-        child.kill('SIGKILL');
-        reject(new Error(`${error.message}\n${log}`));
-      };
-      const timer = setTimeout(
-        () => fail(new Error(`nats-server ${node.name} did not start in time`)),
-        NODE_READY_TIMEOUT_MS,
-      );
-      child.once('error', fail);
-      child.once('exit', onExit);
-      child.stderr!.setEncoding('utf8');
-      child.stderr!.on('data', onData);
+    await awaitOutput(child, {
+      name: `nats-server ${node.name}`,
+      stream: 'stderr',
+      // Printed once the client listener is open.
+      match: /Server is ready/,
+      timeoutMs: NODE_READY_TIMEOUT_MS,
     }).catch((error: unknown) => {
       running.delete(child);
       this.children[i] = null;

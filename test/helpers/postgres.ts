@@ -1,22 +1,22 @@
 /**
  * A real PostgreSQL server for tests: Debian's binaries, a fresh cluster in a temp folder, trust
- * authentication, listening on 127.0.0.1 at a free port only. Stopped by its PID. Installs the
- * Debian package when it is missing and the tests run as root; otherwise fails with the command to run.
+ * authentication, listening on 127.0.0.1 at a free port only. Stopped by its PID. `npm test` installs
+ * the Debian package; without it a test fails naming the command to run.
  *
  * `CONVEYOR_TEST_PG` (a postgres:// URL whose user may create databases) makes `sharedPostgres()`
  * use that server instead of starting one.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { awaitOutput } from '../../src/bench/child-process.js';
 import { freePort } from '../../src/util/free-port.js';
-import { ensureDebianPackage } from './debian-package.js';
+import { POSTGRESQL, postgresBinDir, requireDebianPackage } from './debian-package.js';
 
 /** Where Debian's packages put each major version's binaries. */
-const DEBIAN_ROOT = '/usr/lib/postgresql';
 const INITDB_TIMEOUT_MS = 120_000;
 const READY_TIMEOUT_MS = 30_000;
 const EXIT_TIMEOUT_MS = 10_000;
@@ -31,27 +31,10 @@ export interface PostgresHandle {
   createDatabase(name: string): Promise<string>;
 }
 
-/** The newest `/usr/lib/postgresql/<major>/bin` that holds a server. */
-function findBinDir(): string | undefined {
-  if (!existsSync(DEBIAN_ROOT)) return undefined;
-  const majors = readdirSync(DEBIAN_ROOT)
-    .filter((name) => /^\d+$/.test(name) && existsSync(join(DEBIAN_ROOT, name, 'bin', 'postgres')))
-    .sort((a, b) => Number(b) - Number(a));
-  return majors[0] === undefined ? undefined : join(DEBIAN_ROOT, majors[0], 'bin');
-}
-
-/**
- * The folder of initdb and postgres: installs the Debian package as root (update only when the
- * plain install fails), throws with the command to run otherwise.
- */
+/** The PostgreSQL bin folder, or an error naming the command that installs it. */
 export function ensurePostgres(): string {
-  ensureDebianPackage({
-    name: 'postgresql',
-    missing: `PostgreSQL (no ${DEBIAN_ROOT}/*/bin/postgres)`,
-    installed: () => findBinDir() !== undefined,
-    service: 'postgresql',
-  });
-  return findBinDir() as string;
+  requireDebianPackage(POSTGRESQL);
+  return postgresBinDir() as string;
 }
 
 /**
@@ -159,7 +142,7 @@ export class PostgresServer implements PostgresHandle {
     this.user = user;
   }
 
-  /** Installs PostgreSQL if needed, creates a cluster in a temp folder and starts the server. */
+  /** Checks for PostgreSQL, creates a cluster in a temp folder and starts the server. */
   static async start(): Promise<PostgresServer> {
     const binDir = ensurePostgres();
     const user = serverUser();
@@ -223,33 +206,14 @@ export class PostgresServer implements PostgresHandle {
     );
     this.child = child;
     running.add(child);
-    let log = '';
-    await new Promise<void>((resolve, reject) => {
-      const onExit = (code: number | null, signal: string | null) =>
-        fail(new Error(`postgres exited (${code ?? signal})`));
-      const onData = (chunk: string) => {
-        log = (log + chunk).slice(-8000);
-        // Logged once recovery is over and the listen socket is open.
-        if (!log.includes('database system is ready to accept connections')) return;
-        settle();
-        resolve();
-      };
-      const settle = () => {
-        clearTimeout(timer);
-        child.off('exit', onExit);
-        child.off('error', fail);
-        child.stderr!.off('data', onData);
-      };
-      const fail = (error: Error) => {
-        settle();
-        signalServer(child, 'SIGKILL');
-        reject(new Error(`${error.message}\n${log}`));
-      };
-      const timer = setTimeout(() => fail(new Error('postgres did not start in time')), READY_TIMEOUT_MS);
-      child.once('error', fail);
-      child.once('exit', onExit);
-      child.stderr!.setEncoding('utf8');
-      child.stderr!.on('data', onData);
+    await awaitOutput(child, {
+      name: 'postgres',
+      stream: 'stderr',
+      // Logged once recovery is over and the listen socket is open.
+      match: /database system is ready to accept connections/,
+      timeoutMs: READY_TIMEOUT_MS,
+      // Its backends too: each leads its own process group.
+      kill: () => signalServer(child, 'SIGKILL'),
     }).catch((error: unknown) => {
       running.delete(child);
       this.child = null;

@@ -5,7 +5,7 @@ import type { Queryable } from './pg-database.js';
  * Now in ms by the database server's clock: hubs on several machines share the leases, so they
  * must agree on when one lapses. Fixed for the duration of a statement.
  */
-const NOW_MS = '(extract(epoch FROM statement_timestamp()) * 1000)::bigint';
+export const NOW_MS = '(extract(epoch FROM statement_timestamp()) * 1000)::bigint';
 
 /** Leases shared by every hub on the database; taking or renewing one is a single atomic statement. */
 export class PgLeases implements LeaseRepository {

@@ -132,4 +132,8 @@ export const MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX milestones_due ON milestones (status, due_at);
    CREATE INDEX milestones_name ON milestones (name, status, position);`,
+  // The hub process (instance and boot) running an in-progress idempotency claim, so a claim left by a
+  // dead process is taken over at once; claims from before have none and wait out the staleness bound.
+  `ALTER TABLE idempotency ADD COLUMN owner_instance TEXT;
+   ALTER TABLE idempotency ADD COLUMN owner_boot TEXT;`,
 ];

@@ -48,6 +48,7 @@ test('a claim is taken once; the second sees the in-progress record, then the st
       body: null,
       createdAt: 1000,
       expiresAt: 1000 + DAY,
+      owner: null,
     });
     await repo.complete('erp', 'k1', answer);
     const third = await repo.claim(claimAt(2000), 2000 - STALE);
