@@ -7,7 +7,8 @@ import { ScriptedServer } from '../../../test/helpers/scripted-server.js';
 import { ManualClock } from '../../delivery/clock.js';
 import { createLogger } from '../../observability/logger.js';
 import type { ConnectorHealth, SourceContext, SourceMessage } from '../framework/types.js';
-import { compareCursor, RestPollSource } from './source.js';
+import { compareCursor } from './cursor.js';
+import { RestPollSource } from './source.js';
 import { restPollSourceSpec } from './spec.js';
 
 const ORDERS = '/api/work-orders';
@@ -156,7 +157,7 @@ test('the cursor advances, in memory and on disk, only once every message of the
       // WO-2's timestamp is the later instant although "...01Z" sorts after "...01.500Z" as text.
       assert.deepEqual(JSON.parse(await readFile(s.stateFile, 'utf8')), {
         url: s.url,
-        cursor: '2025-01-01T00:00:01.500Z',
+        cursor: { value: '2025-01-01T00:00:01.500Z', id: 'WO-2' },
         etag: null,
       });
 

@@ -42,6 +42,7 @@ test('a minimal config compiles with the documented defaults', () => {
     timeoutMs: 10_000,
     items: null,
     cursor: null,
+    paging: { kind: 'none' },
     etag: true,
     type: 'production.order.released',
     plant: null,

@@ -1,7 +1,8 @@
 /**
  * `kind: rest-poll`: polls an ERP-style HTTP endpoint on an interval and turns new rows into
- * events. What counts as new is a cursor (the largest `updatedAt` seen, sent back as `?since=`),
- * an ETag (`If-None-Match`, where a 304 means nothing new), or both.
+ * events. What counts as new is a cursor (the (updatedAt, id) of the last row delivered, sent back
+ * as `?since=`, an id parameter or a filter), an ETag (`If-None-Match`, where a 304 means nothing
+ * new), or both. An API that answers in pages is walked page by page as `paging` says.
  */
 
 import { isAbsolute, join, resolve } from 'node:path';
@@ -21,11 +22,83 @@ import {
   TlsFields,
 } from '../framework/common.js';
 import type { ConnectorSpec } from '../framework/types.js';
+import { breaksTies, type CursorConfig } from './cursor.js';
+import type { Paging } from './paging.js';
 
 const Expression = (description: string) =>
   T.String({ minLength: 1, description, 'x-hint': 'a field name, a dotted path or a JSONata expression' });
 
 const Strict = { additionalProperties: false } as const;
+
+const Param = (description: string) => T.String({ minLength: 1, description });
+const MaxPages = T.Optional(
+  T.Integer({
+    minimum: 1,
+    description: 'Most pages read in one poll; more is reported as degraded. @default 1000',
+  }),
+);
+const PageSize = (description: string) => T.Integer({ minimum: 1, maximum: 100_000, description });
+
+/** How the API pages; the union is keyed on `kind`, so a problem names the keys of that kind. */
+export const PagingSchema = T.Union(
+  [
+    T.Object(
+      {
+        kind: T.Literal('next-link'),
+        path: Expression(
+          'Where the answer carries the URL of the next page, e.g. @odata.nextLink (OData V4) or d.__next (OData V2).',
+        ),
+        maxPages: MaxPages,
+      },
+      Strict,
+    ),
+    T.Object({ kind: T.Literal('link-header'), maxPages: MaxPages }, Strict),
+    T.Object(
+      {
+        kind: T.Literal('offset'),
+        offsetParam: T.Optional(Param('Query parameter of the first row to answer. @default offset')),
+        limitParam: T.Optional(Param('Query parameter of the page size. @default limit')),
+        limit: PageSize('Rows asked per page; a shorter page is the last.'),
+        maxPages: MaxPages,
+      },
+      Strict,
+    ),
+    T.Object(
+      {
+        kind: T.Literal('page'),
+        pageParam: T.Optional(Param('Query parameter of the page number. @default page')),
+        sizeParam: T.Optional(Param('Query parameter of the page size. @default size')),
+        size: PageSize('Rows asked per page; a shorter page is the last.'),
+        firstPage: T.Optional(T.Integer({ minimum: 0, description: 'Number of the first page. @default 1' })),
+        maxPages: MaxPages,
+      },
+      Strict,
+    ),
+    T.Object(
+      {
+        kind: T.Literal('odata'),
+        top: PageSize('Rows asked per page ($top, with $skip); next links within a page are followed.'),
+        maxPages: MaxPages,
+      },
+      Strict,
+    ),
+    T.Object(
+      {
+        kind: T.Literal('keyset'),
+        limitParam: T.Optional(
+          Param('Query parameter of the page size; leave it out when the API caps its answers itself.'),
+        ),
+        limit: PageSize("Most rows in one answer (the API's cap); a full page is followed at once."),
+      },
+      Strict,
+    ),
+  ],
+  {
+    description: 'How the API pages its answers. @default one answer per poll',
+    'x-hint':
+      '{kind: next-link, path} | {kind: link-header} | {kind: offset, limit} | {kind: page, size} | {kind: odata, top} | {kind: keyset, limit}',
+  },
+);
 
 export const RestPollSchema = T.Object(
   {
@@ -45,14 +118,41 @@ export const RestPollSchema = T.Object(
     cursor: T.Optional(
       T.Object(
         {
-          param: T.Optional(
-            T.String({ minLength: 1, description: 'Query parameter carrying the cursor. @default since' }),
+          from: Expression(
+            "A row's cursor value, e.g. updatedAt; the one of the last row delivered is sent back.",
           ),
-          from: Expression("A row's cursor value, e.g. updatedAt; the largest one seen is sent back."),
+          param: T.Optional(
+            Param(
+              'Query parameter carrying the cursor value (or the filter). @default since, $filter with filter',
+            ),
+          ),
+          idField: T.Optional(
+            Expression("A row's tie-breaking id among rows of one cursor value. @default the idField"),
+          ),
+          idParam: T.Optional(
+            Param(
+              'Query parameter carrying the id of the last row delivered, e.g. sinceId, where the API takes one.',
+            ),
+          ),
+          filter: T.Optional(
+            T.String({
+              minLength: 1,
+              description:
+                'A filter sent in param instead of the bare value; {value} and {id} stand for the last row delivered.',
+              'x-hint': "a filter such as LastChangeDateTime gt datetimeoffset'{value}'",
+            }),
+          ),
+          inclusive: T.Optional(
+            T.Boolean({
+              description:
+                'The API answers rows at the cursor value too (>=), not only after it (>). @default true',
+            }),
+          ),
         },
         Strict,
       ),
     ),
+    paging: T.Optional(PagingSchema),
     etag: T.Optional(
       T.Boolean({
         description: 'Send If-None-Match with the last ETag; a 304 means nothing new. @default true',
@@ -120,7 +220,9 @@ export interface RestPollSourceConfig {
   readonly intervalMs: number;
   /** null: the answer when it is an array, else its `items`. */
   readonly items: Selector | null;
-  readonly cursor: { readonly param: string; readonly from: Selector } | null;
+  /** Compiled `cursor`: `from` and `idField` select a row's (value, id). */
+  readonly cursor: (CursorConfig & { readonly from: Selector; readonly idField: Selector }) | null;
+  readonly paging: Paging;
   readonly etag: boolean;
   readonly idField: Selector;
   /** Lower-cased names; `authorization` included when `auth` is set. */
@@ -162,6 +264,71 @@ export async function select(selector: Selector, value: unknown): Promise<unknow
     current = (current as Record<string, unknown>)[key];
   }
   return current;
+}
+
+type RawCursor = NonNullable<RawRestPollConfig['cursor']>;
+
+function compileCursor(
+  raw: RawCursor,
+  idField: Selector,
+  at: string,
+  problems: Problems,
+): RestPollSourceConfig['cursor'] {
+  const from = compileSelector(raw.from, `${at}.from`, problems);
+  const id = raw.idField === undefined ? idField : compileSelector(raw.idField, `${at}.idField`, problems);
+  const filter = raw.filter ?? null;
+  if (filter !== null && !filter.includes('{value}'))
+    problems.push({ path: `${at}.filter`, message: 'must contain {value}, where the cursor value goes' });
+  if (filter !== null && raw.idParam !== undefined)
+    problems.push({ path: `${at}.idParam`, message: 'with a filter, put {id} in the filter instead' });
+  if (!from || !id) return null;
+  return Object.freeze({
+    from,
+    idField: id,
+    param: raw.param ?? (filter !== null ? '$filter' : 'since'),
+    idParam: raw.idParam ?? null,
+    filter,
+    inclusive: raw.inclusive ?? true,
+  });
+}
+
+type RawPaging = NonNullable<RawRestPollConfig['paging']>;
+
+function compilePaging(raw: RawPaging | undefined, at: string, problems: Problems): Paging {
+  if (raw === undefined) return { kind: 'none' };
+  const maxPages = 'maxPages' in raw ? (raw.maxPages ?? 1000) : 1000;
+  switch (raw.kind) {
+    case 'next-link': {
+      // An OData key such as @odata.nextLink is one key, dots and all, not a dotted path.
+      const path: Selector | null = raw.path.startsWith('@')
+        ? { kind: 'path', text: raw.path, path: [raw.path] }
+        : compileSelector(raw.path, `${at}.path`, problems);
+      return path ? { kind: 'next-link', path, maxPages } : { kind: 'none' };
+    }
+    case 'link-header':
+      return { kind: 'link-header', maxPages };
+    case 'offset':
+      return {
+        kind: 'offset',
+        offsetParam: raw.offsetParam ?? 'offset',
+        limitParam: raw.limitParam ?? 'limit',
+        limit: raw.limit,
+        maxPages,
+      };
+    case 'page':
+      return {
+        kind: 'page',
+        pageParam: raw.pageParam ?? 'page',
+        sizeParam: raw.sizeParam ?? 'size',
+        size: raw.size,
+        firstPage: raw.firstPage ?? 1,
+        maxPages,
+      };
+    case 'odata':
+      return { kind: 'odata', top: raw.top, maxPages };
+    case 'keyset':
+      return { kind: 'keyset', limitParam: raw.limitParam ?? null, limit: raw.limit };
+  }
 }
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -223,7 +390,19 @@ function compile(
   if (timeoutMs < 1) problems.push({ path: `${at}.timeout`, message: 'must be more than 0ms' });
   const items = raw.items === undefined ? null : compileSelector(raw.items, `${at}.items`, problems);
   const idField = compileSelector(raw.idField ?? 'id', `${at}.idField`, problems);
-  const from = raw.cursor ? compileSelector(raw.cursor.from, `${at}.cursor.from`, problems) : null;
+  const compiledId = idField ?? DEFAULT_ID;
+  const cursor = raw.cursor ? compileCursor(raw.cursor, compiledId, `${at}.cursor`, problems) : null;
+  const paging = compilePaging(raw.paging, `${at}.paging`, problems);
+  if (paging.kind === 'keyset') {
+    if (!cursor)
+      problems.push({ path: `${at}.paging`, message: 'keyset paging needs a cursor; set cursor.from' });
+    else if (!cursor.inclusive && !breaksTies(cursor))
+      problems.push({
+        path: `${at}.cursor.inclusive`,
+        message:
+          "with keyset paging, an exclusive cursor skips the rows of a full page's last value that did not fit; set cursor.idParam (or {id} in cursor.filter), or inclusive: true if the API answers rows at the cursor value",
+      });
+  }
   const mapped = typeof raw.map === 'string';
   if (!mapped && raw.type === undefined)
     problems.push({
@@ -242,9 +421,10 @@ function compile(
     url,
     intervalMs,
     items,
-    cursor: raw.cursor && from ? { param: raw.cursor.param ?? 'since', from } : null,
+    cursor,
+    paging,
     etag: raw.etag ?? true,
-    idField: idField ?? DEFAULT_ID,
+    idField: compiledId,
     headers: Object.freeze(compileHeaders(raw, at, problems)),
     timeoutMs,
     reconnect: compileReconnect(raw.reconnect, `${at}.reconnect`, problems),
