@@ -5,7 +5,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Value } from '@sinclair/typebox/value';
+import { validateConnectorConfig } from '../../src/connectors/framework/manager.js';
 import { createRestPollSource } from '../../src/connectors/rest-poll/source.js';
 import { restPollSourceSpec } from '../../src/connectors/rest-poll/spec.js';
 import {
@@ -168,8 +168,8 @@ connectorContract('rest-poll', async (): Promise<ConnectorUnderTest> => {
       timeout: '2s',
       reconnect: { initialDelay: '100ms', maxDelay: '500ms' },
     };
-    assert.ok(Value.Check(restPollSourceSpec.schema, raw), 'the test config is schema-valid');
     const problems: Array<{ path: string; message: string }> = [];
+    validateConnectorConfig('rest-poll', restPollSourceSpec.schema, raw, 'connectors.erp-orders', problems);
     config = restPollSourceSpec.compile(raw, 'connectors.erp-orders', problems, dataDir);
     assert.deepEqual(problems, []);
     return config;
@@ -226,8 +226,9 @@ describe('rest-poll paging and the (value, id) cursor', () => {
       timeout: '2s',
       ...raw,
     };
-    assert.ok(Value.Check(restPollSourceSpec.schema, full), `schema-valid: ${JSON.stringify(raw)}`);
+    // Checked as the hub checks it: the schema, then the kind's compile.
     const problems: Array<{ path: string; message: string }> = [];
+    validateConnectorConfig('rest-poll', restPollSourceSpec.schema, full, `connectors.${name}`, problems);
     const config = restPollSourceSpec.compile(full, `connectors.${name}`, problems, dataDir);
     assert.deepEqual(problems, []);
     return config;
@@ -337,41 +338,50 @@ describe('rest-poll paging and the (value, id) cursor', () => {
     }
   });
 
-  test('a restart resumes from the saved (updatedAt, id) cursor: no row lost, none again', async () => {
-    await peerWithTie('none', 2);
-    const raw = {
-      items: 'items',
-      cursor: { from: 'updatedAt', idParam: 'sinceId' },
-      paging: { kind: 'keyset', limit: 2 },
-    };
-    try {
-      const first = await startSource(raw, 'erp-restart');
-      await first.ctx.until(() => first.ctx.acked.size >= 5, 'the five tied rows');
-      await first.source.stop();
-      const saved = JSON.parse(await readFile(first.stateFile, 'utf8'));
-      assert.deepEqual(
-        { url: saved.url, cursor: saved.cursor },
-        {
-          url: peer.url,
-          cursor: { value: TIE, id: 'WO-000005' },
-        },
-      );
+  /** Per API: its paging, the connector config, and the query a restarted source must send first. */
+  const restarts: Array<[string, PeerPaging, Record<string, unknown>, Record<string, string | null>]> = [
+    [
+      'an API that takes since and sinceId',
+      'none',
+      { cursor: { from: 'updatedAt', idParam: 'sinceId' }, paging: { kind: 'keyset', limit: 2 } },
+      { since: TIE, sinceId: 'WO-000005' },
+    ],
+    [
+      'an inclusive since that answers the tied rows again',
+      'next-link',
+      { items: 'value', paging: { kind: 'next-link', path: '@odata.nextLink' } },
+      { since: TIE, sinceId: null },
+    ],
+  ];
+  for (const [what, paging, raw, first] of restarts)
+    test(`a restart resumes from the saved (updatedAt, id) cursor, no row lost or offered again: ${what}`, async () => {
+      await peerWithTie(paging, 2);
+      const config = { items: 'items', cursor: { from: 'updatedAt' }, ...raw };
+      const name = `erp-restart-${paging}`;
+      try {
+        const before = await startSource(config, name);
+        await before.ctx.until(() => before.ctx.acked.size >= 5, 'the five tied rows');
+        await before.source.stop();
+        const saved = JSON.parse(await readFile(before.stateFile, 'utf8'));
+        assert.deepEqual(
+          { url: saved.url, cursor: saved.cursor },
+          { url: peer.url, cursor: { value: TIE, id: 'WO-000005' } },
+        );
 
-      peer.produce(2);
-      const polled = peer.polls;
-      const second = await startSource(raw, 'erp-restart');
-      await second.ctx.until(() => second.ctx.acked.size >= 2, 'the two later rows');
-      const resumed = new URL(peer.requests[polled] ?? '', 'http://peer').searchParams;
-      assert.equal(resumed.get('since'), TIE);
-      assert.equal(resumed.get('sinceId'), 'WO-000005');
-      const target = peer.polls + 2;
-      await second.ctx.until(() => peer.polls >= target, 'two more polls');
-      assert.deepEqual(
-        second.ctx.delivered.map((m) => m.id),
-        ids(2, 6),
-      );
-    } finally {
-      await cleanUp();
-    }
-  });
+        peer.produce(2);
+        const polled = peer.polls;
+        const after = await startSource(config, name);
+        await after.ctx.until(() => after.ctx.acked.size >= 2, 'the two later rows');
+        const resumed = new URL(peer.requests[polled] ?? '', 'http://peer').searchParams;
+        assert.deepEqual(Object.fromEntries(Object.keys(first).map((key) => [key, resumed.get(key)])), first);
+        const target = peer.polls + 2;
+        await after.ctx.until(() => peer.polls >= target, 'two more polls');
+        assert.deepEqual(
+          after.ctx.delivered.map((m) => m.id),
+          ids(2, 6),
+        );
+      } finally {
+        await cleanUp();
+      }
+    });
 });

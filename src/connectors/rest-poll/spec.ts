@@ -31,73 +31,70 @@ const Expression = (description: string) =>
 const Strict = { additionalProperties: false } as const;
 
 const Param = (description: string) => T.String({ minLength: 1, description });
-const MaxPages = T.Optional(
-  T.Integer({
-    minimum: 1,
-    description: 'Most pages read in one poll; more is reported as degraded. @default 1000',
-  }),
-);
 const PageSize = (description: string) => T.Integer({ minimum: 1, maximum: 100_000, description });
 
-/** How the API pages; the union is keyed on `kind`, so a problem names the keys of that kind. */
-export const PagingSchema = T.Union(
-  [
-    T.Object(
-      {
-        kind: T.Literal('next-link'),
-        path: Expression(
-          'Where the answer carries the URL of the next page, e.g. @odata.nextLink (OData V4) or d.__next (OData V2).',
-        ),
-        maxPages: MaxPages,
-      },
-      Strict,
-    ),
-    T.Object({ kind: T.Literal('link-header'), maxPages: MaxPages }, Strict),
-    T.Object(
-      {
-        kind: T.Literal('offset'),
-        offsetParam: T.Optional(Param('Query parameter of the first row to answer. @default offset')),
-        limitParam: T.Optional(Param('Query parameter of the page size. @default limit')),
-        limit: PageSize('Rows asked per page; a shorter page is the last.'),
-        maxPages: MaxPages,
-      },
-      Strict,
-    ),
-    T.Object(
-      {
-        kind: T.Literal('page'),
-        pageParam: T.Optional(Param('Query parameter of the page number. @default page')),
-        sizeParam: T.Optional(Param('Query parameter of the page size. @default size')),
-        size: PageSize('Rows asked per page; a shorter page is the last.'),
-        firstPage: T.Optional(T.Integer({ minimum: 0, description: 'Number of the first page. @default 1' })),
-        maxPages: MaxPages,
-      },
-      Strict,
-    ),
-    T.Object(
-      {
-        kind: T.Literal('odata'),
-        top: PageSize('Rows asked per page ($top, with $skip); next links within a page are followed.'),
-        maxPages: MaxPages,
-      },
-      Strict,
-    ),
-    T.Object(
-      {
-        kind: T.Literal('keyset'),
-        limitParam: T.Optional(
-          Param('Query parameter of the page size; leave it out when the API caps its answers itself.'),
-        ),
-        limit: PageSize("Most rows in one answer (the API's cap); a full page is followed at once."),
-      },
-      Strict,
-    ),
-  ],
+const PAGING_KINDS = ['next-link', 'link-header', 'offset', 'page', 'odata', 'keyset'] as const;
+type PagingKind = (typeof PAGING_KINDS)[number];
+
+/** The keys each paging kind takes (besides `kind`); compile names any other as a problem. */
+const PAGING_KEYS: Readonly<Record<PagingKind, readonly string[]>> = {
+  'next-link': ['path', 'maxPages'],
+  'link-header': ['maxPages'],
+  offset: ['offsetParam', 'limitParam', 'limit', 'maxPages'],
+  page: ['pageParam', 'sizeParam', 'size', 'firstPage', 'maxPages'],
+  odata: ['top', 'maxPages'],
+  keyset: ['limitParam', 'limit'],
+};
+const PAGING_REQUIRED: Readonly<Record<PagingKind, string | null>> = {
+  'next-link': 'path',
+  'link-header': null,
+  offset: 'limit',
+  page: 'size',
+  odata: 'top',
+  keyset: 'limit',
+};
+
+/**
+ * How the API pages. One object whose `kind` says which keys apply (compile checks them), so a
+ * problem is one line naming the key, not one per kind as a schema union would give.
+ */
+export const PagingSchema = T.Object(
   {
-    description: 'How the API pages its answers. @default one answer per poll',
-    'x-hint':
-      '{kind: next-link, path} | {kind: link-header} | {kind: offset, limit} | {kind: page, size} | {kind: odata, top} | {kind: keyset, limit}',
+    // An enum, so a wrong kind is one problem, not one per kind.
+    kind: T.Unsafe<PagingKind>({
+      type: 'string',
+      enum: [...PAGING_KINDS],
+      description:
+        'next-link: a URL in the answer; link-header: an RFC 8288 Link rel="next"; offset: offset/limit; page: page number/size; odata: $skip/$top (next links within a page followed); keyset: the cursor is the way forward, a full page is followed at once.',
+      'x-hint': PAGING_KINDS.join(', '),
+    }),
+    path: T.Optional(
+      Expression(
+        'next-link: where the answer carries the next URL, e.g. @odata.nextLink (OData V4) or d.__next (OData V2).',
+      ),
+    ),
+    offsetParam: T.Optional(Param('offset: query parameter of the first row to answer. @default offset')),
+    limitParam: T.Optional(
+      Param(
+        'offset, keyset: query parameter of the page size (keyset: none when the API caps answers itself). @default limit for offset',
+      ),
+    ),
+    limit: T.Optional(PageSize('offset, keyset: rows per page (keyset: the most the API answers).')),
+    pageParam: T.Optional(Param('page: query parameter of the page number. @default page')),
+    sizeParam: T.Optional(Param('page: query parameter of the page size. @default size')),
+    size: T.Optional(PageSize('page: rows per page; a shorter page is the last.')),
+    firstPage: T.Optional(
+      T.Integer({ minimum: 0, description: 'page: number of the first page. @default 1' }),
+    ),
+    top: T.Optional(PageSize('odata: rows per page ($top); a shorter page is the last.')),
+    maxPages: T.Optional(
+      T.Integer({
+        minimum: 1,
+        description: 'Most pages read in one poll; more is reported as degraded (not keyset). @default 1000',
+      }),
+    ),
   },
+  { ...Strict, description: 'How the API pages its answers. @default one answer per poll' },
 );
 
 export const RestPollSchema = T.Object(
@@ -296,38 +293,56 @@ type RawPaging = NonNullable<RawRestPollConfig['paging']>;
 
 function compilePaging(raw: RawPaging | undefined, at: string, problems: Problems): Paging {
   if (raw === undefined) return { kind: 'none' };
-  const maxPages = 'maxPages' in raw ? (raw.maxPages ?? 1000) : 1000;
-  switch (raw.kind) {
+  const kind = raw.kind;
+  const known = PAGING_KEYS[kind];
+  let complete = true;
+  for (const key of Object.keys(raw))
+    if (key !== 'kind' && !known.includes(key)) {
+      complete = false;
+      problems.push({
+        path: `${at}.${key}`,
+        message: `not a key of paging kind ${kind}; its keys: ${known.join(', ')}`,
+      });
+    }
+  const required = PAGING_REQUIRED[kind];
+  if (required !== null && (raw as Record<string, unknown>)[required] === undefined) {
+    complete = false;
+    problems.push({ path: `${at}.${required}`, message: `is required for paging kind ${kind}` });
+  }
+  if (!complete) return { kind: 'none' };
+  const maxPages = raw.maxPages ?? 1000;
+  switch (kind) {
     case 'next-link': {
+      const text = raw.path as string;
       // An OData key such as @odata.nextLink is one key, dots and all, not a dotted path.
-      const path: Selector | null = raw.path.startsWith('@')
-        ? { kind: 'path', text: raw.path, path: [raw.path] }
-        : compileSelector(raw.path, `${at}.path`, problems);
-      return path ? { kind: 'next-link', path, maxPages } : { kind: 'none' };
+      const path: Selector | null = text.startsWith('@')
+        ? { kind: 'path', text, path: [text] }
+        : compileSelector(text, `${at}.path`, problems);
+      return path ? { kind, path, maxPages } : { kind: 'none' };
     }
     case 'link-header':
-      return { kind: 'link-header', maxPages };
+      return { kind, maxPages };
     case 'offset':
       return {
-        kind: 'offset',
+        kind,
         offsetParam: raw.offsetParam ?? 'offset',
         limitParam: raw.limitParam ?? 'limit',
-        limit: raw.limit,
+        limit: raw.limit as number,
         maxPages,
       };
     case 'page':
       return {
-        kind: 'page',
+        kind,
         pageParam: raw.pageParam ?? 'page',
         sizeParam: raw.sizeParam ?? 'size',
-        size: raw.size,
+        size: raw.size as number,
         firstPage: raw.firstPage ?? 1,
         maxPages,
       };
     case 'odata':
-      return { kind: 'odata', top: raw.top, maxPages };
+      return { kind, top: raw.top as number, maxPages };
     case 'keyset':
-      return { kind: 'keyset', limitParam: raw.limitParam ?? null, limit: raw.limit };
+      return { kind, limitParam: raw.limitParam ?? null, limit: raw.limit as number };
   }
 }
 
