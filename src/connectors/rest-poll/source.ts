@@ -236,7 +236,7 @@ export class RestPollSource implements SourceConnector {
     for (let page = 1; ; page++) {
       // A drained keyset page changes the query: an ETag of the last one would wrongly say 304.
       const ifNoneMatch = page === 1 && this.config.etag && !this.draining ? this.state.etag : null;
-      const fetched = await this.fetch(client, url, ifNoneMatch, signal);
+      const fetched = await this.getPage(client, url, ifNoneMatch, signal);
       if (fetched.kind !== 'answer') return fetched.kind === 'not-modified' ? { kind: 'ok' } : fetched;
       if (page === 1) etag = fetched.etag;
       const failure = this.classify(fetched.status, fetched.text);
@@ -326,7 +326,7 @@ export class RestPollSource implements SourceConnector {
   }
 
   /** One GET, bounded by the timeout as a whole; errors come back as the poll's outcome. */
-  private async fetch(
+  private async getPage(
     client: Client,
     target: URL,
     ifNoneMatch: string | null,
