@@ -282,6 +282,21 @@ describe('rest-poll paging and the (value, id) cursor', () => {
     }
   });
 
+  test('the same API polled without paging is not silently stuck: degraded, naming the setting', async () => {
+    await peerWithTie('next-link', 2);
+    try {
+      const { ctx } = await startSource({ items: 'value', cursor: { from: 'updatedAt' } });
+      await ctx.until(() => ctx.statuses.at(-1)?.type === 'degraded', 'status degraded');
+      const status = ctx.statuses.at(-1);
+      assert.match(
+        status?.type === 'degraded' ? status.reason : '',
+        /more pages \(@odata\.nextLink\) that are not read; set paging \(\{kind: next-link, path: '@odata\.nextLink'\}\)/,
+      );
+    } finally {
+      await cleanUp();
+    }
+  });
+
   /** Per kind: the peer's paging, its page size, the connector config, and a request only that paging makes. */
   const kinds: Array<[string, PeerPaging, number | null, Record<string, unknown>, RegExp]> = [
     ['an RFC 8288 Link header', 'link-header', 2, { paging: { kind: 'link-header' } }, /skiptoken=4/],

@@ -4,7 +4,7 @@
  * the HTTP and hands each page's facts in.
  */
 
-import type { Selector } from './spec.js';
+import type { Selector } from './selector.js';
 
 /** Compiled `paging`; `none` reads one answer per poll. */
 export type Paging =

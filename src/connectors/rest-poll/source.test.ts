@@ -544,3 +544,31 @@ test('rows are found in OData answers without items; a filter carries the cursor
       await s.source.stop();
     }
   }));
+
+test('without paging, an answer that links more pages is delivered and reported as degraded with the setting', () =>
+  withServer(async () => {
+    server.reply = () => ({
+      status: 200,
+      body: { d: { results: [{ id: 'a' }], __next: `${server.url}${ORDERS}?$skiptoken=1` } },
+    });
+    const s = await startSource({});
+    try {
+      await s.asleepAfter(1);
+      assert.deepEqual(ids(s.hub.batches[0]), [`${s.url}#a`]);
+      const status = s.hub.statuses.at(-1);
+      assert.equal(
+        status?.type === 'degraded' ? status.reason : '',
+        `${s.url}: the answer has more pages (d.__next) that are not read; set paging ({kind: next-link, path: 'd.__next'})`,
+      );
+      server.reply = () => ({ status: 200, headers: { link: `<${ORDERS}?page=2>; rel="next"` }, body: [] });
+      await s.clock.advance(10_000);
+      await s.asleepAfter(2);
+      const linked = s.hub.statuses.at(-1);
+      assert.match(
+        linked?.type === 'degraded' ? linked.reason : '',
+        /\(a Link rel="next" header\).*\{kind: link-header\}/,
+      );
+    } finally {
+      await s.source.stop();
+    }
+  }));

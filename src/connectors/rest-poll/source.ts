@@ -24,7 +24,8 @@ import {
   parseSavedKey,
 } from './cursor.js';
 import { nextFromLinkHeader, odataNextLink, PageWalk } from './paging.js';
-import { type RestPollSourceConfig, select } from './spec.js';
+import { select } from './selector.js';
+import type { RestPollSourceConfig } from './spec.js';
 
 /** Larger answers are refused: an endpoint that big should be paged (`paging`). */
 const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
@@ -97,11 +98,22 @@ function describeError(error: unknown, where: string): string {
   }
 }
 
+/** Where an answer announces a next page the connector was not told to follow; null when none. */
+function unreadPages(answer: unknown, linkHeader: string | string[] | undefined): string | null {
+  if (nextFromLinkHeader(linkHeader) !== null) return 'a Link rel="next" header';
+  if (odataNextLink(answer) === null) return null;
+  const a = answer as Record<string, unknown>;
+  if (typeof a['@odata.nextLink'] === 'string') return '@odata.nextLink';
+  if (typeof a['odata.nextLink'] === 'string') return 'odata.nextLink';
+  return typeof a.__next === 'string' ? '__next' : 'd.__next';
+}
+
 /**
  * Polls one HTTP endpoint and offers each new row to the hub as a message with id `<url>#<row id>`,
- * so a row seen twice is one event. The cursor (largest cursor value seen) and the ETag advance,
- * in memory and in the state file, only once every message of the answer was acked: a crash or a
- * nack polls again from the old cursor (at-least-once; the stable ids dedupe).
+ * so a row seen twice is one event. The cursor (the largest (value, id) of the rows delivered) and
+ * the ETag advance, in memory and in the state file, only once every message of every page of the
+ * poll was acked: a crash or a nack polls again from the old cursor (at-least-once; the stable ids
+ * dedupe). A poll that cannot get past rows it delivered already is reported as degraded.
  */
 export class RestPollSource implements SourceConnector {
   private readonly clock: Clock;
@@ -233,6 +245,8 @@ export class RestPollSource implements SourceConnector {
     let etag: string | null = null;
     let url = walk.first();
     let rowCount = 0;
+    /** Without paging: how the answer says it has more pages, which this poll does not read. */
+    let unread: string | null = null;
     for (let page = 1; ; page++) {
       // A drained keyset page changes the query: an ETag of the last one would wrongly say 304.
       const ifNoneMatch = page === 1 && this.config.etag && !this.draining ? this.state.etag : null;
@@ -273,6 +287,7 @@ export class RestPollSource implements SourceConnector {
         if (held !== null) return { kind: 'held', retryInMs: held };
       }
 
+      if (this.config.paging.kind === 'none') unread = unreadPages(answer, fetched.link);
       const step = walk.next({ url, rows: rowCount, fresh, link: await this.linkOf(answer, fetched.link) });
       if (step.kind === 'stalled') return { kind: 'degraded', reason: `${this.where}: ${step.reason}` };
       if (step.kind === 'end') break;
@@ -293,7 +308,15 @@ export class RestPollSource implements SourceConnector {
       const outcome = await this.advance(context, { cursor: last, etag: null });
       return outcome.kind === 'ok' ? { kind: 'more' } : outcome;
     }
-    return this.advance(context, { cursor: cursor ? last : null, etag: this.config.etag ? etag : null });
+    const outcome = await this.advance(context, {
+      cursor: cursor ? last : null,
+      etag: this.config.etag ? etag : null,
+    });
+    if (outcome.kind !== 'ok' || unread === null) return outcome;
+    return {
+      kind: 'degraded',
+      reason: `${this.where}: the answer has more pages (${unread}) that are not read; set paging (${unread === 'a Link rel="next" header' ? '{kind: link-header}' : `{kind: next-link, path: '${unread}'}`})`,
+    };
   }
 
   /** Why a full keyset page with nothing new is a stall, and what configuration gets past it. */

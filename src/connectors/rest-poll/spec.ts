@@ -7,7 +7,6 @@
 
 import { isAbsolute, join, resolve } from 'node:path';
 import { type Static, Type as T } from '@sinclair/typebox';
-import jsonata from 'jsonata';
 import {
   AuthFields,
   type CompiledReconnect,
@@ -24,6 +23,9 @@ import {
 import type { ConnectorSpec } from '../framework/types.js';
 import { breaksTies, type CursorConfig } from './cursor.js';
 import type { Paging } from './paging.js';
+import { compileSelector, type Selector } from './selector.js';
+
+export { compileSelector, type Selector, select } from './selector.js';
 
 const Expression = (description: string) =>
   T.String({ minLength: 1, description, 'x-hint': 'a field name, a dotted path or a JSONata expression' });
@@ -204,14 +206,6 @@ export const RestPollSchema = T.Object(
 
 export type RawRestPollConfig = Static<typeof RestPollSchema>;
 
-/**
- * A row field or a dotted path read directly (no async JSONata per row), or a JSONata expression
- * for anything else.
- */
-export type Selector =
-  | { readonly kind: 'path'; readonly text: string; readonly path: readonly string[] }
-  | { readonly kind: 'jsonata'; readonly text: string; readonly expression: jsonata.Expression };
-
 export interface RestPollSourceConfig {
   readonly url: string;
   readonly intervalMs: number;
@@ -238,30 +232,6 @@ export interface RestPollSourceConfig {
 }
 
 const DEFAULT_ID: Selector = { kind: 'path', text: 'id', path: ['id'] };
-
-const DOTTED_PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
-
-export function compileSelector(text: string, path: string, problems: Problems): Selector | null {
-  if (DOTTED_PATH.test(text)) return { kind: 'path', text, path: text.split('.') };
-  try {
-    return { kind: 'jsonata', text, expression: jsonata(text) };
-  } catch (error) {
-    const e = error as { message: string; position?: number };
-    problems.push({ path, message: `invalid JSONata at position ${e.position ?? '?'}: ${e.message}` });
-    return null;
-  }
-}
-
-/** Evaluates a selector against a value; a path that does not exist gives undefined. */
-export async function select(selector: Selector, value: unknown): Promise<unknown> {
-  if (selector.kind === 'jsonata') return selector.expression.evaluate(value);
-  let current = value;
-  for (const key of selector.path) {
-    if (current === null || typeof current !== 'object' || !Object.hasOwn(current, key)) return undefined;
-    current = (current as Record<string, unknown>)[key];
-  }
-  return current;
-}
 
 type RawCursor = NonNullable<RawRestPollConfig['cursor']>;
 
