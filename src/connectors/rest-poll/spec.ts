@@ -111,7 +111,7 @@ export const RestPollSchema = T.Object(
     interval: T.Optional(Duration('Time between polls. @default 10s')),
     items: T.Optional(
       Expression(
-        'Selects the array of rows in the answer. @default the answer when it is an array, else its `items`',
+        'Selects the array of rows in the answer. @default the answer when it is an array, else its `items`, `value` (OData V4) or `d.results` (OData V2)',
       ),
     ),
     cursor: T.Optional(
