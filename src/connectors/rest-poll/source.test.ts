@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -7,7 +7,7 @@ import { ScriptedServer } from '../../../test/helpers/scripted-server.js';
 import { ManualClock } from '../../delivery/clock.js';
 import { createLogger } from '../../observability/logger.js';
 import type { ConnectorHealth, SourceContext, SourceMessage } from '../framework/types.js';
-import { compareCursor, RestPollSource } from './source.js';
+import { RestPollSource } from './source.js';
 import { restPollSourceSpec } from './spec.js';
 
 const ORDERS = '/api/work-orders';
@@ -156,7 +156,7 @@ test('the cursor advances, in memory and on disk, only once every message of the
       // WO-2's timestamp is the later instant although "...01Z" sorts after "...01.500Z" as text.
       assert.deepEqual(JSON.parse(await readFile(s.stateFile, 'utf8')), {
         url: s.url,
-        cursor: '2025-01-01T00:00:01.500Z',
+        cursor: { value: '2025-01-01T00:00:01.500Z', id: 'WO-2' },
         etag: null,
       });
 
@@ -406,10 +406,169 @@ test('with a map the hub maps each row; without items the answer must be an arra
     }
   }));
 
-test('cursor values compare as numbers, as instants, or as text', () => {
-  assert.ok(compareCursor(9, 10) < 0);
-  assert.ok(compareCursor('2025-01-01T00:00:00Z', '2025-01-01T00:00:00.5Z') < 0);
-  assert.ok(compareCursor('2025-01-01T01:00:00+02:00', '2025-01-01T00:00:00Z') < 0);
-  assert.ok(compareCursor('000123', '000124') < 0);
-  assert.equal(compareCursor('abc', 'abc'), 0);
-});
+const TIE = '2025-01-01T00:00:00Z';
+const tied = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `WO-${i + 1}`, updatedAt: TIE }));
+
+test('a full keyset page is followed at once, without the ETag of the page before; a short one waits the interval', () =>
+  withServer(async () => {
+    const rows = tied(5);
+    server.reply = (request) => {
+      const q = new URL(request.path, 'http://peer').searchParams;
+      const sinceId = q.get('sinceId');
+      const after = rows.filter((r) => sinceId === null || r.id > sinceId);
+      return { status: 200, headers: { etag: '"all"' }, body: after.slice(0, 2) };
+    };
+    const s = await startSource({
+      cursor: { from: 'updatedAt', idParam: 'sinceId' },
+      paging: { kind: 'keyset', limit: 2 },
+    });
+    try {
+      await s.asleepAfter(3);
+      assert.deepEqual(
+        s.hub.batches.map((batch) => ids(batch)),
+        [[`${s.url}#WO-1`, `${s.url}#WO-2`], [`${s.url}#WO-3`, `${s.url}#WO-4`], [`${s.url}#WO-5`]],
+      );
+      assert.equal(query(1).get('sinceId'), 'WO-2');
+      assert.equal(query(2).get('sinceId'), 'WO-4');
+      assert.deepEqual(
+        server.requests.map((r) => r.headers['if-none-match']),
+        [undefined, undefined, undefined],
+        'no ETag while the keyset pages follow each other',
+      );
+      await s.clock.advance(10_000);
+      await s.asleepAfter(4);
+      assert.equal(server.requests[3]?.headers['if-none-match'], '"all"', 'the ETag of the last, short page');
+      assert.deepEqual(s.hub.types(), ['connecting', 'up']);
+    } finally {
+      await s.source.stop();
+    }
+  }));
+
+test('a stalled keyset page is degraded once, with the cursor, the page size and the fix; it recovers to up', () =>
+  withServer(async () => {
+    let rows: Array<{ id: string; updatedAt: string }> = tied(3);
+    // An API that takes only since (inclusive) and answers at most two rows.
+    server.reply = (request) => {
+      const since = new URL(request.path, 'http://peer').searchParams.get('since');
+      return { status: 200, body: rows.filter((r) => since === null || r.updatedAt >= since).slice(0, 2) };
+    };
+    const s = await startSource({ cursor: { from: 'updatedAt' }, paging: { kind: 'keyset', limit: 2 } });
+    try {
+      await s.asleepAfter(2);
+      assert.deepEqual(s.hub.types(), ['connecting', 'up', 'degraded']);
+      const status = s.hub.statuses[2];
+      assert.equal(
+        status?.type === 'degraded' ? status.reason : '',
+        `${s.url}: a full page of 2 rows, all at or before the cursor (updatedAt = ${TIE}, id WO-2) and delivered already, with no way past them: set cursor.idParam (or {id} in cursor.filter) if the API can start after the last id, or page with paging kind next-link, link-header, offset, page or odata, or have the API answer more rows than share one value`,
+      );
+      await s.clock.advance(10_000);
+      await s.asleepAfter(3);
+      assert.equal(s.hub.statuses.length, 3, 'the same stall is reported once');
+      assert.equal(s.hub.batches.length, 1, 'and nothing is offered again');
+
+      rows = [{ id: 'WO-9', updatedAt: '2025-01-01T00:00:01Z' }];
+      await s.clock.advance(10_000);
+      await s.asleepAfter(4);
+      assert.deepEqual(ids(s.hub.batches[1]), [`${s.url}#WO-9`]);
+      assert.deepEqual(s.hub.types(), ['connecting', 'up', 'degraded', 'up']);
+    } finally {
+      await s.source.stop();
+    }
+  }));
+
+test('a next link to another host is degraded, not followed with the credentials', () =>
+  withServer(async () => {
+    server.reply = () => ({
+      status: 200,
+      body: {
+        value: [{ id: 'a' }],
+        '@odata.nextLink': 'https://elsewhere.example/api/work-orders?$skiptoken=1',
+      },
+    });
+    const s = await startSource({
+      auth: { token: 't' },
+      paging: { kind: 'next-link', path: '@odata.nextLink' },
+    });
+    try {
+      await s.asleepAfter(1);
+      const status = s.hub.statuses.at(-1);
+      assert.match(
+        status?.type === 'degraded' ? status.reason : '',
+        /the next link points to https:\/\/elsewhere\.example, not http:\/\/127\.0\.0\.1:\d+/,
+      );
+      assert.equal(server.requests.length, 1);
+      await assert.rejects(stat(s.stateFile), { code: 'ENOENT' }, 'an unfinished poll keeps the old cursor');
+    } finally {
+      await s.source.stop();
+    }
+  }));
+
+test('rows are found in OData answers without items; a filter carries the cursor; an older cursor file still counts', () =>
+  withServer(async () => {
+    server.reply = (request) =>
+      request.path.includes('%24filter')
+        ? {
+            status: 200,
+            body: { d: { results: [{ ManufacturingOrder: '1000043', LastChangeDateTime: TIE }] } },
+          }
+        : { status: 200, body: { value: [] } };
+    const stateFile = join(dataDir, `legacy-${++serial}.json`);
+    const url = `${server.url}${ORDERS}`;
+    // What the connector saved before cursors had an id: a bare value.
+    await writeFile(stateFile, JSON.stringify({ url, cursor: '2024-12-31T00:00:00Z', etag: null }));
+    const s = await startSource(
+      {
+        idField: 'ManufacturingOrder',
+        cursor: {
+          from: 'LastChangeDateTime',
+          filter: "LastChangeDateTime ge datetimeoffset'{value}' and ManufacturingOrder gt '{id}'",
+        },
+      },
+      { stateFile },
+    );
+    try {
+      await s.asleepAfter(1);
+      assert.equal(
+        query(0).get('$filter'),
+        "LastChangeDateTime ge datetimeoffset'2024-12-31T00:00:00Z' and ManufacturingOrder gt ''",
+      );
+      assert.deepEqual(ids(s.hub.batches[0]), [`${s.url}#1000043`]);
+      assert.deepEqual(JSON.parse(await readFile(s.stateFile, 'utf8')).cursor, { value: TIE, id: '1000043' });
+      await s.clock.advance(10_000);
+      await s.asleepAfter(2);
+      assert.equal(
+        query(1).get('$filter'),
+        `LastChangeDateTime ge datetimeoffset'${TIE}' and ManufacturingOrder gt '1000043'`,
+      );
+    } finally {
+      await s.source.stop();
+    }
+  }));
+
+test('without paging, an answer that links more pages is delivered and reported as degraded with the setting', () =>
+  withServer(async () => {
+    server.reply = () => ({
+      status: 200,
+      body: { d: { results: [{ id: 'a' }], __next: `${server.url}${ORDERS}?$skiptoken=1` } },
+    });
+    const s = await startSource({});
+    try {
+      await s.asleepAfter(1);
+      assert.deepEqual(ids(s.hub.batches[0]), [`${s.url}#a`]);
+      const status = s.hub.statuses.at(-1);
+      assert.equal(
+        status?.type === 'degraded' ? status.reason : '',
+        `${s.url}: the answer has more pages (d.__next) that are not read; set paging ({kind: next-link, path: 'd.__next'})`,
+      );
+      server.reply = () => ({ status: 200, headers: { link: `<${ORDERS}?page=2>; rel="next"` }, body: [] });
+      await s.clock.advance(10_000);
+      await s.asleepAfter(2);
+      const linked = s.hub.statuses.at(-1);
+      assert.match(
+        linked?.type === 'degraded' ? linked.reason : '',
+        /\(a Link rel="next" header\).*\{kind: link-header\}/,
+      );
+    } finally {
+      await s.source.stop();
+    }
+  }));

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Client } from 'undici';
 import { type Clock, systemClock } from '../../delivery/clock.js';
@@ -13,30 +13,54 @@ import type {
   SourceFactory,
   SourceMessage,
 } from '../framework/types.js';
-import { type RestPollSourceConfig, select } from './spec.js';
+import {
+  alreadyDelivered,
+  applyCursor,
+  asCursorValue,
+  breaksTies,
+  type CursorKey,
+  type CursorValue,
+  compareKey,
+  parseSavedKey,
+} from './cursor.js';
+import { nextFromLinkHeader, odataNextLink, PageWalk } from './paging.js';
+import { select } from './selector.js';
+import type { RestPollSourceConfig } from './spec.js';
 
-/** Larger answers are refused: an endpoint that big should be paged with a cursor. */
+/** Larger answers are refused: an endpoint that big should be paged (`paging`). */
 const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 /** Row ids already acked in this run, so a row the endpoint repeats is not offered again. */
 const MIN_REMEMBERED_IDS = 10_000;
 /** Floor of the wait after the hub nacked, so a nack of 0 ms cannot turn into a tight loop. */
 const MIN_RETRY_MS = 100;
 
-export type CursorValue = string | number;
-
 /** What the state file keeps: where the next poll starts. */
 interface PollState {
-  readonly cursor: CursorValue | null;
+  readonly cursor: CursorKey | null;
   readonly etag: string | null;
 }
 
 type PollOutcome =
   | { readonly kind: 'ok' }
+  /** A full keyset page moved the cursor: poll again at once, the API has more. */
+  | { readonly kind: 'more' }
   | { readonly kind: 'down'; readonly reason: string }
   | { readonly kind: 'degraded'; readonly reason: string }
   /** The hub did not take every message: poll again from the old cursor after `retryInMs`. */
   | { readonly kind: 'held'; readonly retryInMs: number }
   | { readonly kind: 'stopped' };
+
+/** What one GET gave: an answer to read, a 304, or the outcome that ends the poll. */
+type Fetched =
+  | {
+      readonly kind: 'answer';
+      readonly status: number;
+      readonly text: string;
+      readonly etag: string | null;
+      readonly link: string | string[] | undefined;
+    }
+  | { readonly kind: 'not-modified' }
+  | Extract<PollOutcome, { kind: 'down' | 'degraded' | 'stopped' }>;
 
 /** One row as it will be offered, before the ack bookkeeping is attached. */
 interface Row {
@@ -57,29 +81,6 @@ export interface RestPollSourceOptions {
   readonly stateFile?: string;
 }
 
-const DATE_LIKE = /^\d{4}-\d{2}-\d{2}/;
-
-/**
- * Orders cursor values: numbers by value, timestamps by instant (so `...:00Z` and `...:00.5Z`
- * compare right), other strings by code unit.
- */
-export function compareCursor(a: CursorValue, b: CursorValue): number {
-  if (typeof a === 'number' && typeof b === 'number') return a - b;
-  const x = String(a);
-  const y = String(b);
-  if (DATE_LIKE.test(x) && DATE_LIKE.test(y)) {
-    const diff = Date.parse(x) - Date.parse(y);
-    if (!Number.isNaN(diff) && diff !== 0) return diff;
-  }
-  return x < y ? -1 : x > y ? 1 : 0;
-}
-
-function asCursor(value: unknown): CursorValue | null {
-  if (typeof value === 'string' && value !== '') return value;
-  if (typeof value === 'number' && Number.isFinite(value)) return value;
-  return null;
-}
-
 function describeError(error: unknown, where: string): string {
   const e = error as { code?: string; message?: string; cause?: { code?: string; message?: string } };
   const code = e.code ?? e.cause?.code;
@@ -97,11 +98,22 @@ function describeError(error: unknown, where: string): string {
   }
 }
 
+/** Where an answer announces a next page the connector was not told to follow; null when none. */
+function unreadPages(answer: unknown, linkHeader: string | string[] | undefined): string | null {
+  if (nextFromLinkHeader(linkHeader) !== null) return 'a Link rel="next" header';
+  if (odataNextLink(answer) === null) return null;
+  const a = answer as Record<string, unknown>;
+  if (typeof a['@odata.nextLink'] === 'string') return '@odata.nextLink';
+  if (typeof a['odata.nextLink'] === 'string') return 'odata.nextLink';
+  return typeof a.__next === 'string' ? '__next' : 'd.__next';
+}
+
 /**
  * Polls one HTTP endpoint and offers each new row to the hub as a message with id `<url>#<row id>`,
- * so a row seen twice is one event. The cursor (largest cursor value seen) and the ETag advance,
- * in memory and in the state file, only once every message of the answer was acked: a crash or a
- * nack polls again from the old cursor (at-least-once; the stable ids dedupe).
+ * so a row seen twice is one event. The cursor (the largest (value, id) of the rows delivered) and
+ * the ETag advance, in memory and in the state file, only once every message of every page of the
+ * poll was acked: a crash or a nack polls again from the old cursor (at-least-once; the stable ids
+ * dedupe). A poll that cannot get past rows it delivered already is reported as degraded.
  */
 export class RestPollSource implements SourceConnector {
   private readonly clock: Clock;
@@ -117,6 +129,8 @@ export class RestPollSource implements SourceConnector {
   private client: Client | null = null;
   private loop: Promise<void> | null = null;
   private last: ConnectorHealth | null = null;
+  /** The last poll was a full keyset page: this one continues it and sends no ETag. */
+  private draining = false;
 
   constructor(
     private readonly config: RestPollSourceConfig,
@@ -198,6 +212,7 @@ export class RestPollSource implements SourceConnector {
         outcome = { kind: 'down', reason: `${this.where}: ${(error as Error).message}` };
       }
       if (outcome.kind === 'stopped' || signal.aborted) break;
+      this.draining = outcome.kind === 'more';
       let wait = this.config.intervalMs;
       if (outcome.kind === 'down') {
         failures++;
@@ -207,29 +222,146 @@ export class RestPollSource implements SourceConnector {
         failures = 0;
         if (outcome.kind === 'degraded')
           this.report(context, { type: 'degraded', at: this.at(), reason: outcome.reason });
-        else if (outcome.kind === 'held') wait = Math.max(outcome.retryInMs, MIN_RETRY_MS);
+        else this.report(context, { type: 'up', at: this.at() });
+        if (outcome.kind === 'held') wait = Math.max(outcome.retryInMs, MIN_RETRY_MS);
+        else if (outcome.kind === 'more') wait = 0;
       }
-      await this.clock.sleep(wait, signal);
+      if (wait > 0) await this.clock.sleep(wait, signal);
     }
   }
 
-  /** One poll: GET, select the rows, hand them over batch by batch, then advance the cursor. */
+  /**
+   * One poll: from the saved cursor, page by page as `paging` says, each page's new rows handed
+   * over batch by batch; once every page is acked, the cursor moves to the largest (value, id)
+   * seen. Rows at or before the saved cursor were delivered already and are skipped.
+   */
   private async poll(context: SourceContext, client: Client, signal: AbortSignal): Promise<PollOutcome> {
-    const target = new URL(this.config.url);
     const cursor = this.config.cursor;
-    if (cursor && this.state.cursor !== null)
-      target.searchParams.set(cursor.param, String(this.state.cursor));
-    const headers: Record<string, string> = { accept: 'application/json', ...this.config.headers };
-    if (this.config.etag && this.state.etag !== null) headers['if-none-match'] = this.state.etag;
+    const start = new URL(this.config.url);
+    if (cursor) applyCursor(start, cursor, this.state.cursor);
+    const walk = new PageWalk(this.config.paging, start);
+    const seen = new Set<string>();
+    let last = this.state.cursor;
+    let etag: string | null = null;
+    let url = walk.first();
+    let rowCount = 0;
+    /** Without paging: how the answer says it has more pages, which this poll does not read. */
+    let unread: string | null = null;
+    for (let page = 1; ; page++) {
+      // A drained keyset page changes the query: an ETag of the last one would wrongly say 304.
+      const ifNoneMatch = page === 1 && this.config.etag && !this.draining ? this.state.etag : null;
+      const fetched = await this.getPage(client, url, ifNoneMatch, signal);
+      if (fetched.kind !== 'answer') return fetched.kind === 'not-modified' ? { kind: 'ok' } : fetched;
+      if (page === 1) etag = fetched.etag;
+      const failure = this.classify(fetched.status, fetched.text);
+      if (failure) return failure;
+      let answer: unknown;
+      try {
+        answer = parseJsonWithLimits(fetched.text, { maxDepth: 64, maxMembers: 1_000_000 });
+      } catch (error) {
+        return {
+          kind: 'down',
+          reason: `${this.where}: the answer is not JSON (${(error as Error).message})`,
+        };
+      }
+      const rows = await this.selectRows(answer);
+      if (typeof rows === 'string') return { kind: 'degraded', reason: `${this.where}: ${rows}` };
+      rowCount = rows.length;
 
+      let fresh = 0;
+      const offered: Row[] = [];
+      const where = page === 1 ? `GET ${this.where}` : `GET ${this.where} page ${page}`;
+      for (const [index, value] of rows.entries()) {
+        const { row, key } = await this.toRow(value, `${where} row ${index}`);
+        if (seen.has(row.id)) continue;
+        seen.add(row.id);
+        fresh++;
+        if (key !== null && (last === null || compareKey(key, last) > 0)) last = key;
+        if (alreadyDelivered(key, this.state.cursor) || this.remembered.has(row.id)) continue;
+        offered.push(row);
+      }
+      for (let i = 0; i < offered.length; i += this.config.pageLimit) {
+        // After a stop nothing more is handed over; what was not acked comes again next start.
+        if (signal.aborted) return { kind: 'stopped' };
+        const held = await this.deliver(context, offered.slice(i, i + this.config.pageLimit));
+        if (held !== null) return { kind: 'held', retryInMs: held };
+      }
+
+      if (this.config.paging.kind === 'none') unread = unreadPages(answer, fetched.link);
+      const step = walk.next({ url, rows: rowCount, fresh, link: await this.linkOf(answer, fetched.link) });
+      if (step.kind === 'stalled') return { kind: 'degraded', reason: `${this.where}: ${step.reason}` };
+      if (step.kind === 'end') break;
+      if (step.url.origin !== this.origin)
+        return {
+          kind: 'degraded',
+          reason: `${this.where}: the next link points to ${step.url.origin}, not ${this.origin}; set url to the host that pages`,
+        };
+      if (signal.aborted) return { kind: 'stopped' };
+      url = step.url;
+    }
+
+    const paging = this.config.paging;
+    if (paging.kind === 'keyset' && rowCount >= paging.limit) {
+      const saved = this.state.cursor;
+      if (last === null || (saved !== null && compareKey(last, saved) <= 0))
+        return { kind: 'degraded', reason: this.stalledReason(paging.limit) };
+      const outcome = await this.advance(context, { cursor: last, etag: null });
+      return outcome.kind === 'ok' ? { kind: 'more' } : outcome;
+    }
+    const outcome = await this.advance(context, {
+      cursor: cursor ? last : null,
+      etag: this.config.etag ? etag : null,
+    });
+    if (outcome.kind !== 'ok' || unread === null) return outcome;
+    return {
+      kind: 'degraded',
+      reason: `${this.where}: the answer has more pages (${unread}) that are not read; set paging (${unread === 'a Link rel="next" header' ? '{kind: link-header}' : `{kind: next-link, path: '${unread}'}`})`,
+    };
+  }
+
+  /** Why a full keyset page with nothing new is a stall, and what configuration gets past it. */
+  private stalledReason(limit: number): string {
+    const cursor = this.config.cursor;
+    const key = this.state.cursor;
+    const field = cursor?.from.text ?? 'the cursor';
+    const at =
+      key === null ? 'no cursor yet' : `${field} = ${key.value}${key.id === null ? '' : `, id ${key.id}`}`;
+    const fix =
+      cursor && breaksTies(cursor)
+        ? `the API seems to ignore ${cursor.idParam !== null ? `cursor.idParam (${cursor.idParam})` : '{id} in cursor.filter'}; check its name, or page with paging kind next-link, link-header, offset, page or odata`
+        : 'set cursor.idParam (or {id} in cursor.filter) if the API can start after the last id, or page with paging kind next-link, link-header, offset, page or odata, or have the API answer more rows than share one value';
+    return `${this.where}: a full page of ${limit} rows, all at or before the cursor (${at}) and delivered already, with no way past them: ${fix}`;
+  }
+
+  /** The next link of an answer, where the paging kind looks for one. */
+  private async linkOf(answer: unknown, header: string | string[] | undefined): Promise<string | null> {
+    const paging = this.config.paging;
+    if (paging.kind === 'link-header') return nextFromLinkHeader(header);
+    if (paging.kind === 'odata') return odataNextLink(answer);
+    if (paging.kind !== 'next-link') return null;
+    let link: unknown;
+    try {
+      link = await select(paging.path, answer);
+    } catch {
+      link = undefined;
+    }
+    return typeof link === 'string' && link !== '' ? link : null;
+  }
+
+  /** One GET, bounded by the timeout as a whole; errors come back as the poll's outcome. */
+  private async getPage(
+    client: Client,
+    target: URL,
+    ifNoneMatch: string | null,
+    signal: AbortSignal,
+  ): Promise<Fetched> {
+    const headers: Record<string, string> = { accept: 'application/json', ...this.config.headers };
+    if (ifNoneMatch !== null) headers['if-none-match'] = ifNoneMatch;
     // undici's own timeouts are per phase; one timer bounds the whole exchange, body included.
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(), this.config.timeoutMs);
     const onStop = () => timeout.abort();
     signal.addEventListener('abort', onStop, { once: true });
-    let status: number;
-    let text: string;
-    let etag: string | null = null;
     try {
       const response = await client.request({
         method: 'GET',
@@ -237,15 +369,14 @@ export class RestPollSource implements SourceConnector {
         headers,
         signal: timeout.signal,
       });
-      status = response.statusCode;
       const header = response.headers.etag;
-      etag = typeof header === 'string' ? header : null;
-      if (status === 304) {
+      const etag = typeof header === 'string' ? header : null;
+      if (response.statusCode === 304) {
         await response.body.dump();
-        this.report(context, { type: 'up', at: this.at() });
-        return { kind: 'ok' };
+        return { kind: 'not-modified' };
       }
-      text = await response.body.text();
+      const text = await response.body.text();
+      return { kind: 'answer', status: response.statusCode, text, etag, link: response.headers.link };
     } catch (error) {
       if (signal.aborted) return { kind: 'stopped' };
       if (timeout.signal.aborted)
@@ -253,42 +384,13 @@ export class RestPollSource implements SourceConnector {
       if ((error as { code?: string }).code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE')
         return {
           kind: 'degraded',
-          reason: `${this.where}: the answer is larger than ${MAX_ANSWER_BYTES} bytes; page it with a cursor`,
+          reason: `${this.where}: the answer is larger than ${MAX_ANSWER_BYTES} bytes; page it (paging)`,
         };
       return { kind: 'down', reason: describeError(error, this.where) };
     } finally {
       clearTimeout(timer);
       signal.removeEventListener('abort', onStop);
     }
-
-    const failure = this.classify(status, text);
-    if (failure) return failure;
-    let answer: unknown;
-    try {
-      answer = parseJsonWithLimits(text, { maxDepth: 64, maxMembers: 1_000_000 });
-    } catch (error) {
-      return { kind: 'down', reason: `${this.where}: the answer is not JSON (${(error as Error).message})` };
-    }
-    const rows = await this.selectRows(answer);
-    if (typeof rows === 'string') return { kind: 'degraded', reason: `${this.where}: ${rows}` };
-    this.report(context, { type: 'up', at: this.at() });
-
-    let next = this.state.cursor;
-    const offered = new Map<string, Row>();
-    for (const [index, value] of rows.entries()) {
-      const { row, cursorValue } = await this.toRow(value, `GET ${this.where} row ${index}`);
-      if (cursorValue !== null && (next === null || compareCursor(cursorValue, next) > 0)) next = cursorValue;
-      if (!this.remembered.has(row.id)) offered.set(row.id, row);
-    }
-
-    const messages = [...offered.values()];
-    for (let i = 0; i < messages.length; i += this.config.pageLimit) {
-      // After a stop nothing more is handed over; what was not acked comes again next start.
-      if (signal.aborted) return { kind: 'stopped' };
-      const held = await this.deliver(context, messages.slice(i, i + this.config.pageLimit));
-      if (held !== null) return { kind: 'held', retryInMs: held };
-    }
-    return this.advance(context, { cursor: cursor ? next : null, etag: this.config.etag ? etag : null });
   }
 
   /** A status that is not a 2xx answer, as health: 5xx and 408/429 are down, other 4xx degraded. */
@@ -308,9 +410,11 @@ export class RestPollSource implements SourceConnector {
     const items = this.config.items;
     if (items === null) {
       if (Array.isArray(answer)) return answer;
-      const nested = (answer as { items?: unknown } | null)?.items;
-      if (answer !== null && typeof answer === 'object' && Array.isArray(nested)) return nested;
-      return 'the answer is neither an array nor an object with an items array; set items';
+      const a = (answer !== null && typeof answer === 'object' ? answer : {}) as Record<string, unknown>;
+      const d = (a.d !== null && typeof a.d === 'object' ? a.d : {}) as Record<string, unknown>;
+      // A generic `items`, then where OData puts rows: V4 `value`, V2 `d.results`.
+      for (const nested of [a.items, a.value, d.results]) if (Array.isArray(nested)) return nested;
+      return 'the answer is neither an array nor an object with an items, value or d.results array; set items';
     }
     let selected: unknown;
     try {
@@ -326,12 +430,9 @@ export class RestPollSource implements SourceConnector {
   }
 
   /** A row as a message: its id, its built-in event, or the error that sends it to the DLQ. */
-  private async toRow(
-    value: unknown,
-    origin: string,
-  ): Promise<{ row: Row; cursorValue: CursorValue | null }> {
+  private async toRow(value: unknown, origin: string): Promise<{ row: Row; key: CursorKey | null }> {
     const raw = JSON.stringify(value) ?? 'null';
-    const failed = (error: string, cursorValue: CursorValue | null = null) => ({
+    const failed = (error: string, key: CursorKey | null = null) => ({
       // Hash-based, so the same bad row dead-letters once however often it is polled.
       row: {
         id: `${this.config.url}#sha256:${createHash('sha256').update(raw).digest('hex').slice(0, 32)}`,
@@ -341,31 +442,37 @@ export class RestPollSource implements SourceConnector {
         events: [],
         error,
       },
-      cursorValue,
+      key,
     });
     let cursorValue: CursorValue | null = null;
     const cursor = this.config.cursor;
     if (cursor) {
       try {
-        cursorValue = asCursor(await select(cursor.from, value));
+        cursorValue = asCursorValue(await select(cursor.from, value));
       } catch (error) {
         return failed(`cursor.from (${cursor.from.text}) failed on this row: ${(error as Error).message}`);
       }
     }
+    const valueOnly = cursorValue === null ? null : { value: cursorValue, id: null };
     const isObject = value !== null && typeof value === 'object' && !Array.isArray(value);
     if (!this.config.mapped && !isObject)
-      return failed('a row must be an object to become an event', cursorValue);
-    let idValue: unknown;
+      return failed('a row must be an object to become an event', valueOnly);
+    let rowId: CursorValue | null;
+    let tieId: CursorValue | null;
     try {
-      idValue = await select(this.config.idField, value);
+      rowId = asCursorValue(await select(this.config.idField, value));
+      tieId =
+        !cursor || cursor.idField === this.config.idField
+          ? rowId
+          : asCursorValue(await select(cursor.idField, value));
     } catch (error) {
-      return failed(`idField (${this.config.idField.text}) failed on this row: ${(error as Error).message}`);
+      return failed(`an id selector failed on this row: ${(error as Error).message}`, valueOnly);
     }
-    const rowId = asCursor(idValue);
     if (rowId === null)
-      return failed(`the row has no id at ${this.config.idField.text} (a string or number)`, cursorValue);
+      return failed(`the row has no id at ${this.config.idField.text} (a string or number)`, valueOnly);
+    const key = cursorValue === null ? null : { value: cursorValue, id: tieId };
     const id = `${this.config.url}#${rowId}`;
-    if (this.config.mapped) return { row: { id, origin, payload: value, raw }, cursorValue };
+    if (this.config.mapped) return { row: { id, origin, payload: value, raw }, key };
     const data = value as Record<string, unknown>;
     const plant = typeof data.plant === 'string' ? data.plant : (this.config.plant ?? undefined);
     const event: MappedEvent = {
@@ -373,7 +480,7 @@ export class RestPollSource implements SourceConnector {
       data,
       ...(plant !== undefined ? { plant } : {}),
     };
-    return { row: { id, origin, payload: value, raw, events: [event] }, cursorValue };
+    return { row: { id, origin, payload: value, raw, events: [event] }, key };
   }
 
   /**
@@ -419,7 +526,14 @@ export class RestPollSource implements SourceConnector {
     try {
       await mkdir(dirname(this.stateFile), { recursive: true });
       const temporary = `${this.stateFile}.tmp`;
-      await writeFile(temporary, `${JSON.stringify({ url: this.config.url, ...next })}\n`);
+      // Synced before the rename, so a crash leaves the old cursor or the new one, never an empty file.
+      const file = await open(temporary, 'w');
+      try {
+        await file.writeFile(`${JSON.stringify({ url: this.config.url, ...next })}\n`);
+        await file.sync();
+      } finally {
+        await file.close();
+      }
       await rename(temporary, this.stateFile);
       return { kind: 'ok' };
     } catch (error) {
@@ -445,7 +559,7 @@ export class RestPollSource implements SourceConnector {
       // A cursor of another endpoint means nothing here.
       if (saved.url !== this.config.url) return { cursor: null, etag: null };
       return {
-        cursor: this.config.cursor ? asCursor(saved.cursor) : null,
+        cursor: this.config.cursor ? parseSavedKey(saved.cursor) : null,
         etag: this.config.etag && typeof saved.etag === 'string' ? saved.etag : null,
       };
     } catch (error) {

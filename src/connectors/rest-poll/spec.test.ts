@@ -42,6 +42,7 @@ test('a minimal config compiles with the documented defaults', () => {
     timeoutMs: 10_000,
     items: null,
     cursor: null,
+    paging: { kind: 'none' },
     etag: true,
     type: 'production.order.released',
     plant: null,
@@ -173,4 +174,122 @@ test('the schema accepts a full config and names what it refuses by key path', (
     assert.ok(badPaths.has(path), `${path} in ${[...badPaths].join(', ')}`);
   assert.match(bad.find((p) => p.path === `${AT}.interval`)?.message ?? '', /a duration such as/);
   assert.ok(schemaProblems({ kind: 'rest-poll' }).some((p) => p.path === `${AT}.url`));
+});
+
+test('paging and the (value, id) cursor compile with their defaults', () => {
+  const { config, problems } = compile({
+    type: 'production.order.released',
+    cursor: { from: 'updatedAt', idParam: 'sinceId' },
+    paging: { kind: 'keyset', limit: 200 },
+  });
+  assert.deepEqual(problems, []);
+  assert.deepEqual(
+    { ...config.cursor, from: config.cursor?.from.text, idField: config.cursor?.idField.text },
+    { from: 'updatedAt', idField: 'id', param: 'since', idParam: 'sinceId', filter: null, inclusive: true },
+  );
+  assert.equal(config.cursor?.idField, config.idField, 'the tie-breaking id is the row id unless set');
+  assert.deepEqual(config.paging, { kind: 'keyset', limitParam: null, limit: 200 });
+
+  const odata = compile({
+    type: 'production.order.released',
+    cursor: {
+      from: 'LastChangeDateTime',
+      idField: 'ManufacturingOrder',
+      filter: "LastChangeDateTime ge datetimeoffset'{value}'",
+    },
+    paging: { kind: 'next-link', path: '@odata.nextLink' },
+  });
+  assert.deepEqual(odata.problems, []);
+  assert.equal(odata.config.cursor?.param, '$filter', 'a filter goes in $filter unless param says');
+  assert.equal(odata.config.cursor?.idField.text, 'ManufacturingOrder');
+  const path = odata.config.paging.kind === 'next-link' ? odata.config.paging.path : null;
+  assert.deepEqual(path, { kind: 'path', text: '@odata.nextLink', path: ['@odata.nextLink'] });
+
+  const v2 = compile({ type: 'production.order.released', paging: { kind: 'next-link', path: 'd.__next' } });
+  const v2Path = v2.config.paging.kind === 'next-link' ? v2.config.paging.path : null;
+  assert.deepEqual(v2Path?.kind === 'path' ? v2Path.path : null, ['d', '__next']);
+  assert.deepEqual(compile({ type: 'x.y', paging: { kind: 'offset', limit: 100 } }).config.paging, {
+    kind: 'offset',
+    offsetParam: 'offset',
+    limitParam: 'limit',
+    limit: 100,
+    maxPages: 1000,
+  });
+  assert.deepEqual(compile({ type: 'x.y', paging: { kind: 'page', size: 50 } }).config.paging, {
+    kind: 'page',
+    pageParam: 'page',
+    sizeParam: 'size',
+    size: 50,
+    firstPage: 1,
+    maxPages: 1000,
+  });
+});
+
+test('paging and cursor combinations that would lose or stall rows are refused, by key path', () => {
+  const type = 'production.order.released';
+  const noCursor = compile({ type, paging: { kind: 'keyset', limit: 10 } });
+  assert.deepEqual(paths(noCursor.problems), [`${AT}.paging`]);
+  assert.match(noCursor.problems[0]?.message ?? '', /needs a cursor; set cursor\.from/);
+
+  const exclusive = compile({
+    type,
+    cursor: { from: 'updatedAt', inclusive: false },
+    paging: { kind: 'keyset', limit: 10 },
+  });
+  assert.deepEqual(paths(exclusive.problems), [`${AT}.cursor.inclusive`]);
+  assert.match(exclusive.problems[0]?.message ?? '', /set cursor\.idParam/);
+  const tieBroken = compile({
+    type,
+    cursor: { from: 'updatedAt', inclusive: false, idParam: 'afterId' },
+    paging: { kind: 'keyset', limit: 10 },
+  });
+  assert.deepEqual(tieBroken.problems, []);
+
+  const filter = compile({ type, cursor: { from: 'updatedAt', filter: 'changed gt {id}', idParam: 'x' } });
+  assert.deepEqual(paths(filter.problems), [`${AT}.cursor.filter`, `${AT}.cursor.idParam`]);
+
+  const badPath = compile({ type, paging: { kind: 'next-link', path: 'links[' } });
+  assert.deepEqual(paths(badPath.problems), [`${AT}.paging.path`]);
+
+  // One schema object for every kind: compile says which keys the chosen kind takes.
+  const mixed = compile({ type, paging: { kind: 'offset', pageParam: 'p' } });
+  assert.deepEqual(
+    mixed.problems.map((p) => [p.path, p.message]),
+    [
+      [
+        `${AT}.paging.pageParam`,
+        'not a key of paging kind offset; its keys: offsetParam, limitParam, limit, maxPages',
+      ],
+      [`${AT}.paging.limit`, 'is required for paging kind offset'],
+    ],
+  );
+  assert.deepEqual(mixed.config.paging, { kind: 'none' });
+});
+
+test('the schema names a paging problem by the key path of its kind', () => {
+  const base = {
+    kind: 'rest-poll',
+    url: 'https://erp.example/api/orders',
+    type: 'production.order.released',
+  };
+  for (const paging of [
+    { kind: 'next-link', path: '@odata.nextLink' },
+    { kind: 'link-header', maxPages: 50 },
+    { kind: 'offset', offsetParam: 'skip', limitParam: 'take', limit: 100 },
+    { kind: 'page', pageParam: 'p', sizeParam: 'n', size: 100, firstPage: 0 },
+    { kind: 'odata', top: 1000 },
+    { kind: 'keyset', limitParam: 'limit', limit: 100 },
+  ])
+    assert.deepEqual(schemaProblems({ ...base, paging }), [], JSON.stringify(paging));
+  assert.deepEqual(
+    schemaProblems({ ...base, paging: { kind: 'pages' } }).map((p) => [p.path, p.message]),
+    [[`${AT}.paging.kind`, 'must be next-link, link-header, offset, page, odata, keyset']],
+  );
+  const unknown = schemaProblems({
+    ...base,
+    cursor: { from: 'updatedAt', idParam: '', inclusive: 'yes' },
+  });
+  const unknownPaths = new Set(unknown.map((p) => p.path));
+  for (const path of [`${AT}.cursor.idParam`, `${AT}.cursor.inclusive`])
+    assert.ok(unknownPaths.has(path), `${path} in ${[...unknownPaths].join(', ')}`);
 });
