@@ -27,8 +27,22 @@ function sent(id: string, key: string, options: { type?: string; acked?: boolean
   };
 }
 
-function delivered(id: string, sequence: number, key: string, digest = `digest-${id}`): Delivery {
-  return { route: 'quality', id, sequence, key, digest };
+function delivered(
+  id: string,
+  sequence: number,
+  key: string,
+  options: { digest?: string; epoch?: number; late?: boolean; at?: number } = {},
+): Delivery {
+  return {
+    route: 'quality',
+    id,
+    sequence,
+    key,
+    digest: options.digest ?? `digest-${id}`,
+    epoch: options.epoch ?? 0,
+    late: options.late ?? false,
+    at: options.at ?? sequence,
+  };
 }
 
 function history(events: SentEvent[], deliveries: Delivery[], route: Partial<RouteHistory> = {}): History {
@@ -41,6 +55,8 @@ function history(events: SentEvent[], deliveries: Delivery[], route: Partial<Rou
         deadLettered: new Set(),
         dlqOpen: new Set(),
         duplicateAllowance: 0,
+        timeoutMs: 1_000,
+        replays: [],
         ...route,
       },
     ],
@@ -93,7 +109,10 @@ test('an event the route does not select is neither expected nor allowed', () =>
 
 test('a delivery of an event nobody sent, or with other content, is unexpected', () => {
   const report = only(
-    history([sent('a', 'k1')], [delivered('ghost', 1, 'k1'), delivered('a', 2, 'k1', 'tampered')]),
+    history(
+      [sent('a', 'k1')],
+      [delivered('ghost', 1, 'k1'), delivered('a', 2, 'k1', { digest: 'tampered' })],
+    ),
   );
   assert.equal(report.unexpected, 2);
   assert.match(report.samples.unexpected.join(';'), /never sent.*content differs/);
@@ -101,7 +120,11 @@ test('a delivery of an event nobody sent, or with other content, is unexpected',
 
 test('a second delivery is a duplicate, allowed up to the bound', () => {
   const events = [sent('a', 'k1'), sent('b', 'k1')];
-  const deliveries = [delivered('a', 1, 'k1'), delivered('b', 2, 'k1'), delivered('a', 1, 'k1')];
+  const deliveries = [
+    delivered('a', 1, 'k1'),
+    delivered('b', 2, 'k1'),
+    delivered('a', 1, 'k1', { epoch: 1 }),
+  ];
   const within = only(history(events, deliveries, { duplicateAllowance: 1 }));
   assert.equal(within.duplicated, 1);
   assert.deepEqual(violations([within]), []);
@@ -109,8 +132,44 @@ test('a second delivery is a duplicate, allowed up to the bound', () => {
   assert.match(violations([beyond]).join('\n'), /1 duplicates, more than the bound of 0/);
 });
 
+test('a duplicate with no restart, replay, timeout or late answer before it is unexplained', () => {
+  const events = [sent('a', 'k1'), sent('b', 'k1'), sent('c', 'k1'), sent('d', 'k1')];
+  const again = only(
+    history(events, [delivered('a', 1, 'k1', { at: 10 }), delivered('a', 1, 'k1', { at: 500 })], {
+      duplicateAllowance: 10,
+    }),
+  );
+  assert.equal(again.unexplainedDuplicates, 1);
+  assert.match(
+    violations([again]).join('\n'),
+    /1 duplicates with no restart, replay, timeout or late answer/,
+  );
+  const explained = only(
+    history(
+      events,
+      [
+        delivered('a', 1, 'k1', { late: true }),
+        delivered('a', 1, 'k1'),
+        delivered('b', 2, 'k1'),
+        delivered('b', 2, 'k1', { epoch: 1 }),
+        delivered('c', 3, 'k1', { at: 0 }),
+        delivered('c', 3, 'k1', { at: 1_000 }), // the hub may have timed out the first attempt
+        delivered('d', 40, 'k1', { epoch: 1 }),
+        delivered('d', 40, 'k1', { epoch: 1 }), // within a replay from 30
+      ],
+      { duplicateAllowance: 10, replays: [{ epoch: 1, from: 30 }] },
+    ),
+  );
+  assert.equal(explained.duplicated, 4);
+  assert.equal(explained.unexplainedDuplicates, 0);
+});
+
 test('one event at two log positions is unexpected (stored twice)', () => {
-  const report = only(history([sent('a', 'k1')], [delivered('a', 1, 'k1'), delivered('a', 7, 'k1')]));
+  const report = only(
+    history([sent('a', 'k1')], [delivered('a', 1, 'k1'), delivered('a', 7, 'k1', { epoch: 1 })], {
+      duplicateAllowance: 1,
+    }),
+  );
   assert.equal(report.unexpected, 1);
 });
 
@@ -121,15 +180,17 @@ test('first deliveries of a key out of log order are reordered; repeats and othe
       delivered('b', 2, 'k1'),
       delivered('c', 1, 'k2'), // another key may go first
       delivered('a', 1, 'k1'), // k1 went backwards
-      delivered('b', 2, 'k1'), // a repeat: set aside
+      delivered('b', 2, 'k1', { epoch: 1 }), // a repeat: set aside
     ]),
   );
   assert.equal(report.reordered, 1);
   assert.match(report.samples.reordered[0] ?? '', /^a \(key k1: sequence 1 after 2\)/);
   const inOrder = only(
-    history(events, [delivered('a', 1, 'k1'), delivered('b', 2, 'k1'), delivered('a', 1, 'k1')], {
-      duplicateAllowance: 1,
-    }),
+    history(
+      events,
+      [delivered('a', 1, 'k1'), delivered('b', 2, 'k1'), delivered('a', 1, 'k1', { epoch: 1 })],
+      { duplicateAllowance: 1 },
+    ),
   );
   assert.equal(inOrder.reordered, 0);
 });

@@ -26,6 +26,15 @@ export interface Delivery {
   readonly sequence: number;
   readonly key: string;
   readonly digest: string;
+  /**
+   * The route's epoch when it arrived: the runner moves it on at every fault that may legitimately
+   * repeat deliveries (a hub restart or failover, a replay of the route).
+   */
+  readonly epoch: number;
+  /** The receiver answered after the route's timeout, so the hub counts the attempt as failed and repeats it. */
+  readonly late: boolean;
+  /** When the receiver got it (ms, one clock for the whole history). */
+  readonly at: number;
 }
 
 /** What a route selects, stated independently of the hub's own matcher. */
@@ -49,6 +58,13 @@ export interface RouteHistory {
   readonly dlqOpen: ReadonlySet<string>;
   /** How many extra deliveries the documented bound allows for the faults this route went through. */
   readonly duplicateAllowance: number;
+  /**
+   * The route's per-attempt timeout (ms): a repeat at least this long after the previous delivery may
+   * be a retry of an attempt the hub timed out before it saw the answer (at-least-once by design).
+   */
+  readonly timeoutMs: number;
+  /** Subscription replays: each may repeat, within its epoch, the events from `from` on. */
+  readonly replays: ReadonlyArray<{ readonly epoch: number; readonly from: number }>;
 }
 
 export interface History {
@@ -68,6 +84,11 @@ export interface RouteReport {
   /** Deliveries beyond the first of each event. */
   readonly duplicated: number;
   readonly duplicateAllowance: number;
+  /**
+   * Duplicates no fault explains: not across a restart, not within a replay, not after a late answer,
+   * a timed-out attempt or a dead letter.
+   */
+  readonly unexplainedDuplicates: number;
   readonly reordered: number;
   readonly unexpected: number;
   /** Events that were dead-lettered during the run (replayed or not). */
@@ -81,6 +102,7 @@ export interface RouteReport {
     readonly lost: readonly string[];
     readonly reordered: readonly string[];
     readonly unexpected: readonly string[];
+    readonly unexplainedDuplicates: readonly string[];
   };
 }
 
@@ -94,10 +116,24 @@ function push(list: string[], value: string): void {
 function checkRoute(history: History, routeHistory: RouteHistory): RouteReport {
   const { route, deadLettered, dlqOpen } = routeHistory;
   const responsible = (e: SentEvent) => (route.responsibleFor ?? route.selects).call(route, e);
-  const samples = { lost: [] as string[], reordered: [] as string[], unexpected: [] as string[] };
+  const samples = {
+    lost: [] as string[],
+    reordered: [] as string[],
+    unexpected: [] as string[],
+    unexplainedDuplicates: [] as string[],
+  };
   const firstSequence = new Map<string, number>();
+  // Per id: its latest delivery, and whether any delivery of it was answered late.
+  const previous = new Map<string, { epoch: number; late: boolean; at: number }>();
+  const explained = (d: Delivery, before: { epoch: number; late: boolean; at: number }) =>
+    before.epoch !== d.epoch ||
+    before.late ||
+    deadLettered.has(d.id) ||
+    d.at - before.at >= routeHistory.timeoutMs * 0.9 ||
+    routeHistory.replays.some((r) => r.epoch === d.epoch && d.sequence >= r.from);
   const highestPerKey = new Map<string, number>();
   let duplicated = 0;
+  let unexplainedDuplicates = 0;
   let reordered = 0;
   let unexpected = 0;
   let indeterminateDelivered = 0;
@@ -105,8 +141,14 @@ function checkRoute(history: History, routeHistory: RouteHistory): RouteReport {
     if (d.route !== route.name) continue;
     const sent = history.sent.get(d.id);
     const known = firstSequence.get(d.id);
+    const before = previous.get(d.id);
+    previous.set(d.id, { epoch: d.epoch, late: (before?.late ?? false) || d.late, at: d.at });
     if (known !== undefined) {
       duplicated++;
+      if (before && !explained(d, before)) {
+        unexplainedDuplicates++;
+        push(samples.unexplainedDuplicates, `${d.id} (again in epoch ${d.epoch})`);
+      }
       // The same event at two log positions: the log stored it twice.
       if (known !== d.sequence) {
         unexpected++;
@@ -155,6 +197,7 @@ function checkRoute(history: History, routeHistory: RouteHistory): RouteReport {
     lost,
     duplicated,
     duplicateAllowance: routeHistory.duplicateAllowance,
+    unexplainedDuplicates,
     reordered,
     unexpected,
     dlq: deadLettered.size,
@@ -178,6 +221,10 @@ export function violations(reports: readonly RouteReport[]): string[] {
       out.push(`${r.route}: ${r.reordered} reordered, e.g. ${r.samples.reordered.join('; ')}`);
     if (r.unexpected > 0)
       out.push(`${r.route}: ${r.unexpected} unexpected, e.g. ${r.samples.unexpected.join('; ')}`);
+    if (r.unexplainedDuplicates > 0)
+      out.push(
+        `${r.route}: ${r.unexplainedDuplicates} duplicates with no restart, replay, timeout or late answer between them, e.g. ${r.samples.unexplainedDuplicates.join('; ')}`,
+      );
     if (r.duplicated > r.duplicateAllowance)
       out.push(`${r.route}: ${r.duplicated} duplicates, more than the bound of ${r.duplicateAllowance}`);
   }

@@ -1,0 +1,170 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../util/free-port.js';
+import { HubControl, pollUntil } from './hub-control.js';
+import { ADDED_ROUTE, hubConfig, REMOVED_ROUTE, STANDING_ROUTES } from './routes.js';
+import { Scenario, type ScenarioResult } from './scenario.js';
+import { Tmpfs } from './tmpfs.js';
+
+/** The admin key torture hubs are started with (`CONVEYOR_ADMIN_KEY`). */
+export const TORTURE_KEY = `cvy_torture-${'t'.repeat(40)}`;
+
+export interface SingleHubOptions {
+  /** Fault rounds; each kills the hub during ingest and during delivery, replays, and stops it gracefully. @default 2 */
+  readonly rounds?: number;
+  /** Events acknowledged between two faults. @default 1500 */
+  readonly eventsBetweenFaults?: number;
+  readonly ratePerSecond?: number;
+  readonly seed?: number;
+  readonly progress?: (line: string) => void;
+}
+
+/**
+ * One hub on SQLite, restarted on the same port and data folder, under concurrent producers:
+ * every round kills it with SIGKILL during ingest and again while it delivers a backlog alone,
+ * replays a subscription and the dead letters while traffic runs, and stops it with SIGTERM under
+ * load. Halfway, a route is removed and another added (config changed, hub restarted).
+ */
+export async function runSingleHubScenario(options: SingleHubOptions = {}): Promise<ScenarioResult> {
+  const rounds = options.rounds ?? 2;
+  const between = options.eventsBetweenFaults ?? 1_500;
+  const seed = options.seed ?? Date.now() % 1_000_000;
+  const dir = mkdtempSync(join(tmpdir(), 'conveyor-torture-'));
+  const hub = new HubControl({
+    configPath: join(dir, 'conveyor.json'),
+    dataDir: join(dir, 'data'),
+    port: await freePort(),
+    adminKey: TORTURE_KEY,
+  });
+  const scenario = new Scenario({
+    name: 'single hub (SQLite): kill -9, SIGTERM, replays, route change',
+    routes: [...STANDING_ROUTES, REMOVED_ROUTE],
+    urls: () => (hub.running ? [hub.url] : []),
+    adminKey: TORTURE_KEY,
+    seed,
+    ratePerSecond: options.ratePerSecond ?? 500,
+    progress: options.progress,
+  });
+  await scenario.receiver.listen();
+  try {
+    hub.writeConfig(hubConfig(scenario.currentRoutes(), scenario.receiver.url));
+    await hub.start();
+    scenario.producers.start();
+    for (let round = 1; round <= rounds; round++) {
+      await scenario.acknowledged(between);
+      await hub.kill();
+      scenario.restarted(`round ${round}: kill -9 during ingest`);
+      await hub.start();
+
+      await scenario.acknowledged(between);
+      scenario.producers.pause();
+      // Deliveries of the backlog go on with no ingest; the kill lands in the middle of them.
+      const delivered = scenario.receiver.deliveries.length;
+      await pollUntil(() => scenario.receiver.deliveries.length >= delivered + 200, 10_000);
+      await hub.kill();
+      scenario.restarted(`round ${round}: kill -9 during delivery (ingest paused)`);
+      await hub.start();
+      scenario.producers.resume();
+
+      await scenario.acknowledged(between / 2);
+      await scenario.replaySubscription('production-all');
+      await scenario.replayDeadLetters('maintenance-poison');
+
+      await scenario.acknowledged(between / 2);
+      if (round === Math.ceil(rounds / 2)) {
+        // A removed route must first finish what it was given; then the config changes.
+        scenario.producers.pause();
+        const drained = await scenario.caughtUp(REMOVED_ROUTE.name, 60_000);
+        if (!drained)
+          throw new Error(`${REMOVED_ROUTE.name} did not catch up within 60 s before its removal`);
+        scenario.changeRoutes([REMOVED_ROUTE.name], [ADDED_ROUTE]);
+        hub.writeConfig(hubConfig(scenario.currentRoutes(), scenario.receiver.url));
+        await hub.terminate();
+        scenario.restarted(`round ${round}: SIGTERM, restart with the new config`);
+        await hub.start();
+        scenario.producers.resume();
+      } else {
+        await hub.terminate();
+        scenario.restarted(`round ${round}: SIGTERM under load`);
+        await hub.start();
+      }
+    }
+    await scenario.acknowledged(between / 2);
+    return await scenario.finish();
+  } finally {
+    await scenario.producers.stop(0).catch(() => undefined);
+    await hub.terminate().catch(() => hub.kill());
+    await scenario.receiver.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export interface DiskFullOptions {
+  /** Size of the tmpfs holding the data folder. @default 96 */
+  readonly sizeMiB?: number;
+  readonly eventsBetweenFaults?: number;
+  readonly seed?: number;
+  readonly progress?: (line: string) => void;
+}
+
+/**
+ * The hub's data folder on a small tmpfs: traffic runs, the disk is filled to the last bytes, the
+ * hub must refuse (anything but a 2xx) what it cannot store; the space is freed, the hub restarted,
+ * and everything acknowledged must be in the log and delivered.
+ */
+export async function runDiskFullScenario(options: DiskFullOptions = {}): Promise<ScenarioResult> {
+  const between = options.eventsBetweenFaults ?? 1_500;
+  const seed = options.seed ?? Date.now() % 1_000_000;
+  const dir = mkdtempSync(join(tmpdir(), 'conveyor-torture-disk-'));
+  const fs = Tmpfs.mount(join(dir, 'data'), options.sizeMiB ?? 96);
+  const hub = new HubControl({
+    configPath: join(dir, 'conveyor.json'),
+    dataDir: join(fs.dir, 'hub'),
+    port: await freePort(),
+    adminKey: TORTURE_KEY,
+  });
+  mkdirSync(hub.options.dataDir, { recursive: true });
+  const scenario = new Scenario({
+    name: 'disk full (SQLite data folder on a small tmpfs)',
+    routes: STANDING_ROUTES.filter((r) => r.mode !== 'flaky'),
+    urls: () => (hub.running ? [hub.url] : []),
+    adminKey: TORTURE_KEY,
+    seed,
+    ratePerSecond: 400,
+    progress: options.progress,
+  });
+  await scenario.receiver.listen();
+  try {
+    hub.writeConfig(hubConfig(scenario.currentRoutes(), scenario.receiver.url));
+    await hub.start();
+    scenario.producers.start();
+    await scenario.acknowledged(between);
+    fs.fill();
+    const refusedBefore = scenario.producers.stats.indeterminate;
+    scenario.note(`disk full (${fs.free()} bytes free)`);
+    // The hub must now refuse what it cannot store; how (500, 503, 507) is not the checker's business.
+    const refused = await pollUntil(
+      () => scenario.producers.stats.indeterminate >= refusedBefore + 20,
+      20_000,
+    );
+    scenario.note(
+      refused
+        ? `disk full: ${scenario.producers.stats.indeterminate - refusedBefore} requests refused`
+        : 'disk full: the hub went on acknowledging (no refusal within 20 s)',
+    );
+    await hub.kill();
+    scenario.restarted('kill -9 while the disk is full');
+    fs.empty();
+    await hub.start();
+    scenario.note(`space freed (${fs.free()} bytes), hub restarted`);
+    await scenario.acknowledged(between);
+    return await scenario.finish();
+  } finally {
+    await scenario.producers.stop(0).catch(() => undefined);
+    await hub.terminate().catch(() => hub.kill());
+    await scenario.receiver.close();
+    fs.unmount();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
