@@ -26,8 +26,10 @@ export class HubControl {
     return `http://127.0.0.1:${this.options.port}`;
   }
 
+  /** True while the child process is alive (a hub may also exit by itself, e.g. on a fatal error). */
   get running(): boolean {
-    return this.process !== null;
+    const child = this.process?.child;
+    return child !== undefined && child.exitCode === null && child.signalCode === null;
   }
 
   get pid(): number | undefined {
@@ -39,7 +41,7 @@ export class HubControl {
   }
 
   async start(): Promise<void> {
-    if (this.process) return;
+    if (this.running) return;
     this.process = await startServerProcess(
       CONVEYOR_CLI,
       [

@@ -100,6 +100,20 @@ export async function runSingleHubScenario(options: SingleHubOptions = {}): Prom
   }
 }
 
+/** Fills the tmpfs and waits until the hub has refused requests (at most 20 s, noted either way). */
+async function fillUntilRefused(scenario: Scenario, fs: Tmpfs): Promise<void> {
+  fs.fill();
+  const before = scenario.producers.stats.indeterminate;
+  scenario.note(`disk full (${fs.free()} bytes free)`);
+  // The hub must now refuse what it cannot store; how (500, 503, 507) is not the checker's business.
+  const refused = await pollUntil(() => scenario.producers.stats.indeterminate >= before + 20, 20_000);
+  scenario.note(
+    refused
+      ? `disk full: ${scenario.producers.stats.indeterminate - before} requests refused`
+      : 'disk full: the hub went on acknowledging (no refusal within 20 s)',
+  );
+}
+
 export interface DiskFullOptions {
   /** Size of the tmpfs holding the data folder. @default 96 */
   readonly sizeMiB?: number;
@@ -140,25 +154,29 @@ export async function runDiskFullScenario(options: DiskFullOptions = {}): Promis
     await hub.start();
     scenario.producers.start();
     await scenario.acknowledged(between);
-    fs.fill();
-    const refusedBefore = scenario.producers.stats.indeterminate;
-    scenario.note(`disk full (${fs.free()} bytes free)`);
-    // The hub must now refuse what it cannot store; how (500, 503, 507) is not the checker's business.
-    const refused = await pollUntil(
-      () => scenario.producers.stats.indeterminate >= refusedBefore + 20,
-      20_000,
-    );
-    scenario.note(
-      refused
-        ? `disk full: ${scenario.producers.stats.indeterminate - refusedBefore} requests refused`
-        : 'disk full: the hub went on acknowledging (no refusal within 20 s)',
-    );
+    await fillUntilRefused(scenario, fs);
     await hub.kill();
     scenario.restarted('kill -9 while the disk is full');
     fs.empty();
     await hub.start();
-    scenario.note(`space freed (${fs.free()} bytes), hub restarted`);
+    scenario.note(`space freed (${fs.free()} bytes free), hub started again`);
+
     await scenario.acknowledged(between);
+    await fillUntilRefused(scenario, fs);
+    fs.empty();
+    // Whether the hub takes traffic again without a restart is noted, not required here.
+    const acked = scenario.producers.stats.acked;
+    const recovered = await pollUntil(() => scenario.producers.stats.acked > acked + 100, 10_000);
+    scenario.note(
+      `space freed (${fs.free()} bytes free): ${recovered ? 'the hub acknowledges again without a restart' : 'no acknowledgement within 10 s without a restart'}`,
+    );
+    // A hub that hangs on the way down is killed (and the run notes it); a hub that exited is started.
+    await hub
+      .terminate(15_000)
+      .catch((error: Error) => scenario.note(`SIGTERM: ${error.message.slice(0, 200)}`));
+    scenario.restarted('SIGTERM after the disk was full');
+    await hub.start();
+    await scenario.acknowledged(between / 2);
     return await scenario.finish();
   } finally {
     await scenario.producers.stop(0).catch(() => undefined);
