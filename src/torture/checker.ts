@@ -35,6 +35,11 @@ export interface Delivery {
   readonly late: boolean;
   /** When the receiver got it (ms, one clock for the whole history). */
   readonly at: number;
+  /**
+   * The hub process that sent it, when known: a repeat from another process is a hand-over (restart,
+   * failover), never a defect of one process.
+   */
+  readonly sender?: string;
 }
 
 /** What a route selects, stated independently of the hub's own matcher. */
@@ -124,9 +129,11 @@ function checkRoute(history: History, routeHistory: RouteHistory): RouteReport {
   };
   const firstSequence = new Map<string, number>();
   // Per id: its latest delivery, and whether any delivery of it was answered late.
-  const previous = new Map<string, { epoch: number; late: boolean; at: number }>();
-  const explained = (d: Delivery, before: { epoch: number; late: boolean; at: number }) =>
+  type Previous = { epoch: number; late: boolean; at: number; sender: string | undefined };
+  const previous = new Map<string, Previous>();
+  const explained = (d: Delivery, before: Previous) =>
     before.epoch !== d.epoch ||
+    before.sender !== d.sender ||
     before.late ||
     deadLettered.has(d.id) ||
     d.at - before.at >= routeHistory.timeoutMs * 0.9 ||
@@ -142,7 +149,12 @@ function checkRoute(history: History, routeHistory: RouteHistory): RouteReport {
     const sent = history.sent.get(d.id);
     const known = firstSequence.get(d.id);
     const before = previous.get(d.id);
-    previous.set(d.id, { epoch: d.epoch, late: (before?.late ?? false) || d.late, at: d.at });
+    previous.set(d.id, {
+      epoch: d.epoch,
+      late: (before?.late ?? false) || d.late,
+      at: d.at,
+      sender: d.sender,
+    });
     if (known !== undefined) {
       duplicated++;
       if (before && !explained(d, before)) {

@@ -56,6 +56,7 @@ export async function runClusterScenario(options: ClusterOptions): Promise<Scena
     ratePerSecond: 300,
     progress: options.progress,
   });
+  scenario.receiver.senders = () => hubs.flatMap((h) => (h.pid === undefined ? [] : [h.pid]));
   await scenario.receiver.listen();
   try {
     hubs[0]!.writeConfig(

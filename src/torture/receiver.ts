@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { CloudEvent } from '../model/envelope.js';
 import type { Delivery } from './checker.js';
+import { peerProcess } from './peer-process.js';
 import type { ReceiverMode, TortureRoute } from './routes.js';
 import { digestOf, keyOf, seededRandom } from './workload.js';
 
@@ -33,6 +34,9 @@ export class TortureReceiver {
   private readonly sockets = new Set<Socket>();
   private readonly random: () => number;
   private misbehaving = true;
+  /** The hub processes that may deliver (their pids), to tell which one sent a delivery. */
+  senders: () => readonly number[] = () => [];
+  private readonly senderOf = new WeakMap<Socket, string>();
   private readonly ids = new Map<string, Set<string>>();
   private readonly highest = new Map<string, number>();
   private readonly arrivals = new Map<string, number[]>();
@@ -50,6 +54,8 @@ export class TortureReceiver {
     this.server.keepAliveTimeout = 30_000;
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
+      const pid = peerProcess(socket.remotePort ?? 0, socket.localPort ?? 0, this.senders());
+      this.senderOf.set(socket, pid === undefined ? 'unknown' : String(pid));
       socket.on('close', () => this.sockets.delete(socket));
     });
   }
@@ -138,6 +144,7 @@ export class TortureReceiver {
         epoch: this.epochs.get(name) ?? 0,
         late,
         at: performance.now(),
+        sender: this.senderOf.get(socket) ?? 'unknown',
       });
       counts.accepted++;
     };

@@ -13,6 +13,8 @@ export const TORTURE_KEY = `cvy_torture-${'t'.repeat(40)}`;
 export interface SingleHubOptions {
   /** Fault rounds; each kills the hub during ingest and during delivery, replays, and stops it gracefully. @default 2 */
   readonly rounds?: number;
+  /** Keep starting rounds (beyond `rounds`) until this much time has passed. @default 0 */
+  readonly durationMs?: number;
   /** Events acknowledged between two faults. @default 1500 */
   readonly eventsBetweenFaults?: number;
   readonly ratePerSecond?: number;
@@ -46,12 +48,15 @@ export async function runSingleHubScenario(options: SingleHubOptions = {}): Prom
     ratePerSecond: options.ratePerSecond ?? 500,
     progress: options.progress,
   });
+  scenario.receiver.senders = () => (hub.pid === undefined ? [] : [hub.pid]);
   await scenario.receiver.listen();
   try {
     hub.writeConfig(hubConfig(scenario.currentRoutes(), scenario.receiver.url));
     await hub.start();
     scenario.producers.start();
-    for (let round = 1; round <= rounds; round++) {
+    const started = performance.now();
+    const durationMs = options.durationMs ?? 0;
+    for (let round = 1; round <= rounds || performance.now() - started < durationMs; round++) {
       await scenario.acknowledged(between);
       await hub.kill();
       scenario.restarted(`round ${round}: kill -9 during ingest`);
@@ -148,6 +153,7 @@ export async function runDiskFullScenario(options: DiskFullOptions = {}): Promis
     ratePerSecond: 400,
     progress: options.progress,
   });
+  scenario.receiver.senders = () => (hub.pid === undefined ? [] : [hub.pid]);
   await scenario.receiver.listen();
   try {
     hub.writeConfig(hubConfig(scenario.currentRoutes(), scenario.receiver.url));
