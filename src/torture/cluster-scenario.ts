@@ -69,10 +69,10 @@ export async function runClusterScenario(options: ClusterOptions): Promise<Scena
     scenario.producers.start();
 
     await scenario.acknowledged(between);
-    const victim = await ownerOf(hubs, 'route:production-all');
+    const victim = await ownerOf(hubs, 'route:p1-production');
     await victim.kill();
     scenario.restarted(
-      `kill -9 of the hub delivering production-all (pid ${victim.pid ?? '?'}); the other takes over`,
+      `kill -9 of the hub delivering p1-production (pid ${victim.pid ?? '?'}); the other takes over`,
     );
     await scenario.acknowledged(between);
     await victim.start();

@@ -78,6 +78,20 @@ export class HubControl {
     return p.stop('SIGTERM', graceMs);
   }
 
+  /**
+   * SIGTERM, and when the hub has not exited within `graceMs` it is killed (by the stop itself):
+   * returns what went wrong, or null when it stopped in time.
+   */
+  async terminateOrKill(graceMs = 30_000): Promise<string | null> {
+    const started = performance.now();
+    try {
+      await this.terminate(graceMs);
+      return null;
+    } catch {
+      return `SIGTERM: the hub did not exit within ${((performance.now() - started) / 1000).toFixed(0)} s (killed)`;
+    }
+  }
+
   stderr(): string {
     return this.process?.stderr() ?? '';
   }

@@ -104,6 +104,31 @@ export class Producers {
     return this.events;
   }
 
+  /** Sends these events now, in batches of up to 1,000, each retried until acknowledged. */
+  async sendNow(events: readonly CloudEvent[]): Promise<void> {
+    for (let i = 0; i < events.length; i += 1_000) {
+      const batch = events.slice(i, i + 1_000);
+      this.register(batch);
+      await this.sendUntilAcked(batch, false);
+    }
+  }
+
+  private register(events: readonly CloudEvent[]): void {
+    for (const e of events) {
+      this.options.onCreate?.(e);
+      this.events.set(e.id, {
+        id: e.id,
+        type: e.type,
+        key: keyOf(e),
+        plant: e.plant,
+        digest: digestOf(e),
+        acked: false,
+        firstSentPhase: this.options.phase(),
+        ackedPhase: null,
+      });
+    }
+  }
+
   private async loop(index: number): Promise<void> {
     const random = seededRandom(this.options.seed + index * 7919);
     const maxBatch = this.options.maxBatch ?? 40;
@@ -115,19 +140,7 @@ export class Producers {
       }
       const size = random() < 0.25 ? 1 : 2 + Math.floor(random() * (maxBatch - 1));
       const events = Array.from({ length: size }, () => this.options.workload.next());
-      for (const e of events) {
-        this.options.onCreate?.(e);
-        this.events.set(e.id, {
-          id: e.id,
-          type: e.type,
-          key: keyOf(e),
-          plant: e.plant,
-          digest: digestOf(e),
-          acked: false,
-          firstSentPhase: this.options.phase(),
-          ackedPhase: null,
-        });
-      }
+      this.register(events);
       const started = performance.now();
       await this.sendUntilAcked(events, size === 1 && random() < 0.9);
       // Pace to the rate: a request of `size` events earns size / perProducer seconds.
@@ -136,7 +149,7 @@ export class Producers {
     }
   }
 
-  private async sendUntilAcked(events: CloudEvent[], structured: boolean): Promise<void> {
+  private async sendUntilAcked(events: readonly CloudEvent[], structured: boolean): Promise<void> {
     const body = structured ? JSON.stringify(events[0]) : JSON.stringify(events);
     const contentType = structured ? 'application/cloudevents+json' : 'application/cloudevents-batch+json';
     for (let attempt = 0; this.running; attempt++) {

@@ -34,6 +34,7 @@ export class TortureReceiver {
   private readonly sockets = new Set<Socket>();
   private readonly random: () => number;
   private misbehaving = true;
+  private readonly outages = new Set<string>();
   /** The hub processes that may deliver (their pids), to tell which one sent a delivery. */
   senders: () => readonly number[] = () => [];
   private readonly senderOf = new WeakMap<Socket, string>();
@@ -111,6 +112,15 @@ export class TortureReceiver {
     this.poison.clear();
   }
 
+  /** The route's endpoint answers 503 to everything until `endOutage`. */
+  startOutage(route: string): void {
+    this.outages.add(route);
+  }
+
+  endOutage(route: string): void {
+    this.outages.delete(route);
+  }
+
   /** After the faults: every route answers at once with 2xx (poison still applies until healed). */
   behave(): void {
     this.misbehaving = false;
@@ -148,6 +158,11 @@ export class TortureReceiver {
       });
       counts.accepted++;
     };
+    if (this.outages.has(name)) {
+      counts.failed++;
+      res.writeHead(503).end();
+      return;
+    }
     const mode: ReceiverMode = route.mode;
     if (mode === 'poison' && this.poison.has(event.id)) {
       counts.rejected++;

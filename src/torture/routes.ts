@@ -31,7 +31,14 @@ export function selects(route: TortureRoute, event: SentEvent): boolean {
  * (dead letters, replayed later) and one whose endpoint fails, stalls, resets and answers late.
  */
 export const STANDING_ROUTES: readonly TortureRoute[] = [
-  { name: 'production-all', types: ['production.*'], mode: 'healthy', timeoutMs: 2_000 },
+  {
+    name: 'p1-production',
+    types: ['production.*'],
+    filter: "plant = 'P1'",
+    accepts: (e) => e.plant === 'P1',
+    mode: 'healthy',
+    timeoutMs: 2_000,
+  },
   {
     name: 'quality-and-releases',
     types: ['quality.*', 'production.order.released'],

@@ -65,7 +65,10 @@ export interface ScenarioResult {
 export class Scenario {
   readonly receiver: TortureReceiver;
   readonly producers: Producers;
+  readonly workload: Workload;
   readonly faults: string[] = [];
+  /** Broken promises seen while the faults ran (e.g. a hub that would not stop on SIGTERM). */
+  readonly incidents: string[] = [];
   /** The hub generation: moves on at every restart, failover and config change. */
   phase = 0;
   private readonly lives: RouteLife[];
@@ -79,7 +82,7 @@ export class Scenario {
     this.lives = options.routes.map((route) => ({ route, fromPhase: 0, untilPhase: null }));
     for (const r of options.routes) this.allowance.set(r.name, 0);
     this.receiver = new TortureReceiver(options.routes, options.seed);
-    const workload = new Workload(
+    this.workload = new Workload(
       `t${options.seed.toString(36)}${Date.now().toString(36)}`,
       options.keys ?? 200,
       options.seed,
@@ -87,7 +90,7 @@ export class Scenario {
     this.producers = new Producers({
       urls: options.urls,
       adminKey: options.adminKey,
-      workload,
+      workload: this.workload,
       producers: options.producers ?? 4,
       ratePerSecond: options.ratePerSecond ?? 400,
       phase: () => this.phase,
@@ -317,7 +320,7 @@ export class Scenario {
     const missingFromLog: string[] = [];
     for (const e of this.producers.events.values())
       if (e.acked && !stored.has(e.id)) missingFromLog.push(e.id);
-    const problems = violations(reports);
+    const problems = [...this.incidents, ...violations(reports)];
     // For a reproduction: where the lost events sit in the log.
     for (const r of reports)
       if (r.lost > 0)

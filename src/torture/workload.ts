@@ -98,10 +98,16 @@ export class Workload {
   }
 
   next(): CloudEvent {
+    return this.make(
+      this.pickType(),
+      this.random() < 0.5 ? 'P1' : 'P2',
+      `K${Math.floor(this.random() * this.keys)}`,
+    );
+  }
+
+  /** An event of a chosen type, plant and key (for bursts shaped on purpose). */
+  make(type: string, plant: string, key: string): CloudEvent {
     const n = ++this.serial;
-    const type = this.pickType();
-    const plant = this.random() < 0.5 ? 'P1' : 'P2';
-    const key = `K${Math.floor(this.random() * this.keys)}`;
     const data = { ...exampleOf(type), plant, tortureSerial: n };
     const event: CloudEvent = {
       specversion: '1.0',

@@ -26,7 +26,7 @@ test('one hub, killed and restarted under load: nothing acknowledged lost, order
   assert.equal(faults.match(/kill -9 during delivery/g)?.length, 2, faults);
   assert.match(faults, /SIGTERM under load/);
   assert.match(faults, /SIGTERM, restart with the new config/);
-  assert.match(faults, /subscription replay of production-all/);
+  assert.match(faults, /subscription replay of p1-production/);
   const poison = result.reports.find((r) => r.route === 'maintenance-poison');
   assert.ok(poison && poison.dlq > 0, 'some events were dead-lettered and replayed');
   assert.ok(result.reports.some((r) => r.route === 'added-later' && r.delivered > 0));
