@@ -68,6 +68,11 @@ export interface RouteHistory {
    * be a retry of an attempt the hub timed out before it saw the answer (at-least-once by design).
    */
   readonly timeoutMs: number;
+  /**
+   * Epochs of turbulence (a full disk, a NATS election) in which a running hub may re-read a route
+   * from its durable position more than once: repeats within them are explained.
+   */
+  readonly turbulentEpochs?: ReadonlySet<number>;
   /** Subscription replays: each may repeat, within its epoch, the events from `from` on. */
   readonly replays: ReadonlyArray<{ readonly epoch: number; readonly from: number }>;
 }
@@ -134,6 +139,7 @@ function checkRoute(history: History, routeHistory: RouteHistory): RouteReport {
   const explained = (d: Delivery, before: Previous) =>
     before.epoch !== d.epoch ||
     before.sender !== d.sender ||
+    (routeHistory.turbulentEpochs?.has(d.epoch) ?? false) ||
     before.late ||
     deadLettered.has(d.id) ||
     d.at - before.at >= routeHistory.timeoutMs * 0.9 ||

@@ -74,6 +74,7 @@ export class Scenario {
   private readonly lives: RouteLife[];
   private readonly allowance = new Map<string, number>();
   private readonly replays = new Map<string, Array<{ epoch: number; from: number }>>();
+  private readonly turbulent = new Map<string, Set<number>>();
   private readonly started = performance.now();
   private readonly progress: (line: string) => void;
 
@@ -134,10 +135,37 @@ export class Scenario {
    * Records a fault after which deliveries may legitimately repeat (a restart, a failover): the
    * documented bound is the in-flight window plus what the route delivered in the last commit interval.
    */
-  restarted(what: string, routes: readonly string[] = this.currentRoutes().map((r) => r.name)): void {
+  restarted(
+    what: string,
+    routes: readonly string[] = this.currentRoutes().map((r) => r.name),
+    turbulent = false,
+  ): void {
     this.phase++;
+    this.mayRepeat(what, routes, turbulent);
+  }
+
+  /** The turbulence is over: repeats from here on need a cause of their own again. */
+  calm(what: string): void {
+    for (const r of this.currentRoutes()) this.receiver.nextEpoch(r.name);
+    this.note(what);
+  }
+
+  /**
+   * Records a fault after which a running hub may re-read routes from their durable positions
+   * (a storage error such as a full disk), with the same allowance as a restart.
+   */
+  mayRepeat(
+    what: string,
+    routes: readonly string[] = this.currentRoutes().map((r) => r.name),
+    turbulent = false,
+  ): void {
     for (const name of routes) {
       this.receiver.nextEpoch(name);
+      if (turbulent) {
+        const set = this.turbulent.get(name) ?? new Set<number>();
+        set.add(this.receiver.epochOf(name));
+        this.turbulent.set(name, set);
+      }
       const recent = this.receiver.deliveredWithin(name, COMMIT_INTERVAL_MS);
       this.allowance.set(name, (this.allowance.get(name) ?? 0) + IN_FLIGHT_WINDOW + recent);
     }
@@ -306,6 +334,7 @@ export class Scenario {
         dlqOpen: new Set(entries.filter((e) => e.status === 'open').map((e) => e.event.id)),
         timeoutMs: life.route.timeoutMs,
         replays: this.replays.get(life.route.name) ?? [],
+        turbulentEpochs: this.turbulent.get(life.route.name) ?? new Set(),
         duplicateAllowance:
           (this.allowance.get(life.route.name) ?? 0) + (this.receiver.counts.get(life.route.name)?.late ?? 0),
       });
