@@ -70,10 +70,9 @@ export async function runClusterScenario(options: ClusterOptions): Promise<Scena
 
     await scenario.acknowledged(between);
     const victim = await ownerOf(hubs, 'route:p1-production');
+    const pid = victim.pid;
     await victim.kill();
-    scenario.restarted(
-      `kill -9 of the hub delivering p1-production (pid ${victim.pid ?? '?'}); the other takes over`,
-    );
+    scenario.restarted(`kill -9 of the hub delivering p1-production (pid ${pid}); the other takes over`);
     await scenario.acknowledged(between);
     await victim.start();
     scenario.note('killed hub started again');
