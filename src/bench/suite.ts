@@ -3,6 +3,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { SqliteEventLog } from '../log/sqlite/sqlite-event-log.js';
 import type { CloudEvent } from '../model/envelope.js';
+import { runTortureBenchmarks } from '../torture/bench.js';
 import { BenchReceiver, monotonicMs } from './bench-receiver.js';
 import { BENCH_KEY, type BenchResult, median, result, round, withHub } from './bench-util.js';
 import { startServerProcess } from './child-process.js';
@@ -21,7 +22,11 @@ export interface BenchReport {
 
 export interface BenchOptions {
   readonly quick: boolean;
-  /** Run only these groups (ingest, e2e, fanout, isolation, replay, commands, connectors, cluster); all when empty. */
+  /**
+   * Run only these groups (ingest, e2e, fanout, isolation, replay, commands, connectors, cluster); all
+   * when empty. `torture` (a fault run checked for lost, repeated and reordered deliveries) runs only
+   * when named.
+   */
   readonly only?: readonly string[];
   readonly progress: (line: string) => void;
 }
@@ -123,6 +128,7 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchReport>
     if (want('commands')) await runCommandBenchmarks({ tmp, runs, seconds, warmupMs, progress, results });
     if (want('connectors')) await runConnectorBenchmarks({ tmp, runs, quick, progress, results });
     if (want('cluster')) await runClusterBenchmarks({ tmp, runs, quick, progress, results });
+    if (options.only?.includes('torture')) await runTortureBenchmarks({ quick, progress, results });
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
