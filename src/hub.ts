@@ -22,6 +22,11 @@ import { overviewPlugin } from './api/overview-plugin.js';
 import { frameworkErrorHandler, installProblemHandlers, methodIndex } from './api/problem-handler.js';
 import { qualityHoldsPlugin } from './api/quality-holds-plugin.js';
 import { reconciliationPlugin } from './api/reconciliation-plugin.js';
+import {
+  MAX_ENCODED_PATH_SEGMENT,
+  refuseLongPathParameters,
+  refuseRepeatedQueryParameters,
+} from './api/request-parameters.js';
 import { securityHeaders } from './api/security-headers.js';
 import { tracePlugin } from './api/trace-plugin.js';
 import { ApiKeyVerifier, clientRecordFor, generateApiKey } from './auth/api-keys.js';
@@ -195,6 +200,7 @@ async function assembleHub(
     frameworkErrors: frameworkErrorHandler(headers),
     ...(config.server.tls ? { https: loadTlsOptions(config.server.tls) } : {}),
     forceCloseConnections: 'idle',
+    routerOptions: { maxParamLength: MAX_ENCODED_PATH_SEGMENT },
   });
   const routes: Array<{ method: string; url: string }> = [];
   installProblemHandlers(app, methodIndex(routes));
@@ -212,6 +218,9 @@ async function assembleHub(
     }
   });
   app.addHook('onSend', headers);
+  // After authentication (an anonymous caller learns nothing about parameters), before every handler.
+  app.addHook('preValidation', refuseRepeatedQueryParameters);
+  app.addHook('preValidation', refuseLongPathParameters);
   // The console's page and bundles are public (before authentication); the API it calls is not.
   await app.register(consolePlugin, options.consoleRoot ? { root: options.consoleRoot } : {});
   // The API reference page and its assets are public; the documents behind /v1 are not.
