@@ -52,6 +52,7 @@ import { countAppends, RateSampler } from './observability/rates.js';
 import { HubTracing } from './observability/tracing.js';
 import { RoutingTable } from './reference/routings.js';
 import { SchemaRegistry } from './registry/registry.js';
+import { guardConnections, nodeServerOptions } from './server/connection-limits.js';
 import { loadTlsOptions } from './server/tls.js';
 import { openStateStore } from './store/factory.js';
 import type { StateStore } from './store/port.js';
@@ -191,6 +192,7 @@ async function assembleHub(
     docsPrefix: '/docs',
     consoleAssetsPrefix: CONSOLE_ASSETS_PREFIX,
   });
+  const serverOptions = nodeServerOptions(config.server);
   const app = Fastify({
     // pino's own types are stricter than fastify's logger interface; the instance is compatible.
     loggerInstance: options.logger as unknown as FastifyBaseLogger,
@@ -198,9 +200,20 @@ async function assembleHub(
     bodyLimit: config.server.bodyLimitBytes,
     return503OnClosing: true,
     frameworkErrors: frameworkErrorHandler(headers),
-    ...(config.server.tls ? { https: loadTlsOptions(config.server.tls) } : {}),
+    // Node's options go in `http` (or with the TLS ones); fastify sets two of them again from its own.
+    ...(config.server.tls
+      ? { https: { ...loadTlsOptions(config.server.tls), ...serverOptions } }
+      : { http: serverOptions }),
+    requestTimeout: serverOptions.requestTimeout,
+    keepAliveTimeout: serverOptions.keepAliveTimeout,
     forceCloseConnections: 'idle',
     routerOptions: { maxParamLength: MAX_ENCODED_PATH_SEGMENT },
+  });
+  // fastify sets neither: a client trickling its headers would hold its socket for ever.
+  app.server.headersTimeout = serverOptions.headersTimeout;
+  guardConnections(app.server, {
+    maxPerAddress: config.server.maxConnectionsPerAddress,
+    firstRequestTimeoutMs: config.server.headersTimeoutMs,
   });
   const routes: Array<{ method: string; url: string }> = [];
   installProblemHandlers(app, methodIndex(routes));
