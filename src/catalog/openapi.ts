@@ -1998,7 +1998,11 @@ function fixedSchemas(dataSchemas: ReadonlyMap<string, object>): Json {
       required: ['id', 'status'],
       properties: {
         index: { type: 'integer', minimum: 0, description: 'Position in the batch (batched mode).' },
-        id: { type: 'string' },
+        id: {
+          type: ['string', 'null'],
+          description:
+            "The event's `id`; `null` for a rejected event whose `id` was missing or not a string.",
+        },
         sequence: { type: 'integer', minimum: 1 },
         duplicate: {
           type: 'boolean',
