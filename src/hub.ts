@@ -209,8 +209,7 @@ async function assembleHub(
     forceCloseConnections: 'idle',
     routerOptions: { maxParamLength: MAX_ENCODED_PATH_SEGMENT },
   });
-  // fastify sets neither: a client trickling its headers would hold its socket for ever.
-  app.server.headersTimeout = serverOptions.headersTimeout;
+  // The header timeout starts with a client's first byte; the guard also bounds a silent connection.
   guardConnections(app.server, {
     maxPerAddress: config.server.maxConnectionsPerAddress,
     firstRequestTimeoutMs: config.server.headersTimeoutMs,
