@@ -22,6 +22,11 @@ import { overviewPlugin } from './api/overview-plugin.js';
 import { frameworkErrorHandler, installProblemHandlers, methodIndex } from './api/problem-handler.js';
 import { qualityHoldsPlugin } from './api/quality-holds-plugin.js';
 import { reconciliationPlugin } from './api/reconciliation-plugin.js';
+import {
+  MAX_ENCODED_PATH_SEGMENT,
+  refuseLongPathParameters,
+  refuseRepeatedQueryParameters,
+} from './api/request-parameters.js';
 import { securityHeaders } from './api/security-headers.js';
 import { tracePlugin } from './api/trace-plugin.js';
 import { ApiKeyVerifier, clientRecordFor, generateApiKey } from './auth/api-keys.js';
@@ -47,6 +52,7 @@ import { countAppends, RateSampler } from './observability/rates.js';
 import { HubTracing } from './observability/tracing.js';
 import { RoutingTable } from './reference/routings.js';
 import { SchemaRegistry } from './registry/registry.js';
+import { guardConnections, nodeServerOptions } from './server/connection-limits.js';
 import { loadTlsOptions } from './server/tls.js';
 import { openStateStore } from './store/factory.js';
 import type { StateStore } from './store/port.js';
@@ -190,6 +196,7 @@ async function assembleHub(
     docsPrefix: '/docs',
     consoleAssetsPrefix: CONSOLE_ASSETS_PREFIX,
   });
+  const serverOptions = nodeServerOptions(config.server);
   const app = Fastify({
     // pino's own types are stricter than fastify's logger interface; the instance is compatible.
     loggerInstance: options.logger as unknown as FastifyBaseLogger,
@@ -197,8 +204,19 @@ async function assembleHub(
     bodyLimit: config.server.bodyLimitBytes,
     return503OnClosing: true,
     frameworkErrors: frameworkErrorHandler(headers),
-    ...(config.server.tls ? { https: loadTlsOptions(config.server.tls) } : {}),
+    // Node's options go in `http` (or with the TLS ones); fastify sets two of them again from its own.
+    ...(config.server.tls
+      ? { https: { ...loadTlsOptions(config.server.tls), ...serverOptions } }
+      : { http: serverOptions }),
+    requestTimeout: serverOptions.requestTimeout,
+    keepAliveTimeout: serverOptions.keepAliveTimeout,
     forceCloseConnections: 'idle',
+    routerOptions: { maxParamLength: MAX_ENCODED_PATH_SEGMENT },
+  });
+  // The header timeout starts with a client's first byte; the guard also bounds a silent connection.
+  guardConnections(app.server, {
+    maxPerAddress: config.server.maxConnectionsPerAddress,
+    firstRequestTimeoutMs: config.server.headersTimeoutMs,
   });
   const routes: Array<{ method: string; url: string }> = [];
   installProblemHandlers(app, methodIndex(routes));
@@ -216,6 +234,9 @@ async function assembleHub(
     }
   });
   app.addHook('onSend', headers);
+  // After authentication (an anonymous caller learns nothing about parameters), before every handler.
+  app.addHook('preValidation', refuseRepeatedQueryParameters);
+  app.addHook('preValidation', refuseLongPathParameters);
   // The console's page and bundles are public (before authentication); the API it calls is not.
   await app.register(consolePlugin, options.consoleRoot ? { root: options.consoleRoot } : {});
   // The API reference page and its assets are public; the documents behind /v1 are not.

@@ -234,3 +234,60 @@ test('dependencies say who publishes and who consumes each type, with retry and 
   assert.deepEqual(counter.publishers.connectors, [{ name: 'line', kind: 'mqtt' }]);
   assert.equal(counter.criticality, 'bulk');
 });
+
+test('an approved schema with a backtracking-prone pattern cannot freeze the hub', async () => {
+  const type = 'quality.gauge.read';
+  const schema = {
+    type: 'object',
+    required: ['plant', 'gauge'],
+    properties: { plant: { type: 'string' }, gauge: { type: 'string', pattern: '^(a+)+$' } },
+  };
+  const proposed = await hub.app.inject({
+    method: 'POST',
+    url: `/v1/catalog/schemas/${type}/versions`,
+    headers: json(WRITER),
+    payload: { schema, owner: 'quality-engineering' },
+  });
+  assert.equal(proposed.statusCode, 201, proposed.body);
+  const approved = await hub.app.inject({
+    method: 'POST',
+    url: `/v1/catalog/schemas/${type}/versions/1/approve`,
+    headers: json(APPROVER),
+  });
+  assert.equal(approved.statusCode, 200, approved.body);
+  for (const length of [27, 10_000]) {
+    const started = performance.now();
+    const res = await publish({
+      specversion: '1.0',
+      id: `gauge-${length}`,
+      source: '/plants/P1/qms',
+      type,
+      time: '2026-03-01T08:15:00Z',
+      subject: 'G-1',
+      plant: 'P1',
+      data: { plant: 'P1', gauge: `${'a'.repeat(length)}!` },
+    });
+    const ms = performance.now() - started;
+    assert.equal(res.statusCode, 422, res.body);
+    assert.equal(res.json().errors[0].path, '/data/gauge');
+    assert.ok(ms < 500, `a ${length}-character value took ${ms.toFixed(0)} ms`);
+  }
+  const health = await hub.app.inject({ method: 'GET', url: '/healthz' });
+  assert.equal(health.statusCode, 200);
+});
+
+test('a pattern the linear-time engine cannot run is refused at proposal, naming where it is', async () => {
+  const res = await hub.app.inject({
+    method: 'POST',
+    url: '/v1/catalog/schemas/quality.gauge.calibrated/versions',
+    headers: json(WRITER),
+    payload: {
+      owner: 'quality-engineering',
+      schema: { type: 'object', properties: { gauge: { type: 'string', pattern: '^(?!X)\\w+$' } } },
+    },
+  });
+  assert.equal(res.statusCode, 422, res.body);
+  const problem = res.json();
+  assert.equal(problem.errors[0].path, '/schema/properties/gauge/pattern');
+  assert.match(problem.errors[0].message, /\^\(\?!X\)\\w\+\$.*lookahead and lookbehind are not supported/);
+});

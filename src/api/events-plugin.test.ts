@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import fc from 'fast-check';
 import { makeEvent } from '../../test/helpers/events.js';
 import { ADMIN_KEY, auth, createTestHub } from '../../test/helpers/hub.js';
@@ -75,6 +76,26 @@ test('?partial=true appends the valid events and lists each outcome (207)', asyn
   assert.equal(events[0].id, good.id);
   assert.equal(events[1].status, 'rejected');
   assert.equal(events[1].errors[0].path, '/1/id');
+});
+
+test('?partial=true outcomes follow the documented PublishResponse, whatever the rejected events carried as id', async () => {
+  const spec = await hub.app.inject({ method: 'GET', url: '/v1/openapi.json', headers: auth() });
+  assert.equal(spec.statusCode, 200);
+  // Not strict: the document is loaded whole as a schema resource, and its other keys are not keywords.
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  ajv.addSchema({ $id: 'urn:conveyor:test:publish', components: spec.json().components });
+  const valid = ajv.compile({ $ref: 'urn:conveyor:test:publish#/components/schemas/PublishResponse' });
+  const good = makeEvent();
+  const ids: unknown[] = [42, { nested: 'x' }, ['a'], true, null, ''];
+  const batch = [good, ...ids.map((id) => ({ ...makeEvent(), id })), { ...makeEvent(), id: undefined }];
+  const res = await post(BATCH, batch, '/v1/events?partial=true');
+  assert.equal(res.statusCode, 207, res.body);
+  const body = res.json() as { events: Array<{ id: unknown; status: string }> };
+  assert.ok(valid(body), `${ajv.errorsText(valid.errors)}: ${res.body.slice(0, 400)}`);
+  assert.deepEqual(
+    body.events.map((e) => [e.id, e.status]),
+    [[good.id, 'accepted'], ...ids.map((id) => [id === '' ? '' : null, 'rejected']), [null, 'rejected']],
+  );
 });
 
 test('binary mode takes attributes from ce-* headers and the body as data', async () => {

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { ProblemError } from '../errors/problem.js';
 import { LogUnavailableError } from '../log/log-errors.js';
 import { StoreUnavailableError } from '../store/store-errors.js';
+import { pathSegmentTooLong } from './request-parameters.js';
 
 /** A store restart or a log leader election takes seconds. */
 const STORE_RETRY_AFTER_SECONDS = 2;
@@ -30,6 +31,8 @@ function fromFastifyError(error: FastifyError, request: FastifyRequest): Problem
         'unsupported-media-type',
         `content type "${String(request.headers['content-type'] ?? '(none)').slice(0, 100)}" is not accepted here`,
       );
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return pathSegmentTooLong();
     case 'FST_ERR_BAD_URL':
       return new ProblemError('bad-request', 'the URL is not valid (broken percent-encoding)');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':

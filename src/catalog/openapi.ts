@@ -753,7 +753,7 @@ const OPERATIONS: readonly OperationSpec[] = [
         in: 'path',
         required: true,
         description: 'The business key, e.g. an order id.',
-        schema: { type: 'string', minLength: 1 },
+        schema: { type: 'string', minLength: 1, maxLength: 128 },
         example: '100004711',
       },
     ],
@@ -1826,7 +1826,7 @@ function parameters(): Json {
       in: 'path',
       required: true,
       description: 'The quality hold id.',
-      schema: { type: 'string', minLength: 1 },
+      schema: { type: 'string', minLength: 1, maxLength: 128 },
       example: 'QH-2024-0117',
     },
     shipmentId: {
@@ -1999,7 +1999,11 @@ function fixedSchemas(dataSchemas: ReadonlyMap<string, object>): Json {
       required: ['id', 'status'],
       properties: {
         index: { type: 'integer', minimum: 0, description: 'Position in the batch (batched mode).' },
-        id: { type: 'string' },
+        id: {
+          type: ['string', 'null'],
+          description:
+            "The event's `id`; `null` for a rejected event whose `id` was missing or not a string.",
+        },
         sequence: { type: 'integer', minimum: 1 },
         duplicate: {
           type: 'boolean',

@@ -81,6 +81,18 @@ export type StoreConfig =
   | { readonly kind: 'sqlite'; readonly path: string }
   | { readonly kind: 'postgres'; readonly url: string };
 
+/**
+ * Connection limits of the HTTP server. The header timeout cuts off clients that trickle their headers
+ * (slowloris); the request timeout bounds a whole upload (a 1 MiB body at a slow 100 kB/s takes 10 s);
+ * 5 s of keep-alive outlasts a client's pause between requests without holding idle sockets for long.
+ */
+export const SERVER_DEFAULTS = Object.freeze({
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnectionsPerAddress: 256,
+});
+
 /** The compiled, frozen configuration: defaults applied, durations in ms, sizes in bytes, paths absolute. */
 export interface Config {
   readonly dataDir: string;
@@ -90,6 +102,14 @@ export interface Config {
     readonly bodyLimitBytes: number;
     readonly tls: { readonly cert: string; readonly key: string; readonly ca: string | null } | null;
     readonly insecure: boolean;
+    /** Time to receive a request line and its headers. @default 10 s */
+    readonly headersTimeoutMs: number;
+    /** Time to receive a whole request. @default 30 s */
+    readonly requestTimeoutMs: number;
+    /** Time an idle kept-alive connection is kept. @default 5 s */
+    readonly keepAliveTimeoutMs: number;
+    /** Open connections per remote address. @default 256 */
+    readonly maxConnectionsPerAddress: number;
   };
   readonly store: StoreConfig;
   readonly log: LogConfig;
@@ -328,6 +348,19 @@ export function compileConfig(
     });
   }
 
+  const headersTimeoutMs = raw.server?.headersTimeout
+    ? parseDuration(raw.server.headersTimeout)
+    : SERVER_DEFAULTS.headersTimeoutMs;
+  const requestTimeoutMs = raw.server?.requestTimeout
+    ? parseDuration(raw.server.requestTimeout)
+    : SERVER_DEFAULTS.requestTimeoutMs;
+  if (headersTimeoutMs > requestTimeoutMs) {
+    problems.push({
+      path: raw.server?.headersTimeout ? 'server.headersTimeout' : 'server.requestTimeout',
+      message: `server.headersTimeout (${headersTimeoutMs} ms) must be at most server.requestTimeout (${requestTimeoutMs} ms): the headers are part of the request`,
+    });
+  }
+
   const jwt = compileJwtSettings(raw.auth?.jwt, baseDir, problems);
   const reconciliation = compileReconciliation(
     raw.reconciliation,
@@ -347,6 +380,13 @@ export function compileConfig(
       bodyLimitBytes: raw.server?.bodyLimit ? parseSize(raw.server.bodyLimit) : 1_048_576,
       tls,
       insecure,
+      headersTimeoutMs,
+      requestTimeoutMs,
+      keepAliveTimeoutMs: raw.server?.keepAliveTimeout
+        ? parseDuration(raw.server.keepAliveTimeout)
+        : SERVER_DEFAULTS.keepAliveTimeoutMs,
+      maxConnectionsPerAddress:
+        raw.server?.maxConnectionsPerAddress ?? SERVER_DEFAULTS.maxConnectionsPerAddress,
     },
     store,
     log,

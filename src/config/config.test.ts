@@ -188,3 +188,39 @@ test('the shipped conveyor.cluster.example.yaml is a valid configuration for a J
   assert.equal(config.log.kind === 'jetstream' && config.log.replicas, 3);
   assert.equal(config.log.kind === 'jetstream' && config.log.servers.length, 3);
 });
+
+test('server timeouts and the per-address connection cap have defaults, take durations, and name bad keys', () => {
+  const defaults = loadConfigFromObject({}).server;
+  assert.deepEqual(
+    [defaults.headersTimeoutMs, defaults.requestTimeoutMs, defaults.keepAliveTimeoutMs],
+    [10_000, 30_000, 5_000],
+  );
+  assert.equal(defaults.maxConnectionsPerAddress, 256);
+  const set = loadConfigFromObject({
+    server: {
+      headersTimeout: '2s',
+      requestTimeout: '1m',
+      keepAliveTimeout: '500ms',
+      maxConnectionsPerAddress: 8,
+    },
+  }).server;
+  assert.deepEqual(
+    [set.headersTimeoutMs, set.requestTimeoutMs, set.keepAliveTimeoutMs, set.maxConnectionsPerAddress],
+    [2_000, 60_000, 500, 8],
+  );
+  const paths = problemsOf(() =>
+    loadConfigFromObject({
+      server: { headersTimeout: 'soon', keepAliveTimeout: 5, maxConnectionsPerAddress: 0 },
+    }),
+  ).map((p) => p.path);
+  assert.deepEqual(paths.sort(), [
+    'server.headersTimeout',
+    'server.keepAliveTimeout',
+    'server.maxConnectionsPerAddress',
+  ]);
+  const [order] = problemsOf(() =>
+    loadConfigFromObject({ server: { headersTimeout: '1m', requestTimeout: '30s' } }),
+  );
+  assert.equal(order?.path, 'server.headersTimeout');
+  assert.match(order?.message ?? '', /at most server\.requestTimeout/);
+});

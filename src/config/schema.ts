@@ -63,6 +63,21 @@ export const ServerSchema = T.Object(
     bodyLimit: T.Optional(Size('Largest accepted request body.')),
     tls: T.Optional(TlsSchema),
     insecure: T.Optional(T.Boolean({ description: 'Allow plain HTTP on a non-loopback host.' })),
+    headersTimeout: T.Optional(
+      Duration(
+        'Time a client has to send a request line and all its headers; then the connection is closed.',
+      ),
+    ),
+    requestTimeout: T.Optional(Duration('Time a client has to send a whole request, body included.')),
+    keepAliveTimeout: T.Optional(Duration('Time an idle kept-alive connection stays open between requests.')),
+    maxConnectionsPerAddress: T.Optional(
+      T.Integer({
+        minimum: 1,
+        maximum: 1_000_000,
+        description: 'Open connections one remote address may hold; more are closed at once.',
+        'x-hint': 'a whole number of connections, at least 1',
+      }),
+    ),
   },
   Strict,
 );

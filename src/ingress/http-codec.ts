@@ -12,8 +12,8 @@ export interface DecodedRequest {
   readonly mode: IngressMode;
   /** Events that passed every check, with their index in the request. */
   readonly events: Array<{ index: number; event: CloudEvent }>;
-  /** Problems per request index; empty when every event is good. */
-  readonly rejected: Array<{ index: number; id: unknown; errors: FieldError[] }>;
+  /** Problems per request index (empty when every event is good); `id` is the event's own when it was a string, else null. */
+  readonly rejected: Array<{ index: number; id: string | null; errors: FieldError[] }>;
 }
 
 function mediaTypeOf(contentType: string | undefined): string {
@@ -123,7 +123,7 @@ function decodeBinary(
   const { event, errors } = decodeOne(attributes, '');
   return event
     ? { mode: 'binary', events: [{ index: 0, event }], rejected: [] }
-    : { mode: 'binary', events: [], rejected: [{ index: 0, id: attributes.id, errors }] };
+    : { mode: 'binary', events: [], rejected: [{ index: 0, id: idOf(attributes), errors }] };
 }
 
 function parseJsonSafe(text: string): unknown {
@@ -134,6 +134,8 @@ function parseJsonSafe(text: string): unknown {
   }
 }
 
-function idOf(value: unknown): unknown {
-  return value !== null && typeof value === 'object' ? (value as { id?: unknown }).id : undefined;
+/** A rejected event's id, echoed in its outcome only when it is a string (as PublishOutcome documents). */
+function idOf(value: unknown): string | null {
+  const id = value !== null && typeof value === 'object' ? (value as { id?: unknown }).id : undefined;
+  return typeof id === 'string' ? id : null;
 }

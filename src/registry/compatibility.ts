@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import { compileLinearPattern, type LinearPattern } from '../model/schemas/linear-regexp.js';
 import {
   escapePointer,
   isSchemaObject,
@@ -884,9 +885,10 @@ function checkValues(r: SchemaObject, values: readonly unknown[], path: string, 
     tests.push(['maxLength', maxLength, (v) => typeof v !== 'string' || [...v].length <= maxLength]);
   }
   if (typeof pattern === 'string') {
-    let re: RegExp | undefined;
+    // The values and the pattern both come from proposers: the linear-time engine, never backtracking.
+    let re: LinearPattern | undefined;
     try {
-      re = new RegExp(pattern, 'u');
+      re = compileLinearPattern(pattern);
     } catch {
       // A pattern that does not compile matches nothing we can vouch for.
     }

@@ -143,3 +143,44 @@ test('a $ref-like key inside const or examples is data, not a reference', () => 
     [],
   );
 });
+
+test('a pattern the linear-time engine cannot run is refused where it is, saying why', () => {
+  assert.deepEqual(
+    validateSchemaDocument({
+      type: 'object',
+      properties: {
+        code: { type: 'string', pattern: '^(?!X)[A-Z]+$' },
+        pair: { type: 'string', pattern: '^(a)\\1$' },
+      },
+      patternProperties: { '^x-(?=y)': { type: 'string' } },
+    }).map((p) => [p.path, p.message.split(':')[0]]),
+    [
+      ['/patternProperties/^x-(?=y)', 'pattern "^x-(?=y)" cannot be used'],
+      ['/properties/code/pattern', 'pattern "^(?!X)[A-Z]+$" cannot be used'],
+      ['/properties/pair/pattern', 'pattern "^(a)\\1$" cannot be used'],
+    ],
+  );
+  assert.match(
+    validateSchemaDocument({ type: 'string', pattern: '(?<n>a)\\k<n>' })[0]?.message ?? '',
+    /backreferences are not supported/,
+  );
+  assert.deepEqual(validateSchemaDocument({ type: 'string', pattern: '^\\\\k$' }), []);
+  assert.match(
+    validateSchemaDocument({ type: 'string', pattern: 'a(?=b)' })[0]?.message ?? '',
+    /lookahead and lookbehind are not supported/,
+  );
+});
+
+test('a property name that a backtracking pattern would choke on is checked in linear time', () => {
+  // The first check pays for building the meta-schema validator; the bound is about the pattern.
+  validateSchemaDocument({ type: 'object', patternProperties: { '^x-': { type: 'string' } } });
+  const started = performance.now();
+  const problems = validateSchemaDocument({
+    type: 'object',
+    properties: { [`${'a'.repeat(26)}!`]: { type: 'string' } },
+    patternProperties: { '^(a+)+$': { type: 'string' } },
+  });
+  const ms = performance.now() - started;
+  assert.deepEqual(problems, []);
+  assert.ok(ms < 100, `took ${ms.toFixed(0)} ms`);
+});

@@ -1,5 +1,6 @@
 import { createAjv, describeAjvErrors, type ValidationProblem } from '../model/schemas/ajv.js';
 import { JSON_SCHEMA_DIALECT } from '../model/schemas/index.js';
+import { compileLinearPattern } from '../model/schemas/linear-regexp.js';
 import {
   escapePointer,
   isLocalPointerRef,
@@ -38,8 +39,8 @@ export function validateSchemaDocument(schema: unknown): ValidationProblem[] {
       message: `only JSON Schema 2020-12 is supported: remove $schema or set it to ${JSON_SCHEMA_DIALECT}`,
     });
   }
-  const refProblems = checkReferences(schema);
-  problems.push(...refProblems);
+  problems.push(...checkReferences(schema));
+  problems.push(...checkPatterns(schema));
   if (problems.length > 0) return problems;
 
   if (!ajv.validateSchema(schema)) return describeAjvErrors(ajv.errors ?? []);
@@ -52,6 +53,31 @@ export function validateSchemaDocument(schema: unknown): ValidationProblem[] {
   } finally {
     ajv.removeSchema(probe);
   }
+  return problems;
+}
+
+/**
+ * Every `pattern` and `patternProperties` key must be one the linear-time engine can run; saying which
+ * one and where beats Ajv's compile error, which names neither.
+ */
+function checkPatterns(root: SchemaObject): ValidationProblem[] {
+  const problems: ValidationProblem[] = [];
+  const check = (pattern: string, at: string): void => {
+    try {
+      compileLinearPattern(pattern);
+    } catch (error) {
+      problems.push({ path: at, message: (error as Error).message });
+    }
+  };
+  walkSchema(root, (node, pointer) => {
+    if (typeof node.pattern === 'string') check(node.pattern, `${pointer}/pattern`);
+    const patternProperties = node.patternProperties;
+    if (isSchemaObject(patternProperties)) {
+      for (const key of Object.keys(patternProperties)) {
+        check(key, `${pointer}/patternProperties/${escapePointer(key)}`);
+      }
+    }
+  });
   return problems;
 }
 

@@ -219,6 +219,20 @@ test('a seq gap: the data is delivered, with a warning and a rebirth request', (
   assert.ok(decoded.rebirth);
 });
 
+test('device data after a seq gap that swallowed its DBIRTH: the DLQ reason names the gap, seq expected and arrived', () => {
+  const d = decoder();
+  delivered(feed(d, spec('NBIRTH', 0)));
+  // The DBIRTH (seq 1) never arrives.
+  const decoded = delivered(feed(d, spec('DDATA', 2)));
+  assert.equal(decoded.payload, null);
+  assert.equal(
+    decoded.error,
+    'sequence gap: seq 2 arrived where 1 was expected, so messages from Sparkplug B Devices/Raspberry Pi were lost, ' +
+      'among them the DBIRTH of device Pibrella; its DDATA cannot be read until the device is born again',
+  );
+  assert.ok(decoded.rebirth);
+});
+
 test('commands and host STATE carry nothing for the hub', () => {
   const d = born();
   const command = feed(d, spec('NCMD'));

@@ -1,5 +1,6 @@
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import formatsModule from 'ajv-formats';
+import { linearRegExp } from './linear-regexp.js';
 
 /** One problem found in a document, with a JSON Pointer into it and a sentence a person can act on. */
 export interface ValidationProblem {
@@ -16,9 +17,21 @@ const addFormats = formatsModule.default;
  * unknown keyword or a keyword that cannot apply is a schema error, not silently ignored). Union
  * types (`type: ["string", "null"]`) are allowed. Every Conveyor schema is compiled by one of these,
  * so what the registry accepts is exactly what the validator can run.
+ *
+ * Patterns run on a linear-time engine (see linear-regexp.ts): a schema's `pattern` can never make
+ * validating client data take more than time proportional to its length. Properties that also match a
+ * `patternProperties` key are allowed: checking that overlap runs the pattern on the backtracking
+ * engine, and the overlap is valid JSON Schema anyway.
  */
 export function createAjv(): Ajv2020 {
-  const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true, verbose: true });
+  const ajv = new Ajv2020({
+    strict: true,
+    allowUnionTypes: true,
+    allowMatchingProperties: true,
+    allErrors: true,
+    verbose: true,
+    code: { regExp: linearRegExp },
+  });
   addFormats(ajv);
   return ajv;
 }

@@ -5,6 +5,21 @@ import { createDataValidator, UnknownSchemaError } from './validator.js';
 
 const validator = createDataValidator();
 
+/** A valid value of each format the canonical schemas and schema authors use. */
+const FORMAT_EXAMPLES: Record<string, string> = {
+  'date-time': '2026-03-01T08:00:00Z',
+  date: '2026-03-01',
+  time: '08:00:00Z',
+  duration: 'PT15M',
+  email: 'qa@example.com',
+  uri: 'https://example.com/a?b=c',
+  'uri-reference': '/plants/P1/mes',
+  uuid: '3f2c9a4e-8d1b-4c2a-9e7f-0a1b2c3d4e5f',
+  ipv4: '192.0.2.1',
+  ipv6: '2001:db8::1',
+  hostname: 'mes.example.com',
+};
+
 function exampleOf(type: string): Record<string, unknown> {
   const example = CANONICAL_SCHEMAS_V1.get(type)?.examples?.[0];
   assert.ok(example, `no example for ${type}`);
@@ -204,4 +219,93 @@ test('schemas registered at runtime validate, with local $defs references', () =
     fresh.register('custom.thing', 1, { type: 'object', properties: { x: { type: 'text' } } }),
   );
   assert.equal(fresh.has('custom.thing', 1), false);
+});
+
+/**
+ * Patterns that make a backtracking engine take exponential (or high-polynomial) time, each with an
+ * input that takes a backtracking engine well over 100 ms at its short length and forever at 10,000
+ * characters. Validation of client data must stay linear whatever pattern a schema holds.
+ */
+const EVIL_PATTERNS: ReadonlyArray<{ pattern: string; attack: (n: number) => string; short: number }> = [
+  { pattern: '^(a+)+$', attack: (n) => `${'a'.repeat(n)}!`, short: 26 },
+  { pattern: '(a|aa)+$', attack: (n) => `${'a'.repeat(n)}!`, short: 36 },
+  { pattern: '(a|a?)+$', attack: (n) => `${'a'.repeat(n)}!`, short: 26 },
+  { pattern: '^(\\w+\\s?)*$', attack: (n) => `${'a'.repeat(n)}!`, short: 26 },
+  { pattern: '(.*a){20}', attack: (n) => 'a'.repeat(n), short: 60 },
+];
+
+test('a pattern with catastrophic backtracking validates in linear time (< 100 ms for 10,000 characters)', () => {
+  const linear = createDataValidator();
+  EVIL_PATTERNS.forEach(({ pattern, attack, short }, index) => {
+    const type = `test.evil.pattern${index}`;
+    linear.register(type, 1, { type: 'object', properties: { code: { type: 'string', pattern } } });
+    for (const length of [short, 10_000]) {
+      const started = performance.now();
+      linear.validate(type, 1, { code: attack(length) });
+      const ms = performance.now() - started;
+      assert.ok(ms < 100, `${pattern} on ${length} characters took ${ms.toFixed(0)} ms`);
+    }
+  });
+});
+
+test('patterns still mean what they say under the linear-time engine', () => {
+  const linear = createDataValidator();
+  linear.register('test.patterns', 1, {
+    type: 'object',
+    properties: {
+      evil: { type: 'string', pattern: '^(a+)+$' },
+      code: { type: 'string', pattern: '^[A-Z]{2}-\\d{3}$' },
+      unescaped: { type: 'string', pattern: '^caf\\u00e9$' },
+      partial: { type: 'string', pattern: 'lot' },
+    },
+    patternProperties: { '^x-[a-z]+$': { type: 'integer' } },
+  });
+  assert.deepEqual(
+    linear.validate('test.patterns', 1, { evil: 'aaaa', code: 'AB-123', unescaped: 'café' }),
+    [],
+  );
+  assert.deepEqual(linear.validate('test.patterns', 1, { partial: 'a lot of it', 'x-count': 3 }), []);
+  assert.deepEqual(
+    linear.validate('test.patterns', 1, {
+      evil: 'aaab',
+      code: 'AB-12',
+      unescaped: 'cafe',
+      partial: 'none',
+      'x-count': 'three',
+    }),
+    [
+      { path: '/data/evil', message: 'must match the pattern ^(a+)+$' },
+      { path: '/data/code', message: 'must match the pattern ^[A-Z]{2}-\\d{3}$' },
+      { path: '/data/unescaped', message: 'must match the pattern ^caf\\u00e9$' },
+      { path: '/data/partial', message: 'must match the pattern lot' },
+      { path: '/data/x-count', message: 'must be an integer' },
+    ],
+  );
+});
+
+test('formats stay fast on long hostile strings', () => {
+  const formats = Object.keys(FORMAT_EXAMPLES);
+  const linear = createDataValidator();
+  linear.register('test.formats', 1, {
+    type: 'object',
+    properties: Object.fromEntries(formats.map((f) => [f, { type: 'string', format: f }])),
+  });
+  const hostile = [
+    `${'a'.repeat(10_000)}!`,
+    `${'1'.repeat(10_000)}!`,
+    `a@${'a.'.repeat(5_000)}!`,
+    `http://${'a'.repeat(10_000)}!`,
+    `${':'.repeat(10_000)}!`,
+    `P${'1D'.repeat(5_000)}!`,
+    `2026-01-01T${'0'.repeat(10_000)}`,
+  ];
+  for (const text of hostile) {
+    const started = performance.now();
+    const problems = linear.validate('test.formats', 1, Object.fromEntries(formats.map((f) => [f, text])));
+    const ms = performance.now() - started;
+    assert.ok(ms < 100, `${text.slice(0, 12)}… took ${ms.toFixed(0)} ms`);
+    // Some are valid (a relative URI reference may be almost anything); most are not.
+    assert.ok(problems.length >= formats.length - 2, text.slice(0, 12));
+  }
+  assert.deepEqual(linear.validate('test.formats', 1, FORMAT_EXAMPLES), []);
 });

@@ -389,7 +389,14 @@ export class SparkplugSessions {
     }
     // DDATA
     if (!device?.online) {
-      problems.push({ code: 'data-before-birth', detail: `DDATA for ${label} before its DBIRTH` });
+      // After a gap the DBIRTH was most likely among the lost messages: say so, not "before its DBIRTH".
+      const detail =
+        seqProblem?.code === 'seq-gap'
+          ? `sequence gap: seq ${seqProblem.receivedSeq} arrived where ${seqProblem.expectedSeq} was expected, ` +
+            `so messages from ${topic.groupId}/${topic.edgeNodeId} were lost, among them the DBIRTH of device ` +
+            `${deviceId}; its DDATA cannot be read until the device is born again`
+          : `DDATA for ${label} before its DBIRTH`;
+      problems.push({ code: 'data-before-birth', detail });
       return this.withRebirth(node, at, { kind: 'ignored', reason: 'awaiting-rebirth', problems, notes });
     }
     const resolved = resolveMetrics(payload.metrics, device.table, problems);
