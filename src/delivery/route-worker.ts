@@ -155,12 +155,17 @@ export class RouteWorker {
     this.state = 'standby';
   }
 
-  /** Re-delivers from `sequence` (inclusive): stops, moves the durable cursor back, starts again. */
+  /**
+   * Re-delivers from `sequence` (inclusive): stops, moves the durable cursor back, starts again.
+   * A replay only ever moves back: from beyond the committed position it resumes at that position,
+   * since the events in between are not finished yet and skipping them would lose them.
+   */
   async replayFrom(sequence: number): Promise<void> {
     await this.halt();
     this.state = 'replaying';
     this.forgetUnfinished();
-    await this.consumer?.seek(Math.max(0, sequence - 1));
+    const committed = this.consumer?.committed() ?? 0;
+    await this.consumer?.seek(Math.min(Math.max(0, sequence - 1), committed));
     await this.start();
   }
 

@@ -466,3 +466,38 @@ test('a replay from 1 re-delivers a match that sits behind 12,000 events the rou
   assert.ok(replayed.includes(release.id), 'the release is re-delivered by the replay');
   assert.equal(new Set(replayed).size, 601);
 });
+
+test('a replay from a sequence beyond the route position never skips the events the route has not finished', async () => {
+  const rx = await receiver();
+  let up = false;
+  rx.behaviour = () => (up ? { status: 204 } : { status: 503 });
+  const hub = await hubWith(
+    [
+      {
+        name: 'behind',
+        types: ['production.*'],
+        sink: 'rx',
+        retry: { maxAttempts: 1000, initialDelay: '5ms', maxDelay: '20ms', maxAge: '1h' },
+      },
+    ],
+    { rx: { kind: 'http', url: rx.url, circuitBreaker: { failureThreshold: 100_000, resetAfter: '50ms' } } },
+  );
+  const events = keyed(4, 5);
+  await publish(hub, events);
+  await until(() => rx.attempts.length >= 4, 'first failed attempts');
+  const last = hub.log.head();
+  const res = await hub.app.inject({
+    method: 'POST',
+    url: '/v1/subscriptions/behind/replay',
+    headers: { ...auth(), 'content-type': 'application/json' },
+    payload: { from: last },
+  });
+  assert.equal(res.statusCode, 202, res.body);
+  up = true;
+  await rx.waitFor(
+    () => new Set(rx.received.map((r) => r.id)).size >= events.length,
+    10_000,
+    'every event, also those before the replay position',
+  );
+  expectKeyOrder(rx, events);
+});
