@@ -37,6 +37,7 @@ import { registerBuiltInConnectors } from './connectors/index.js';
 import { type Clock, systemClock } from './delivery/clock.js';
 import { compileSinkConnectors, DeliveryEngine } from './delivery/engine.js';
 import { LaneAdmission } from './ingress/lane-admission.js';
+import { bindLogToStore, placesOf } from './integrity/log-binding.js';
 import { openEventLog } from './log/factory.js';
 import type { EventLog } from './log/port.js';
 import { RetentionJob } from './log/retention.js';
@@ -131,6 +132,7 @@ export async function createHub(config: Config, options: HubOptions): Promise<Hu
   let log: EventLog | null = null;
   try {
     log = await openEventLog(config);
+    await bindLogToStore(log, store, placesOf(config));
     return await assembleHub(config, options, store, log, { systems, routings, sources });
   } catch (error) {
     // Nothing half-built may keep the process alive (the log's writer thread, open files).

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { ConfigError } from '../config/index.js';
+import { describeCause } from '../util/data-files.js';
 import { registerBenchCommand } from './bench-command.js';
 import { registerCatalogCommand } from './catalog-command.js';
 import { registerConnectorsCommand } from './connectors-command.js';
@@ -34,6 +35,7 @@ program.parseAsync(process.argv).catch((error: unknown) => {
     process.stderr.write(`${error.message}\n`);
     process.exit(2);
   }
-  process.stderr.write(`conveyor: ${(error as Error).message}\n`);
+  // Whatever was thrown, say what it was: a bare `{ code }` from a worker thread has no message.
+  process.stderr.write(`conveyor: ${describeCause(error)}\n`);
   process.exit(1);
 });

@@ -132,4 +132,6 @@ export const MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX milestones_due ON milestones (status, due_at);
    CREATE INDEX milestones_name ON milestones (name, status, position);`,
+  // The identity of the event log this store belongs to (src/log/binding.ts).
+  `CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;`,
 ];
