@@ -6,6 +6,7 @@ import { registerBenchCommand } from './bench-command.js';
 import { registerCatalogCommand } from './catalog-command.js';
 import { registerConnectorsCommand } from './connectors-command.js';
 import { registerDeliveryCommands } from './delivery-commands.js';
+import { registerDoctorCommand } from './doctor-command.js';
 import { registerKeysCommand } from './keys-command.js';
 import { registerRunCommands } from './run-commands.js';
 import { registerSchemaCommands } from './schema-commands.js';
@@ -22,6 +23,7 @@ registerDeliveryCommands(program);
 registerSchemaCommands(program);
 registerCatalogCommand(program);
 registerConnectorsCommand(program);
+registerDoctorCommand(program);
 
 // A reader that stops early (`| head`) is not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {

@@ -5,63 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import {
-  closeSync,
-  copyFileSync,
-  mkdtempSync,
-  openSync,
-  statSync,
-  truncateSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, copyFileSync, openSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { CONVEYOR_CLI } from '../../src/bench/child-process.js';
-import { loadConfigFromObject } from '../../src/config/index.js';
-import { createHub } from '../../src/hub.js';
-import { createLogger } from '../../src/observability/logger.js';
-import { makeEvent } from '../helpers/events.js';
-import { ADMIN_KEY, LogCapture } from '../helpers/hub.js';
-
-const EVENTS = 3000;
-
-/** A data dir a hub has run on: events in the log, a consumer, a dead letter in the store. */
-async function usedDataDir(): Promise<string> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'conveyor-damaged-'));
-  const hub = await startHub(dataDir);
-  try {
-    const events = Array.from({ length: EVENTS }, () =>
-      makeEvent({ type: 'production.order.released', note: 'x'.repeat(300) }),
-    );
-    for (let i = 0; i < events.length; i += 500) await hub.log.append(events.slice(i, i + 500));
-    const consumer = await hub.log.consume('route.mes', {}, { startAt: 0 });
-    await consumer.commit(EVENTS - 10);
-    consumer.close();
-    await hub.store.deadLetters.add({
-      id: 'dl-1',
-      route: 'mes',
-      reason: 'rejected',
-      event: { ...makeEvent({ type: 'production.order.released' }), sequence: EVENTS - 5 },
-      attempts: [{ at: new Date().toISOString(), status: 422, ms: 3 }],
-      at: Date.now(),
-      status: 'open',
-    });
-  } finally {
-    await hub.close();
-  }
-  return dataDir;
-}
-
-function startHub(dataDir: string) {
-  const config = loadConfigFromObject({ server: { port: 0 } }, { dataDir });
-  return createHub(config, {
-    logger: createLogger('info', new LogCapture()),
-    adminKey: ADMIN_KEY,
-    processMetrics: false,
-  });
-}
+import { ADMIN_KEY } from '../helpers/hub.js';
+import { EVENTS, startHub, usedDataDir } from '../helpers/used-data-dir.js';
 
 /** Starting must fail; the message must name the log file and say what to do. */
 async function assertRefused(dataDir: string, wrong: RegExp): Promise<string> {
