@@ -109,6 +109,19 @@ async function seedAdmin(store: StateStore, adminKey: string | undefined): Promi
   return key;
 }
 
+/** Says once (a log line and a gauge) when the log's disk runs full, and once when it has room again. */
+function watchDiskFull(log: EventLog, metrics: HubMetrics, logger: Logger): void {
+  metrics.logDiskFull.set(log.storageFull() ? 1 : 0);
+  log.onStorageChange((full) => {
+    metrics.logDiskFull.set(full ? 1 : 0);
+    if (full)
+      logger.error(
+        'event log disk is full: appends are refused (503 log-disk-full) and /readyz is not ready until there is room; free space on its volume or apply retention',
+      );
+    else logger.info('event log has room again: appends are accepted');
+  });
+}
+
 /** Builds a hub from a compiled config: opens the store and log, assembles the API and the delivery engine. */
 export async function createHub(config: Config, options: HubOptions): Promise<Hub> {
   // Refuse a bad sink, source, command target or reference file before opening anything.
@@ -237,7 +250,9 @@ async function assembleHub(
       status: reply.statusCode,
     }).catch((error) => request.log.error({ err: error }, 'could not record a denied request'));
   });
-  await app.register(opsPlugin, { metrics, isReady: () => ready });
+  watchDiskFull(log, metrics, options.logger);
+  // A hub whose log cannot store anything must not be sent traffic meanwhile.
+  await app.register(opsPlugin, { metrics, isReady: () => ready && !log.storageFull() });
   const admission = new LaneAdmission(config, (lane) => delivery.backlog(lane));
   const connectors = new ConnectorManager(parts.sources, {
     log,
