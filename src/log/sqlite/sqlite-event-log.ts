@@ -357,10 +357,9 @@ export class SqliteEventLog implements EventLog {
       for (const c of batch.cursors.values()) for (const w of c.waiters) w.reject(error);
       batch.retention?.reject(error);
       batch.identity?.reject(error);
-      if (reply.code === 'SQLITE_FULL') {
-        this.setFull(true);
-        if (batch.probe) this.scheduleProbe();
-      }
+      if (reply.code === 'SQLITE_FULL') this.setFull(true);
+      // A probe that failed (for whatever reason) tries again while the log counts as full.
+      if (batch.probe && this.full) this.scheduleProbe();
     } else {
       if (reply.identity !== undefined) this.identityValue = reply.identity;
       if (reply.identity) batch.identity?.resolve(reply.identity);
