@@ -42,6 +42,7 @@ import { registerBuiltInConnectors } from './connectors/index.js';
 import { type Clock, systemClock } from './delivery/clock.js';
 import { compileSinkConnectors, DeliveryEngine } from './delivery/engine.js';
 import { LaneAdmission } from './ingress/lane-admission.js';
+import { bindLogToStore, placesOf } from './integrity/log-binding.js';
 import { openEventLog } from './log/factory.js';
 import type { EventLog } from './log/port.js';
 import { RetentionJob } from './log/retention.js';
@@ -118,6 +119,19 @@ async function seedAdmin(store: StateStore, adminKey: string | undefined): Promi
   return key;
 }
 
+/** Says once (a log line and a gauge) when the log's disk runs full, and once when it has room again. */
+function watchDiskFull(log: EventLog, metrics: HubMetrics, logger: Logger): void {
+  metrics.logDiskFull.set(log.storageFull() ? 1 : 0);
+  log.onStorageChange((full) => {
+    metrics.logDiskFull.set(full ? 1 : 0);
+    if (full)
+      logger.error(
+        'event log disk is full: appends are refused (503 log-disk-full) and /readyz is not ready until there is room; free space on its volume or apply retention',
+      );
+    else logger.info('event log has room again: appends are accepted');
+  });
+}
+
 /** Builds a hub from a compiled config: opens the store and log, assembles the API and the delivery engine. */
 export async function createHub(config: Config, options: HubOptions): Promise<Hub> {
   // Refuse a bad sink, source, command target or reference file before opening anything.
@@ -141,6 +155,7 @@ export async function createHub(config: Config, options: HubOptions): Promise<Hu
   let log: EventLog | null = null;
   try {
     log = await openEventLog(config);
+    await bindLogToStore(log, store, placesOf(config));
     return await assembleHub(config, options, store, log, { systems, routings, sources });
   } catch (error) {
     // Nothing half-built may keep the process alive (the log's writer thread, open files).
@@ -264,7 +279,9 @@ async function assembleHub(
       status: reply.statusCode,
     }).catch((error) => request.log.error({ err: error }, 'could not record a denied request'));
   });
-  await app.register(opsPlugin, { metrics, isReady: () => ready });
+  watchDiskFull(log, metrics, options.logger);
+  // A hub whose log cannot store anything must not be sent traffic meanwhile.
+  await app.register(opsPlugin, { metrics, isReady: () => ready && !log.storageFull() });
   const admission = new LaneAdmission(config, (lane) => delivery.backlog(lane));
   const connectors = new ConnectorManager(parts.sources, {
     log,

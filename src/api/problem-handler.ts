@@ -1,11 +1,14 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ProblemError } from '../errors/problem.js';
-import { LogUnavailableError } from '../log/log-errors.js';
+import { LogStorageFullError, LogUnavailableError } from '../log/log-errors.js';
 import { StoreUnavailableError } from '../store/store-errors.js';
 import { pathSegmentTooLong } from './request-parameters.js';
 
 /** A store restart or a log leader election takes seconds. */
 const STORE_RETRY_AFTER_SECONDS = 2;
+
+/** Freeing disk space takes an operator (or retention) a while; the log probes for room every 2 s. */
+const DISK_FULL_RETRY_AFTER_SECONDS = 5;
 
 const PROBLEM_JSON = 'application/problem+json';
 
@@ -109,11 +112,15 @@ export function installProblemHandlers(
           ? new ProblemError('store-unavailable', `the state store is unavailable: ${error.message}`, {
               retryAfterSeconds: STORE_RETRY_AFTER_SECONDS,
             })
-          : error instanceof LogUnavailableError
-            ? new ProblemError('log-unavailable', `the event log is unavailable: ${error.message}`, {
-                retryAfterSeconds: STORE_RETRY_AFTER_SECONDS,
+          : error instanceof LogStorageFullError
+            ? new ProblemError('log-disk-full', `the event log cannot store this: ${error.message}`, {
+                retryAfterSeconds: DISK_FULL_RETRY_AFTER_SECONDS,
               })
-            : fromFastifyError(error, request);
+            : error instanceof LogUnavailableError
+              ? new ProblemError('log-unavailable', `the event log is unavailable: ${error.message}`, {
+                  retryAfterSeconds: STORE_RETRY_AFTER_SECONDS,
+                })
+              : fromFastifyError(error, request);
     if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
     return sendProblem(reply, request, problem);
   });

@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { ConfigError } from '../config/index.js';
+import { describeCause } from '../util/data-files.js';
 import { registerBenchCommand } from './bench-command.js';
 import { registerCatalogCommand } from './catalog-command.js';
 import { registerConnectorsCommand } from './connectors-command.js';
 import { registerDeliveryCommands } from './delivery-commands.js';
+import { registerDoctorCommand } from './doctor-command.js';
 import { registerKeysCommand } from './keys-command.js';
 import { registerRunCommands } from './run-commands.js';
 import { registerSchemaCommands } from './schema-commands.js';
@@ -21,6 +23,7 @@ registerDeliveryCommands(program);
 registerSchemaCommands(program);
 registerCatalogCommand(program);
 registerConnectorsCommand(program);
+registerDoctorCommand(program);
 
 // A reader that stops early (`| head`) is not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -34,6 +37,7 @@ program.parseAsync(process.argv).catch((error: unknown) => {
     process.stderr.write(`${error.message}\n`);
     process.exit(2);
   }
-  process.stderr.write(`conveyor: ${(error as Error).message}\n`);
+  // Whatever was thrown, say what it was: a bare `{ code }` from a worker thread has no message.
+  process.stderr.write(`conveyor: ${describeCause(error)}\n`);
   process.exit(1);
 });

@@ -176,6 +176,12 @@ export const ERROR_CODES = {
     doc: 'The event log (the NATS JetStream cluster) cannot be reached or did not acknowledge in time. Events without a 2xx were not acknowledged; send them again with the same ids after `Retry-After` (duplicates are recognised).',
     retryable: true,
   },
+  'log-disk-full': {
+    status: 503,
+    title: 'Event log disk full',
+    doc: "The event log's disk (or its size cap) is full, so nothing of this request was stored. 503 rather than 507, because clients and load balancers already retry a 503 after `Retry-After` (and may try another hub instance); the hub takes events again by itself once there is room, no restart needed. `/readyz` answers 503 and `conveyor_log_disk_full` is 1 meanwhile. Free space on the log's volume (the log itself cannot shrink while the disk has no room), then send the same events again (duplicates are recognised).",
+    retryable: true,
+  },
 } as const satisfies Record<string, ErrorCodeSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -11,3 +11,17 @@ export class LogUnavailableError extends Error {
     this.name = 'LogUnavailableError';
   }
 }
+
+/**
+ * The log's disk (or its configured size cap) is full: the append was rolled back and nothing
+ * was acknowledged. The log keeps running and takes appends again as soon as there is room;
+ * the API answers 503 with Retry-After.
+ */
+export class LogStorageFullError extends Error {
+  readonly retryable = true;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'LogStorageFullError';
+  }
+}

@@ -84,6 +84,17 @@ export interface EventLog {
   /** Names and committed positions of every durable consumer. */
   consumers(): Promise<Array<{ name: string; position: number }>>;
   stats(): Promise<LogStats>;
+  /**
+   * The random id that ties this log to its state store (recorded in both at the first start),
+   * or null when none was recorded yet (a new log, or one made by an older version).
+   */
+  identity(): Promise<string | null>;
+  /** Records `id` as the identity unless the log already has one; resolves to the one it has now. */
+  claimIdentity(id: string): Promise<string>;
+  /** True while appends fail because the log's disk (or size cap) is full. */
+  storageFull(): boolean;
+  /** Calls `listener` each time the log's storage becomes full or has room again. */
+  onStorageChange(listener: (full: boolean) => void): void;
   /** Flushes pending appends, then releases resources. */
   close(): Promise<void>;
 }

@@ -7,6 +7,8 @@ export class HubMetrics {
   readonly ingestRequestSeconds: Histogram<'mode' | 'status'>;
   readonly logAppendBatch: Histogram;
   readonly logHead: Gauge;
+  /** 1 while the event log's disk is full (appends refused), else 0. */
+  readonly logDiskFull: Gauge;
   readonly httpRequests: Counter<'route' | 'method' | 'status'>;
   readonly deprecatedEvents: Counter<'type' | 'version'>;
   readonly reconciliationDifferences: Gauge<'kind'>;
@@ -48,6 +50,11 @@ export class HubMetrics {
     this.logHead = new Gauge({
       name: 'conveyor_log_head_sequence',
       help: 'Highest sequence in the event log.',
+      registers: [this.registry],
+    });
+    this.logDiskFull = new Gauge({
+      name: 'conveyor_log_disk_full',
+      help: "1 while the event log's disk (or size cap) is full and appends are refused, else 0.",
       registers: [this.registry],
     });
     this.deprecatedEvents = new Counter({

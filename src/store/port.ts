@@ -420,6 +420,21 @@ export interface MilestoneRepository {
 }
 
 /**
+ * What ties the store to its event log: the log's identity, recorded at the first start, and the
+ * log sequences the store refers to (dead letters, met milestones), which must lie within the log.
+ */
+export interface LogBindingRepository {
+  /** The identity of the log this store belongs to; null before the first start binds one. */
+  identity(): Promise<string | null>;
+  /** Records `id` unless an identity is recorded; resolves to the one recorded now. */
+  claimIdentity(id: string): Promise<string>;
+  /** The highest log sequence a dead letter or milestone refers to; 0 when none does. */
+  highestSequence(): Promise<number>;
+  /** Whether the store holds anything derived from a log (dead letters, milestones, quality holds). */
+  holdsLogState(): Promise<boolean>;
+}
+
+/**
  * The hub's state besides the event log: clients, dead letters, the audit trail, the schema registry.
  * Every backend (embedded SQLite, PostgreSQL) implements this port.
  */
@@ -435,5 +450,6 @@ export interface StateStore {
   readonly sourceDeadLetters: SourceDeadLetterRepository;
   readonly leases: LeaseRepository;
   readonly milestones: MilestoneRepository;
+  readonly logBinding: LogBindingRepository;
   close(): Promise<void>;
 }

@@ -104,6 +104,11 @@ const MIN_WAIT_MS = 5;
 
 const CONSUMER_PREFIX = 'consumer.';
 const DOMAIN_PREFIX = 'domain.';
+/**
+ * The log's identity (see src/integrity/log-binding.ts), with the creation time of the stream it
+ * was recorded for: a stream deleted and made again under the same name is another log.
+ */
+const IDENTITY_KEY = 'identity';
 
 const decoder = new TextDecoder();
 
@@ -179,6 +184,8 @@ export class JetStreamEventLog implements EventLog {
   /** Set when `close` starts: no new appends while the ones under way finish. */
   private closing = false;
   private failure: Error | null = null;
+  /** When the stream was created (from its info); an identity recorded for another stream is void. */
+  private streamCreated = '';
   /** Keys being published now, so a concurrent append of the same event waits for it. */
   private readonly publishing = new Map<string, Promise<number>>();
   private readonly appends = new Set<Promise<unknown>>();
@@ -255,6 +262,7 @@ export class JetStreamEventLog implements EventLog {
       // Well inside the window: an id must be indexed before JetStream forgets it.
       const indexEveryMs = Math.min(15_000, Math.max(250, Math.floor(windowMs / 4)));
       const log = new JetStreamEventLog(nc, jsm, stream, ids, state, indexEveryMs);
+      log.streamCreated = info.created;
       log.observe(info.state.last_seq);
       for (const domain of await log.listDomains()) log.domains.add(domain);
       await log.index.advance(info.state.last_seq, true);
@@ -503,6 +511,41 @@ export class JetStreamEventLog implements EventLog {
     this.assertUsable();
     await this.state.put(consumerKey(name), JSON.stringify({ name, position }));
   }
+
+  async identity(): Promise<string | null> {
+    this.assertUsable();
+    const entry = await this.state.get(IDENTITY_KEY);
+    if (entry?.operation !== 'PUT') return null;
+    const value = entry.json<{ identity?: unknown; streamCreated?: unknown }>();
+    return typeof value.identity === 'string' && value.streamCreated === this.streamCreated
+      ? value.identity
+      : null;
+  }
+
+  async claimIdentity(id: string): Promise<string> {
+    this.assertUsable();
+    const value = JSON.stringify({ identity: id, streamCreated: this.streamCreated });
+    const entry = await this.state.get(IDENTITY_KEY);
+    if (entry?.operation === 'PUT') {
+      // Recorded for a stream since deleted: this stream claims afresh, guarded by that revision.
+      const current = await this.identity();
+      if (current !== null) return current;
+      await this.state.update(IDENTITY_KEY, value, entry.revision).catch(() => undefined);
+    } else {
+      // A create fails when another hub claimed first; its identity is then the one read back.
+      await this.state.create(IDENTITY_KEY, value).catch(() => undefined);
+    }
+    const claimed = await this.identity();
+    if (claimed === null) throw new Error(`could not record the identity of JetStream stream ${this.stream}`);
+    return claimed;
+  }
+
+  /** JetStream reports a full store as a publish error; it is not told apart here yet. */
+  storageFull(): boolean {
+    return false;
+  }
+
+  onStorageChange(_listener: (full: boolean) => void): void {}
 
   async consumers(): Promise<Array<{ name: string; position: number }>> {
     this.assertUsable();

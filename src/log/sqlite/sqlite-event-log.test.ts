@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { makeEvent } from '../../../test/helpers/events.js';
 import type { CloudEvent, StoredEvent } from '../../model/envelope.js';
+import { LogStorageFullError } from '../log-errors.js';
 import type { ReadOptions } from '../port.js';
 import { typeMatcher } from '../port.js';
 import { listPartitions } from './schema.js';
@@ -200,6 +201,46 @@ test('an event deleted before its partition is dropped is gone from subject read
     );
     assert.equal(await log.retain(8001), 3000);
     assert.deepEqual(inspect(path).dedup.slice(0, 2), [8, 9]);
+  } finally {
+    await log.close();
+  }
+});
+
+/** Polls `condition` until it holds or `ms` pass. */
+async function eventually(condition: () => boolean, ms = 5000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  return condition();
+}
+
+test('a full log refuses appends with LogStorageFullError, keeps running, and takes appends again once there is room', async () => {
+  // A page cap stands in for the disk: SQLite answers SQLITE_FULL exactly as on a full volume.
+  const log = await SqliteEventLog.open({ path: newPath(), maxPages: 160, storageProbeMs: 20 });
+  const changes: boolean[] = [];
+  log.onStorageChange((full) => changes.push(full));
+  try {
+    let refusal: unknown;
+    let stored = 0;
+    for (let i = 0; i < 400 && refusal === undefined; i++) {
+      try {
+        await log.append([makeEvent({ note: 'x'.repeat(4000) })]);
+        stored++;
+      } catch (error) {
+        refusal = error;
+      }
+    }
+    assert.ok(refusal instanceof LogStorageFullError, `refused as full: ${String(refusal)}`);
+    assert.equal(log.storageFull(), true);
+    assert.equal(log.head(), stored, 'the refused append took no sequence');
+    await assert.rejects(log.append([makeEvent({ note: 'x'.repeat(4000) })]), LogStorageFullError);
+    assert.equal((await log.read({ limit: 1000 })).length, stored, 'what was acknowledged is all there');
+
+    // Retention frees pages; the probe notices without any append.
+    assert.ok((await log.retain(stored - 5)) > 0);
+    assert.ok(await eventually(() => !log.storageFull()), 'the log has room again by itself');
+    const [outcome] = await log.append([makeEvent({ note: 'x'.repeat(4000) })]);
+    assert.equal(outcome?.sequence, stored + 1);
+    assert.deepEqual(changes, [true, false], 'one change each way');
   } finally {
     await log.close();
   }

@@ -1,10 +1,10 @@
 import { EventEmitter } from 'node:events';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { domainOfType, laneOfType } from '../../model/catalog.js';
 import { type CloudEvent, partitionKeyOf, STORED_JSON, type StoredEvent } from '../../model/envelope.js';
+import { DataFileError, describeCause, prepareWritableFile } from '../../util/data-files.js';
+import { LogStorageFullError } from '../log-errors.js';
 import type { AppendOutcome, Consumer, EventFilter, EventLog, LogStats, ReadOptions } from '../port.js';
 import { type ReadPage, readUpToLimit, typeMatcher } from '../port.js';
 import { applyPragmas, BASE_DDL, DEFAULT_PARTITION_SIZE, listPartitions, subjectTable } from './schema.js';
@@ -23,8 +23,32 @@ export interface SqliteEventLogOptions {
   readonly partitionSize?: number;
   /** Sequences one range query of a read examines (bounds the work of one read step). @default 50000 */
   readonly scanWindow?: number;
+  /** A cap on the file's size in pages; appends past it fail as on a full disk. @default none */
+  readonly maxPages?: number;
+  /** Files up to this size get a full quick check at open, larger ones a bounded one. @default 256 MiB */
+  readonly startupCheckBytes?: number;
+  /** While the disk is full, how often a small write probes whether there is room again. @default 2000 */
+  readonly storageProbeMs?: number;
 }
 
+/** SQLite's codes for a file that is not (or no longer) a sound database. */
+const DAMAGED_CODES = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB']);
+
+/** The start-up error for a log that could not be opened: the file, the cause, what to do. */
+function openError(path: string, error: unknown): DataFileError {
+  if (error instanceof DataFileError) return error;
+  const { name, code } = (error ?? {}) as { name?: string; code?: string };
+  if (name === 'LogDamaged' || (code !== undefined && DAMAGED_CODES.has(code))) {
+    return new DataFileError(
+      path,
+      `the event log ${path} is damaged: ${describeCause(error)}. The hub will not start on it: restore ${path} (and its -wal file) from a backup; \`conveyor doctor\` lists every fault it finds. To give up its events instead, move the whole data directory (log and state store together) aside and start afresh.`,
+      { cause: error },
+    );
+  }
+  return new DataFileError(path, `cannot open the event log ${path}: ${describeCause(error)}`, {
+    cause: error,
+  });
+}
 interface PendingAppend {
   rows: RowInput[];
   resolve: (outcomes: AppendOutcome[]) => void;
@@ -37,11 +61,19 @@ interface PendingRetention {
   reject: (error: Error) => void;
 }
 
+interface PendingIdentity {
+  id: string;
+  resolve: (identity: string) => void;
+  reject: (error: Error) => void;
+}
+
 interface WriteBatch {
   id: number;
   appends: PendingAppend[];
   cursors: Map<string, PendingCursor>;
   retention: PendingRetention | null;
+  identity: PendingIdentity | null;
+  probe: boolean;
 }
 
 /**
@@ -113,6 +145,12 @@ export class SqliteEventLog implements EventLog {
   private queuedRows = 0;
   private queuedCursors = new Map<string, PendingCursor>();
   private queuedRetention: PendingRetention | null = null;
+  private queuedIdentity: PendingIdentity | null = null;
+  private queuedProbe = false;
+  private identityValue: string | null;
+  private full = false;
+  private probeTimer: NodeJS.Timeout | null = null;
+  private readonly storageProbeMs: number;
   private flushScheduled = false;
   private closed = false;
   private failure: Error | null = null;
@@ -122,15 +160,16 @@ export class SqliteEventLog implements EventLog {
     worker: Worker,
     reader: Database.Database,
     ready: ReadyMessage,
-    maxBatch: number,
-    scanWindow: number,
+    options: SqliteEventLogOptions,
   ) {
-    this.scanWindow = scanWindow;
+    this.scanWindow = Math.max(1, options.scanWindow ?? DEFAULT_SCAN_WINDOW);
     this.worker = worker;
     this.reader = reader;
     this.headSequence = ready.head;
     this.partitionSize = ready.partitionSize;
-    this.maxBatch = maxBatch;
+    this.identityValue = ready.identity;
+    this.maxBatch = options.maxBatch ?? 5000;
+    this.storageProbeMs = options.storageProbeMs ?? 2000;
     this.emitter.setMaxListeners(0);
     this.refreshTables();
     worker.on('message', (reply: WriteReply) => this.onReply(reply));
@@ -142,36 +181,43 @@ export class SqliteEventLog implements EventLog {
 
   /** Opens (creating if needed) the log at `path`; resolves once the writer has recovered the head. */
   static async open(options: SqliteEventLogOptions): Promise<SqliteEventLog> {
-    mkdirSync(dirname(options.path), { recursive: true });
+    prepareWritableFile(options.path, 'the event log');
     const worker = new Worker(new URL('./writer-worker.js', import.meta.url), {
       workerData: {
         path: options.path,
         synchronous: options.synchronous ?? 'full',
         partitionSize: options.partitionSize ?? DEFAULT_PARTITION_SIZE,
+        ...(options.maxPages !== undefined ? { maxPages: options.maxPages } : {}),
+        ...(options.startupCheckBytes !== undefined ? { startupCheckBytes: options.startupCheckBytes } : {}),
       } satisfies WriterOptions,
     });
     // Remove only our own listeners: Worker keeps internal ones that must stay.
     const ready = await new Promise<ReadyMessage>((resolve, reject) => {
       const onExit = (code: number) =>
         reject(new Error(`event log writer exited with code ${code} while opening`));
+      const onError = (error: unknown) => {
+        worker.off('exit', onExit);
+        reject(openError(options.path, error));
+      };
       worker.once('message', (message: ReadyMessage) => {
-        worker.off('error', reject);
+        worker.off('error', onError);
         worker.off('exit', onExit);
         resolve(message);
       });
-      worker.once('error', reject);
+      worker.once('error', onError);
       worker.once('exit', onExit);
     });
-    const reader = new Database(options.path, { readonly: false });
-    applyPragmas(reader, options.synchronous ?? 'full', false);
-    reader.exec(BASE_DDL);
-    return new SqliteEventLog(
-      worker,
-      reader,
-      ready,
-      options.maxBatch ?? 5000,
-      Math.max(1, options.scanWindow ?? DEFAULT_SCAN_WINDOW),
-    );
+    let reader: Database.Database | undefined;
+    try {
+      reader = new Database(options.path, { readonly: false });
+      applyPragmas(reader, options.synchronous ?? 'full', false);
+      reader.exec(BASE_DDL);
+    } catch (error) {
+      reader?.close();
+      await worker.terminate();
+      throw openError(options.path, error);
+    }
+    return new SqliteEventLog(worker, reader, ready, options);
   }
 
   head(): number {
@@ -218,8 +264,54 @@ export class SqliteEventLog implements EventLog {
       this.queuedUrgent.length > 0 ||
       this.queuedAppends.length > 0 ||
       this.queuedCursors.size > 0 ||
-      this.queuedRetention !== null
+      this.queuedRetention !== null ||
+      this.queuedIdentity !== null ||
+      this.queuedProbe
     );
+  }
+
+  async identity(): Promise<string | null> {
+    return this.identityValue;
+  }
+
+  claimIdentity(id: string): Promise<string> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.identityValue !== null) return Promise.resolve(this.identityValue);
+    return new Promise((resolve, reject) => {
+      this.queuedIdentity = { id, resolve, reject };
+      this.scheduleFlush();
+    });
+  }
+
+  storageFull(): boolean {
+    return this.full;
+  }
+
+  onStorageChange(listener: (full: boolean) => void): void {
+    this.emitter.on('storage', listener);
+  }
+
+  /** Marks the storage full or not; while full, a timer probes for room so recovery needs no traffic. */
+  private setFull(full: boolean): void {
+    if (full === this.full) return;
+    this.full = full;
+    if (full) this.scheduleProbe();
+    else if (this.probeTimer) {
+      clearTimeout(this.probeTimer);
+      this.probeTimer = null;
+    }
+    this.emitter.emit('storage', full);
+  }
+
+  private scheduleProbe(): void {
+    if (this.probeTimer || this.closed) return;
+    this.probeTimer = setTimeout(() => {
+      this.probeTimer = null;
+      if (!this.full || this.closed || this.failure) return;
+      this.queuedProbe = true;
+      this.scheduleFlush();
+    }, this.storageProbeMs);
+    this.probeTimer.unref();
   }
 
   private flush(): void {
@@ -242,13 +334,19 @@ export class SqliteEventLog implements EventLog {
     this.queuedCursors = new Map();
     const retention = this.queuedRetention;
     this.queuedRetention = null;
-    const batch: WriteBatch = { id: this.nextRequestId++, appends, cursors, retention };
+    const identity = this.queuedIdentity;
+    this.queuedIdentity = null;
+    const probe = this.queuedProbe;
+    this.queuedProbe = false;
+    const batch: WriteBatch = { id: this.nextRequestId++, appends, cursors, retention, identity, probe };
     this.inFlight.push(batch);
     const request: WriteRequest = {
       id: batch.id,
       rows: appends.length === 1 ? (appends[0] as PendingAppend).rows : appends.flatMap((a) => a.rows),
       cursors: [...cursors].map(([name, c]) => [name, c.position]),
       ...(retention ? { retention: { beforeSequence: retention.beforeSequence } } : {}),
+      ...(identity ? { identity: identity.id } : {}),
+      ...(probe ? { probe: true } : {}),
     };
     this.worker.postMessage(request);
   }
@@ -258,11 +356,25 @@ export class SqliteEventLog implements EventLog {
     if (index === -1) return;
     const [batch] = this.inFlight.splice(index, 1) as [WriteBatch];
     if (reply.error !== undefined || !reply.sequences) {
-      const error = new Error(`event log write failed: ${reply.error ?? 'no result'}`);
+      const error =
+        reply.code === 'SQLITE_FULL'
+          ? new LogStorageFullError(
+              'the event log has no room: its disk (or its size cap) is full; nothing of this write was stored',
+            )
+          : new Error(`event log write failed: ${reply.error ?? 'no result'}`);
       for (const a of batch.appends) a.reject(error);
       for (const c of batch.cursors.values()) for (const w of c.waiters) w.reject(error);
       batch.retention?.reject(error);
+      batch.identity?.reject(error);
+      if (reply.code === 'SQLITE_FULL') this.setFull(true);
+      // A probe that failed (for whatever reason) tries again while the log counts as full.
+      if (batch.probe && this.full) this.scheduleProbe();
     } else {
+      if (reply.identity !== undefined) this.identityValue = reply.identity;
+      if (reply.identity) batch.identity?.resolve(reply.identity);
+      else batch.identity?.reject(new Error('the event log did not record its identity'));
+      // Anything written means there is room again (appends, cursors and probes all write).
+      if (batch.appends.length > 0 || batch.cursors.size > 0 || batch.probe) this.setFull(false);
       if (reply.newDomains && reply.newDomains.length > 0) this.refreshTables();
       let offset = 0;
       for (const a of batch.appends) {
@@ -290,6 +402,8 @@ export class SqliteEventLog implements EventLog {
     const appends = [...batches.flatMap((b) => b.appends), ...this.queuedUrgent, ...this.queuedAppends];
     const cursors = [...batches.flatMap((b) => [...b.cursors.values()]), ...this.queuedCursors.values()];
     const retentions = [...batches.map((b) => b.retention), this.queuedRetention];
+    const identities = [...batches.map((b) => b.identity), this.queuedIdentity];
+    this.queuedIdentity = null;
     this.queuedUrgent = [];
     this.queuedAppends = [];
     this.queuedCursors = new Map();
@@ -297,6 +411,7 @@ export class SqliteEventLog implements EventLog {
     for (const a of appends) a.reject(error);
     for (const c of cursors) for (const w of c.waiters) w.reject(error);
     for (const r of retentions) r?.reject(error);
+    for (const i of identities) i?.reject(error);
     this.emitter.emit('failed', error);
   }
 
@@ -641,6 +756,7 @@ export class SqliteEventLog implements EventLog {
       await new Promise((resolve) => this.emitter.once('idle', resolve));
     }
     this.closed = true;
+    if (this.probeTimer) clearTimeout(this.probeTimer);
     for (const consumer of this.openConsumers) consumer.close();
     const exited = new Promise((resolve) => this.worker.once('exit', resolve));
     this.worker.postMessage('close');

@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { headerFault, STARTUP_CHECK_BYTES, startupFaults } from '../../util/sqlite-integrity.js';
 import { IndexPartitions, type RetainedRow } from './index-partitions.js';
 import { migrateLegacyLayout } from './migrate-legacy.js';
 import {
@@ -18,9 +19,52 @@ import type { ReadyMessage, WriteReply, WriteRequest, WriterOptions } from './wr
  * overlaps with the main thread parsing the next requests. Each request is one transaction.
  */
 const options = workerData as WriterOptions;
-const db = new Database(options.path);
-applyPragmas(db, options.synchronous, true);
-db.exec(BASE_DDL);
+
+/**
+ * Thrown while opening: a plain Error, because a SqliteError crosses to the main thread as a
+ * bare `{ code }` with no message. `damaged` tells the opener the file itself is at fault.
+ */
+function openFailure(message: string, damaged: boolean): Error {
+  const error = new Error(message);
+  error.name = damaged ? 'LogDamaged' : 'LogOpenFailed';
+  return error;
+}
+
+function describe(error: unknown): string {
+  const { message, code } = error as { message?: string; code?: string };
+  return code && message && !message.includes(code)
+    ? `${message} (${code})`
+    : (message ?? code ?? String(error));
+}
+
+/** Opens the file and checks it (bounded) before anything reads from it. */
+function openChecked(): Database.Database {
+  const fault = headerFault(options.path);
+  if (fault !== null) throw openFailure(fault, true);
+  let opened: Database.Database;
+  try {
+    opened = new Database(options.path);
+    applyPragmas(opened, options.synchronous, true);
+    if (options.maxPages !== undefined) opened.pragma(`max_page_count = ${options.maxPages}`);
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? '';
+    throw openFailure(describe(error), code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB');
+  }
+  let faults: string[];
+  try {
+    faults = startupFaults(opened, options.startupCheckBytes ?? STARTUP_CHECK_BYTES);
+  } catch (error) {
+    faults = [describe(error)];
+  }
+  if (faults.length > 0) {
+    opened.close();
+    throw openFailure(`its integrity check failed: ${faults.slice(0, 3).join('; ')}`, true);
+  }
+  opened.exec(BASE_DDL);
+  return opened;
+}
+
+const db = openChecked();
 
 const getMeta = db.prepare('SELECT value FROM meta WHERE key = ?').pluck();
 const setMeta = db.prepare(
@@ -80,6 +124,10 @@ const upsertCursor = db.prepare(
   'INSERT INTO cursors (name, position, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at',
 );
 const insertDomain = db.prepare('INSERT INTO domains (name, tbl) VALUES (?, ?)');
+const claimIdentity = db.prepare(
+  "INSERT INTO meta (key, value) VALUES ('identity', ?) ON CONFLICT (key) DO NOTHING",
+);
+const readIdentity = (): string | null => (getMeta.get('identity') as string | undefined) ?? null;
 
 function lookupIn(table: string): Database.Statement {
   let stmt = lookups.get(table);
@@ -170,7 +218,16 @@ const runRequest = db.transaction((request: WriteRequest): WriteReply => {
   for (const [name, position] of request.cursors) upsertCursor.run(name, position, now);
   let deleted = 0;
   if (request.retention) deleted = applyRetention(request.retention.beforeSequence);
-  return { id: request.id, sequences, newDomains, deleted };
+  if (request.identity !== undefined) claimIdentity.run(request.identity);
+  // A page written, so that a probe after a full disk proves there is room again.
+  if (request.probe) setMeta.run('probedAt', String(now));
+  return {
+    id: request.id,
+    sequences,
+    newDomains,
+    deleted,
+    ...(request.identity !== undefined ? { identity: readIdentity() } : {}),
+  };
 });
 
 /**
@@ -206,7 +263,7 @@ function firstStored(): number {
 
 const port = parentPort;
 if (!port) throw new Error('writer-worker must run as a worker thread');
-port.postMessage({ ready: true, head, partitionSize } satisfies ReadyMessage);
+port.postMessage({ ready: true, head, partitionSize, identity: readIdentity() } satisfies ReadyMessage);
 port.on('message', (request: WriteRequest | 'close') => {
   if (request === 'close') {
     db.close();
@@ -217,11 +274,16 @@ port.on('message', (request: WriteRequest | 'close') => {
   try {
     reply = runRequest(request);
   } catch (error) {
-    // The transaction rolled back: forget tables it created and re-read the head from disk.
-    reloadTables();
-    head = readHead();
-    partitions.reconcile(head + 1);
-    reply = { id: request.id, error: (error as Error).message };
+    reply = { id: request.id, error: describe(error), code: (error as { code?: string }).code ?? 'UNKNOWN' };
+    try {
+      // The transaction rolled back: forget tables it created and re-read the head from disk.
+      reloadTables();
+      head = readHead();
+      partitions.reconcile(head + 1);
+    } catch {
+      // Re-reading can fail for the same reason (a full disk); the next request tries again,
+      // and this thread must live on so that appends resume once there is room.
+    }
   }
   port.postMessage(reply);
 });

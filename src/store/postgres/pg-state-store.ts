@@ -4,6 +4,7 @@ import type {
   DeadLetterRepository,
   IdempotencyRepository,
   LeaseRepository,
+  LogBindingRepository,
   MilestoneRepository,
   QualityHoldRepository,
   SchemaRepository,
@@ -19,6 +20,7 @@ import { PgDeadLetters } from './pg-dead-letters.js';
 import { PgHolds } from './pg-holds.js';
 import { PgIdempotency } from './pg-idempotency.js';
 import { PgLeases } from './pg-leases.js';
+import { PgLogBinding } from './pg-log-binding.js';
 import { PgMilestones } from './pg-milestones.js';
 import { PgSchemas } from './pg-schemas.js';
 import { PgSourceDeadLetters } from './pg-source-dead-letters.js';
@@ -57,6 +59,7 @@ export class PostgresStateStore implements StateStore {
   readonly sourceDeadLetters: SourceDeadLetterRepository;
   readonly leases: LeaseRepository;
   readonly milestones: MilestoneRepository;
+  readonly logBinding: LogBindingRepository;
   private readonly db: PgDatabase;
 
   private constructor(db: PgDatabase) {
@@ -71,6 +74,7 @@ export class PostgresStateStore implements StateStore {
     this.sourceDeadLetters = new PgSourceDeadLetters(db);
     this.leases = new PgLeases(db);
     this.milestones = new PgMilestones(db);
+    this.logBinding = new PgLogBinding(db);
   }
 
   /** Connects, brings the schema up to date, and returns the store. */

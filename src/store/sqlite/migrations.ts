@@ -136,4 +136,6 @@ export const MIGRATIONS: readonly string[] = [
   // dead process is taken over at once; claims from before have none and wait out the staleness bound.
   `ALTER TABLE idempotency ADD COLUMN owner_instance TEXT;
    ALTER TABLE idempotency ADD COLUMN owner_boot TEXT;`,
+  // The identity of the event log this store belongs to (src/log/binding.ts).
+  `CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;`,
 ];

@@ -1,12 +1,13 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { DataFileError, describeCause, prepareWritableFile } from '../../util/data-files.js';
+import { headerFault, startupFaults } from '../../util/sqlite-integrity.js';
 import type {
   AuditRepository,
   ClientRepository,
   DeadLetterRepository,
   IdempotencyRepository,
   LeaseRepository,
+  LogBindingRepository,
   MilestoneRepository,
   QualityHoldRepository,
   SchemaRepository,
@@ -21,6 +22,7 @@ import { SqliteDeadLetters } from './sqlite-dead-letters.js';
 import { SqliteHolds } from './sqlite-holds.js';
 import { SqliteIdempotency } from './sqlite-idempotency.js';
 import { SqliteLeases } from './sqlite-leases.js';
+import { SqliteLogBinding } from './sqlite-log-binding.js';
 import { SqliteMilestones } from './sqlite-milestones.js';
 import { SqliteSchemas } from './sqlite-schemas.js';
 import { SqliteSourceDeadLetters } from './sqlite-source-dead-letters.js';
@@ -48,6 +50,7 @@ export class SqliteStateStore implements StateStore {
   readonly sourceDeadLetters: SourceDeadLetterRepository;
   readonly leases: LeaseRepository;
   readonly milestones: MilestoneRepository;
+  readonly logBinding: LogBindingRepository;
   private readonly db: Database.Database;
 
   private constructor(db: Database.Database) {
@@ -62,16 +65,39 @@ export class SqliteStateStore implements StateStore {
     this.sourceDeadLetters = new SqliteSourceDeadLetters(db);
     this.leases = new SqliteLeases(db);
     this.milestones = new SqliteMilestones(db);
+    this.logBinding = new SqliteLogBinding(db);
   }
 
+  /** Opens (creating if needed) the store at `path`, after a bounded integrity check of the file. */
   static open(path: string): SqliteStateStore {
-    mkdirSync(dirname(path), { recursive: true });
-    const db = new Database(path);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.pragma('busy_timeout = 5000');
-    migrate(db);
-    return new SqliteStateStore(db);
+    prepareWritableFile(path, 'the state store');
+    const damaged = (why: string, cause?: unknown) =>
+      new DataFileError(
+        path,
+        `the state store ${path} is damaged: ${why}. The hub will not start on it: restore ${path} (and its -wal file) from a backup; \`conveyor doctor\` lists every fault it finds.`,
+        { cause },
+      );
+    const fault = headerFault(path);
+    if (fault !== null) throw damaged(fault);
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(path);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma('busy_timeout = 5000');
+      const faults = startupFaults(db);
+      if (faults.length > 0) throw damaged(`its integrity check failed: ${faults.slice(0, 3).join('; ')}`);
+      migrate(db);
+      return new SqliteStateStore(db);
+    } catch (error) {
+      db?.close();
+      if (error instanceof DataFileError) throw error;
+      const code = (error as { code?: string }).code;
+      if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') throw damaged(describeCause(error), error);
+      throw new DataFileError(path, `cannot open the state store ${path}: ${describeCause(error)}`, {
+        cause: error,
+      });
+    }
   }
 
   async close(): Promise<void> {
