@@ -6,7 +6,12 @@ import type { Consumer, EventLog } from '../log/port.js';
 import type { CloudEvent, StoredEvent } from '../model/envelope.js';
 import { eventLogFields } from '../observability/event-trace.js';
 import type { Logger } from '../observability/logger.js';
-import type { MilestoneEventRef, MilestoneRecord, MilestoneRepository } from '../store/port.js';
+import type {
+  MilestoneChange,
+  MilestoneEventRef,
+  MilestoneRecord,
+  MilestoneRepository,
+} from '../store/port.js';
 import { type AlertKind, alertEvent } from './alert-events.js';
 import {
   correlationOf,
@@ -72,7 +77,10 @@ export class MilestoneTracker {
   private readonly checkEveryMs: number;
   private readonly retentionMs: number;
   private readonly types: string[];
-  private readonly pendingEnds = new Set<Promise<void>>();
+  /** Delivery ends waiting for the next group write, with the events they came from. */
+  private queuedEnds: Array<{ change: MilestoneChange; event: StoredEvent }> = [];
+  /** The group write of delivery ends under way, if any. */
+  private writingEnds: Promise<void> | null = null;
   private consumer: Consumer | null = null;
   private stopping: AbortController | null = null;
   private loops: Promise<void>[] = [];
@@ -139,31 +147,72 @@ export class MilestoneTracker {
   /** Stops and waits for the delivery ends still being written. */
   async close(): Promise<void> {
     await this.stop();
-    while (this.pendingEnds.size > 0) await Promise.all([...this.pendingEnds]);
+    while (this.writingEnds || this.queuedEnds.length > 0) await (this.writingEnds ?? this.writeEnds());
   }
 
-  /** A route delivered `event`: it ends the delivery milestones on that route with its correlation. */
+  /**
+   * A route delivered `event`: it ends the delivery milestones on that route with its correlation.
+   * Ends are queued and written in groups (one store transaction for all that arrived meanwhile):
+   * deliveries never wait on them, and a burst of deliveries costs one commit, not one each.
+   */
   onDelivered(route: string, event: StoredEvent): void {
     for (const definition of this.definitions) {
       if (!('delivered' in definition.end) || definition.end.delivered !== route) continue;
-      const write = this.end(definition, event, true).catch((error: unknown) => {
-        this.logger.error(
-          { err: error, milestone: definition.name, ...eventLogFields(event) },
-          'could not record a milestone end',
-        );
-      });
-      this.pendingEnds.add(write);
-      void write.finally(() => this.pendingEnds.delete(write));
+      const change = this.endChange(definition, event, true);
+      if (change) this.queuedEnds.push({ change, event });
+    }
+    if (this.queuedEnds.length > 0 && !this.writingEnds) {
+      // The deliveries finishing in this turn join the same write.
+      this.writingEnds = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.writeEnds());
+    }
+  }
+
+  /** Writes every queued delivery end in one step; ends queued meanwhile go in the next one. */
+  private async writeEnds(): Promise<void> {
+    try {
+      while (this.queuedEnds.length > 0) {
+        const batch = this.queuedEnds;
+        this.queuedEnds = [];
+        try {
+          await this.store.applyAll(batch.map((q) => q.change));
+        } catch (error) {
+          for (const { change, event } of batch)
+            this.logger.error(
+              {
+                err: error,
+                milestone: change.kind === 'end' ? change.ref.name : undefined,
+                ...eventLogFields(event),
+              },
+              'could not record a milestone end',
+            );
+        }
+      }
+    } finally {
+      this.writingEnds = null;
     }
   }
 
   /** Applies one log event: opens the milestones it starts and meets those it ends. */
   async apply(event: StoredEvent): Promise<void> {
-    for (const definition of this.definitions) {
-      if (definition.start === event.type) await this.open(definition, event);
-      if ('type' in definition.end && definition.end.type === event.type)
-        await this.end(definition, event, false);
+    await this.applyEvents([event]);
+  }
+
+  /** Applies log events in order, in one store transaction. */
+  async applyEvents(events: readonly StoredEvent[]): Promise<void> {
+    const changes: MilestoneChange[] = [];
+    for (const event of events) {
+      for (const definition of this.definitions) {
+        if (definition.start === event.type) {
+          const change = this.openChange(definition, event);
+          if (change) changes.push(change);
+        }
+        if ('type' in definition.end && definition.end.type === event.type) {
+          const change = this.endChange(definition, event, false);
+          if (change) changes.push(change);
+        }
+      }
     }
+    await this.store.applyAll(changes);
   }
 
   /**
@@ -199,17 +248,18 @@ export class MilestoneTracker {
     }
   }
 
-  private async open(definition: MilestoneDefinition, event: StoredEvent): Promise<void> {
+  private openChange(definition: MilestoneDefinition, event: StoredEvent): MilestoneChange | null {
     const plant = plantOf(event);
-    if (definition.plants !== null && (plant === null || !definition.plants.includes(plant))) return;
+    if (definition.plants !== null && (plant === null || !definition.plants.includes(plant))) return null;
     const correlation = correlationOf(event, definition.correlate);
-    if (correlation === null) return;
+    if (correlation === null) return null;
     const now = this.clock.now();
     // The SLA runs from when the fact occurred, not from when the hub got to it.
     const occurred = event.time ? Date.parse(event.time) : Number.NaN;
     const startedAt = Number.isNaN(occurred) ? now : occurred;
-    await this.store.open(
-      {
+    return {
+      kind: 'open',
+      start: {
         id: milestoneId(definition.name, correlation),
         name: definition.name,
         correlation,
@@ -219,23 +269,28 @@ export class MilestoneTracker {
         dueAt: startedAt + definition.withinMs,
       },
       now,
-      'delivered' in definition.end,
-    );
+      endMustFollowStart: 'delivered' in definition.end,
+    };
   }
 
-  private async end(definition: MilestoneDefinition, event: StoredEvent, delivered: boolean): Promise<void> {
+  private endChange(
+    definition: MilestoneDefinition,
+    event: StoredEvent,
+    delivered: boolean,
+  ): MilestoneChange | null {
     const correlation = correlationOf(event, definition.correlate);
-    if (correlation === null) return;
+    if (correlation === null) return null;
     const plant = plantOf(event);
-    if (definition.plants !== null && plant !== null && !definition.plants.includes(plant)) return;
+    if (definition.plants !== null && plant !== null && !definition.plants.includes(plant)) return null;
     const now = this.clock.now();
-    await this.store.end(
-      milestoneId(definition.name, correlation),
-      { name: definition.name, correlation, plant },
-      refOf(event, now),
-      now,
-      delivered,
-    );
+    return {
+      kind: 'end',
+      id: milestoneId(definition.name, correlation),
+      ref: { name: definition.name, correlation, plant },
+      endEvent: refOf(event, now),
+      at: now,
+      endMustFollowStart: delivered,
+    };
   }
 
   /** Appends the alert events of these milestones, then records them as raised. */
@@ -291,7 +346,9 @@ export class MilestoneTracker {
     while (!signal.aborted) {
       try {
         const events = await consumer.fetch(BATCH, 1_000, signal);
-        for (const event of events) await this.apply(event);
+        // One store transaction for the whole batch; the position is committed only after it, so a
+        // crash in between replays the batch, and applying an event twice changes nothing.
+        await this.applyEvents(events);
         const position = Math.max(consumer.readPosition(), events.at(-1)?.sequence ?? 0);
         if (position > consumer.committed()) await consumer.commit(position);
       } catch (error) {
