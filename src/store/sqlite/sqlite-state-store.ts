@@ -2,15 +2,12 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type {
-  AuditRepository,
   ClientRepository,
-  DeadLetterRepository,
   IdempotencyRepository,
   LeaseRepository,
   MilestoneRepository,
   QualityHoldRepository,
   SchemaRepository,
-  SourceDeadLetterRepository,
   StateStore,
   SupplierRepository,
 } from '../port.js';
@@ -35,17 +32,21 @@ function migrate(db: Database.Database): void {
   })();
 }
 
-/** The embedded state store: one SQLite file, WAL, full sync (state changes are rare and must stick). */
+/**
+ * The embedded state store: one SQLite file, WAL, full sync (state changes must stick). The
+ * frequent writes (milestones, audit rows, dead letters) are grouped, many per transaction, so
+ * their syncs do not grow with the request or delivery rate.
+ */
 export class SqliteStateStore implements StateStore {
   readonly kind = 'sqlite';
   readonly clients: ClientRepository;
-  readonly deadLetters: DeadLetterRepository;
-  readonly audit: AuditRepository;
+  readonly deadLetters: SqliteDeadLetters;
+  readonly audit: SqliteAudit;
   readonly schemas: SchemaRepository;
   readonly idempotency: IdempotencyRepository;
   readonly holds: QualityHoldRepository;
   readonly suppliers: SupplierRepository;
-  readonly sourceDeadLetters: SourceDeadLetterRepository;
+  readonly sourceDeadLetters: SqliteSourceDeadLetters;
   readonly leases: LeaseRepository;
   readonly milestones: MilestoneRepository;
   private readonly db: Database.Database;
@@ -75,6 +76,10 @@ export class SqliteStateStore implements StateStore {
   }
 
   async close(): Promise<void> {
+    // Writes still queued for their group commit go in before the file closes.
+    this.audit.records.flush();
+    this.deadLetters.adds.flush();
+    this.sourceDeadLetters.adds.flush();
     this.db.close();
   }
 }
