@@ -67,7 +67,8 @@ export async function withHub<T>(
     const { hostname, port } = new URL(hub.url);
     return await fn(hub, hostname, Number(port));
   } finally {
-    await hub.stop('SIGTERM');
+    // A hub stops within seconds even under load; one that hangs fails its group, not the suite.
+    await hub.stop('SIGTERM', 15_000);
   }
 }
 
