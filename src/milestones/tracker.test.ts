@@ -432,3 +432,34 @@ test('a batch of log events and a burst of delivery ends are each written in one
     await h.close();
   }
 });
+
+test('events arriving one commit at a time are written in groups, not one store write per commit', async () => {
+  const h = await harness();
+  const counted = countingWrites(h.store.milestones);
+  const tracker = new MilestoneTracker({
+    definitions: [DISPOSITIONED],
+    log: h.log,
+    store: counted.repository,
+    logger: createLogger('info', h.logs),
+    clock: h.clock,
+    checkEveryMs: 60_000,
+    writeEveryMs: 200,
+  });
+  try {
+    await tracker.start();
+    const holds = Array.from({ length: 60 }, (_, i) => `QH-${i}`);
+    // Each append is its own log commit, and wakes the consumer.
+    for (const id of holds) await h.append(placed(id));
+    await eventually(
+      async () => (await h.store.milestones.counts()).reduce((sum, c) => sum + c.count, 0) === holds.length,
+      'every milestone open',
+    );
+    assert.ok(
+      counted.writes() <= holds.length / 3,
+      `${holds.length} commits took ${counted.writes()} store writes`,
+    );
+  } finally {
+    await tracker.close();
+    await h.close();
+  }
+});

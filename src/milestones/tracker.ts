@@ -40,6 +40,13 @@ export interface MilestoneTrackerOptions {
   readonly checkEveryMs?: number;
   /** Met milestones (and unclaimed early ends) are deleted this long after. @default 7 days */
   readonly retentionMs?: number;
+  /**
+   * Least time between two store writes of the consumer (and of delivery ends): events arriving
+   * meanwhile are written together, so the store commits at most about 1000 / this a second
+   * whatever the ingest rate. Milestone SLAs are minutes; this delay is invisible in them.
+   * @default 100
+   */
+  readonly writeEveryMs?: number;
 }
 
 /** The durable log consumer the tracker reads start and end events with. */
@@ -49,6 +56,20 @@ const BATCH = 500;
 const GAUGE_EVERY_MS = 5_000;
 const PURGE_EVERY_MS = 60_000;
 const STATUSES = ['open', 'late', 'met'] as const;
+
+/** Waits `ms` of wall-clock time (a pacing delay, not business time), or until `signal` aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms <= 0 || signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
 
 function refOf(event: StoredEvent, now: number): MilestoneEventRef {
   return {
@@ -76,11 +97,14 @@ export class MilestoneTracker {
   private readonly announceMet: boolean;
   private readonly checkEveryMs: number;
   private readonly retentionMs: number;
+  private readonly writeEveryMs: number;
   private readonly types: string[];
   /** Delivery ends waiting for the next group write, with the events they came from. */
   private queuedEnds: Array<{ change: MilestoneChange; event: StoredEvent }> = [];
   /** The group write of delivery ends under way, if any. */
   private writingEnds: Promise<void> | null = null;
+  /** Aborted on close: queued ends are written at once. */
+  private readonly endsPaused = new AbortController();
   private consumer: Consumer | null = null;
   private stopping: AbortController | null = null;
   private loops: Promise<void>[] = [];
@@ -97,6 +121,7 @@ export class MilestoneTracker {
     this.announceMet = options.announceMet ?? false;
     this.checkEveryMs = options.checkEveryMs ?? 1_000;
     this.retentionMs = options.retentionMs ?? 7 * 86_400_000;
+    this.writeEveryMs = options.writeEveryMs ?? 100;
     const types = new Set<string>();
     for (const d of this.definitions) {
       types.add(d.start);
@@ -146,6 +171,7 @@ export class MilestoneTracker {
 
   /** Stops and waits for the delivery ends still being written. */
   async close(): Promise<void> {
+    this.endsPaused.abort();
     await this.stop();
     while (this.writingEnds || this.queuedEnds.length > 0) await (this.writingEnds ?? this.writeEnds());
   }
@@ -162,8 +188,8 @@ export class MilestoneTracker {
       if (change) this.queuedEnds.push({ change, event });
     }
     if (this.queuedEnds.length > 0 && !this.writingEnds) {
-      // The deliveries finishing in this turn join the same write.
-      this.writingEnds = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.writeEnds());
+      // The deliveries finishing meanwhile join the same write.
+      this.writingEnds = pause(this.writeEveryMs, this.endsPaused.signal).then(() => this.writeEnds());
     }
   }
 
@@ -351,6 +377,8 @@ export class MilestoneTracker {
         await this.applyEvents(events);
         const position = Math.max(consumer.readPosition(), events.at(-1)?.sequence ?? 0);
         if (position > consumer.committed()) await consumer.commit(position);
+        // Caught up: let the next events gather rather than write a transaction per log commit.
+        if (events.length > 0 && events.length < BATCH) await pause(this.writeEveryMs, signal);
       } catch (error) {
         if (signal.aborted) break;
         this.logger.error(
