@@ -34,10 +34,12 @@ export async function startServerProcess(
   });
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`${script} did not start in ${timeoutMs} ms: ${stderr}`)),
-      timeoutMs,
-    );
+    const timer = setTimeout(() => {
+      // A server left running would keep the benchmark process (and its report) from ever ending.
+      child.off('exit', onExit);
+      child.kill('SIGKILL');
+      reject(new Error(`${script} did not start in ${timeoutMs} ms: ${stderr}`));
+    }, timeoutMs);
     const onExit = (code: number | null) => {
       clearTimeout(timer);
       reject(new Error(`${script} exited with ${code} before listening: ${stderr}`));
