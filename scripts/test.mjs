@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The whole suite: lint, type check + build, then every compiled test file under Node's test runner.
+// The whole suite: lint, type check + build, then every compiled test file under Node's test runner,
+// then (on a whole run) the quick ingest benchmark checked against its floors.
 // One PostgreSQL and one 3-node NATS cluster are started for the whole run (test/helpers/shared-servers.ts);
 // servers that only some suites need (mosquitto, a cluster to kill) are started by those suites' helpers.
 // The Debian packages the tests need are installed first (as root), once.
@@ -65,4 +66,30 @@ console.log(`# node --test took ${((Date.now() - started) / 1000).toFixed(1)} s`
 if (code !== 0) {
   console.error(`\nnode --test failed (exit ${code ?? signal})`);
   process.exit(code ?? 1);
+}
+
+// The performance guard: the quick ingest benchmark against the floors in src/bench/floors.json,
+// so that a collapse of ingest throughput fails the run. Only on a whole run: a run of a few
+// files is for working on them. Bounded: a hung benchmark is killed and fails the run.
+if (only.length > 0) {
+  console.log('# performance guard skipped: only some test files were run (run without arguments for it)');
+} else {
+  const guardStarted = Date.now();
+  const guard = spawn(
+    process.execPath,
+    ['dist/src/cli/main.js', 'bench', '--quick', '--only', 'ingest', '--check'],
+    { stdio: ['ignore', 'inherit', 'inherit'] },
+  );
+  const limitMs = 120_000;
+  const timer = setTimeout(() => {
+    console.error(`\nperformance guard did not finish within ${limitMs / 1000} s; stopping it`);
+    guard.kill('SIGKILL');
+  }, limitMs);
+  const [guardCode, guardSignal] = await once(guard, 'exit');
+  clearTimeout(timer);
+  console.log(`# performance guard took ${((Date.now() - guardStarted) / 1000).toFixed(1)} s`);
+  if (guardCode !== 0) {
+    console.error(`\nperformance guard failed (exit ${guardCode ?? guardSignal}): see the ratios above`);
+    process.exit(guardCode ?? 1);
+  }
 }

@@ -5,8 +5,8 @@ import { ReconciliationJob } from './analytics/reconciliation-job.js';
 import { ReconciliationService } from './analytics/reconciliation-service.js';
 import { adminPlugin } from './api/admin-plugin.js';
 import { analyticsPlugin } from './api/analytics-plugin.js';
-import { requestAudit } from './api/audit.js';
-import { authPlugin } from './api/auth-plugin.js';
+import { DenialAudit, requestAudit } from './api/audit.js';
+import { authPlugin, denialReason } from './api/auth-plugin.js';
 import { catalogPlugin } from './api/catalog-plugin.js';
 import { clusterPlugin } from './api/cluster-plugin.js';
 import { commandsPlugin } from './api/commands/commands-plugin.js';
@@ -77,6 +77,8 @@ export interface HubOptions {
   readonly instanceId?: string;
   /** The built web console (index.html and assets/). @default dist/console */
   readonly consoleRoot?: string;
+  /** How often counted refusals of credentials are written to the audit trail. @default 10000 */
+  readonly denialAuditEveryMs?: number;
 }
 
 export interface Hub {
@@ -271,13 +273,28 @@ async function assembleHub(
     metrics.countRequest(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode);
     done();
   });
-  // Every refused credential or permission is on the audit trail, with the address it came from.
+  // Every refused credential or permission is on the audit trail, with the address it came from:
+  // refused permissions (403) one row each, refused credentials (401) counted per address and
+  // reason and written once per interval, so a flood of bad keys costs no write per request.
   const audit = requestAudit(store.audit);
+  const denials = new DenialAudit(store.audit, {
+    ...(options.denialAuditEveryMs !== undefined ? { everyMs: options.denialAuditEveryMs } : {}),
+    onError: (error) => options.logger.error({ err: error }, 'could not record refused credentials'),
+  });
   app.addHook('onResponse', async (request, reply) => {
-    if (reply.statusCode !== 401 && reply.statusCode !== 403) return;
-    await audit(request, 'request.denied', `${request.method} ${request.url.split('?')[0]}`, 'denied', {
+    const target = `${request.method} ${request.url.split('?')[0]}`;
+    if (reply.statusCode === 401) {
+      denials.note({ address: request.ip, reason: denialReason(request) ?? 'unauthorized', target });
+      return;
+    }
+    if (reply.statusCode !== 403) return;
+    await audit(request, 'request.denied', target, 'denied', {
       status: reply.statusCode,
     }).catch((error) => request.log.error({ err: error }, 'could not record a denied request'));
+  });
+  // Whoever reads the trail sees the refusals counted so far.
+  app.addHook('preHandler', async (request) => {
+    if (request.routeOptions.url === '/v1/audit') await denials.flush();
   });
   watchDiskFull(log, metrics, options.logger);
   // A hub whose log cannot store anything must not be sent traffic meanwhile.
@@ -397,6 +414,9 @@ async function assembleHub(
       await coordinator.close();
       await delivery.close();
       await milestones.close();
+      await denials
+        .close()
+        .catch((error) => options.logger.error({ err: error }, 'could not record refused credentials'));
       await reconciliation.close();
       await parts.systems.close();
       holds.close();

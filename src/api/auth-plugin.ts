@@ -31,6 +31,19 @@ export interface AuthPluginOptions {
   readonly now?: () => number;
 }
 
+/** Why a request's credentials were refused: `missing-credentials`, `unknown-key`, `invalid-token`. */
+const denials = new WeakMap<FastifyRequest, string>();
+
+/** Why the request's credentials were refused, when they were (for the denial audit). */
+export function denialReason(request: FastifyRequest): string | undefined {
+  return denials.get(request);
+}
+
+function refuse(request: FastifyRequest, reason: string, detail: string): never {
+  denials.set(request, reason);
+  throw new ProblemError('unauthorized', detail);
+}
+
 /** Whether the principal holds a scope; `admin` holds every scope. */
 export function hasScope(principal: Principal, scope: string): boolean {
   return principal.scopes.has('admin') || principal.scopes.has(scope);
@@ -93,16 +106,23 @@ export const authPlugin = fp(async (app: FastifyInstance, options: AuthPluginOpt
     const header = request.headers.authorization;
     const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
     if (!match)
-      throw new ProblemError(
-        'unauthorized',
+      refuse(
+        request,
+        'missing-credentials',
         'missing credentials; send Authorization: Bearer <api key or JWT>',
       );
     const token = match[1] as string;
     let principal: Principal | null;
-    if (options.jwt?.looksLikeToken(token)) principal = await options.jwt.verify(token);
-    else {
+    if (options.jwt?.looksLikeToken(token)) {
+      try {
+        principal = await options.jwt.verify(token);
+      } catch (error) {
+        denials.set(request, 'invalid-token');
+        throw error;
+      }
+    } else {
       principal = await options.apiKeys.verify(token);
-      if (!principal) throw new ProblemError('unauthorized', 'the API key is unknown or revoked');
+      if (!principal) refuse(request, 'unknown-key', 'the API key is unknown or revoked');
     }
     request.principal = options.policies.apply(principal);
     limiter.check(request.principal);

@@ -67,6 +67,32 @@ export async function withHub<T>(
     const { hostname, port } = new URL(hub.url);
     return await fn(hub, hostname, Number(port));
   } finally {
-    await hub.stop('SIGTERM');
+    // A hub stops within seconds even under load; one that hangs fails its group, not the suite.
+    await hub.stop('SIGTERM', 15_000);
   }
+}
+
+/** A benchmark group that failed, and why. */
+export interface BenchFailure {
+  readonly group: string;
+  readonly error: string;
+}
+
+/**
+ * Runs benchmark groups so that one failing does not lose the others: its error is recorded in
+ * `failures` (and told to `progress`), and the caller goes on with the next group.
+ */
+export function groupGuard(
+  failures: BenchFailure[],
+  progress: (line: string) => void,
+): (group: string, run: () => Promise<void>) => Promise<void> {
+  return async (group, run) => {
+    try {
+      await run();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      failures.push({ group, error: message });
+      progress(`${group}: FAILED: ${message}`);
+    }
+  };
 }

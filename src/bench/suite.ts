@@ -5,7 +5,16 @@ import { SqliteEventLog } from '../log/sqlite/sqlite-event-log.js';
 import type { CloudEvent } from '../model/envelope.js';
 import { runTortureBenchmarks } from '../torture/bench.js';
 import { BenchReceiver, monotonicMs } from './bench-receiver.js';
-import { BENCH_KEY, type BenchResult, median, result, round, withHub } from './bench-util.js';
+import {
+  BENCH_KEY,
+  type BenchFailure,
+  type BenchResult,
+  groupGuard,
+  median,
+  result,
+  round,
+  withHub,
+} from './bench-util.js';
 import { startServerProcess } from './child-process.js';
 import { runClusterBenchmarks } from './cluster-bench.js';
 import { runCommandBenchmarks } from './commands-bench.js';
@@ -13,11 +22,13 @@ import { runConnectorBenchmarks } from './connectors-bench.js';
 import { type LoadResult, percentile, runLoad } from './load.js';
 import { measureSqliteCeiling } from './sqlite-ceiling.js';
 
-export type { BenchResult } from './bench-util.js';
+export type { BenchFailure, BenchResult } from './bench-util.js';
 
 export interface BenchReport {
   machine: Record<string, unknown>;
   results: BenchResult[];
+  /** Groups that failed; the others' figures are still reported. */
+  failures: BenchFailure[];
 }
 
 export interface BenchOptions {
@@ -73,6 +84,8 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchReport>
   const prefillLarge = quick ? 100_000 : 1_000_000;
   const tmp = mkdtempSync(join(tmpdir(), 'conveyor-bench-'));
   const results: BenchResult[] = [];
+  const failures: BenchFailure[] = [];
+  const guarded = groupGuard(failures, progress);
   let noopSingle = 0;
   let noopP99 = 0;
   const closedLoop = async (host: string, port: number, batch: number, connections: number) => {
@@ -123,12 +136,29 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchReport>
 
     const want = (group: string) =>
       !options.only || options.only.length === 0 || options.only.includes(group);
-    if (want('ingest')) await ingestGroup();
-    await runDeliveryBenchmarks({ tmp, runs, seconds, warmupMs, quick, progress, results, noopSingle, want });
-    if (want('commands')) await runCommandBenchmarks({ tmp, runs, seconds, warmupMs, progress, results });
-    if (want('connectors')) await runConnectorBenchmarks({ tmp, runs, quick, progress, results });
-    if (want('cluster')) await runClusterBenchmarks({ tmp, runs, quick, progress, results });
-    if (options.only?.includes('torture')) await runTortureBenchmarks({ quick, progress, results });
+    if (want('ingest')) await guarded('ingest', ingestGroup);
+    await runDeliveryBenchmarks({
+      tmp,
+      runs,
+      seconds,
+      warmupMs,
+      quick,
+      progress,
+      results,
+      noopSingle,
+      want,
+      guarded,
+    });
+    if (want('commands'))
+      await guarded('commands', () =>
+        runCommandBenchmarks({ tmp, runs, seconds, warmupMs, progress, results }),
+      );
+    if (want('connectors'))
+      await guarded('connectors', () => runConnectorBenchmarks({ tmp, runs, quick, progress, results }));
+    if (want('cluster'))
+      await guarded('cluster', () => runClusterBenchmarks({ tmp, runs, quick, progress, results }));
+    if (options.only?.includes('torture'))
+      await guarded('torture', () => runTortureBenchmarks({ quick, progress, results }));
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
@@ -215,6 +245,7 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchReport>
         secondsPerRun: seconds,
       },
       results,
+      failures,
     };
   }
 }
@@ -230,6 +261,7 @@ interface DeliveryBenchContext {
   /** The no-op route's requests/s: every delivery is one HTTP request, so this bounds delivery rates. */
   readonly noopSingle: number;
   readonly want: (group: string) => boolean;
+  readonly guarded: (group: string, run: () => Promise<void>) => Promise<void>;
 }
 
 /** An event whose data carries the send instant, so the receiver (same process) can time delivery. */
@@ -306,10 +338,10 @@ async function runDeliveryBenchmarks(ctx: DeliveryBenchContext): Promise<void> {
     return receiver.latencies(path);
   };
   try {
-    if (ctx.want('e2e')) await e2eGroup();
-    if (ctx.want('fanout')) await fanoutGroup();
-    if (ctx.want('isolation')) await isolationGroup();
-    if (ctx.want('replay')) await replayGroup();
+    if (ctx.want('e2e')) await ctx.guarded('e2e', e2eGroup);
+    if (ctx.want('fanout')) await ctx.guarded('fanout', fanoutGroup);
+    if (ctx.want('isolation')) await ctx.guarded('isolation', isolationGroup);
+    if (ctx.want('replay')) await ctx.guarded('replay', replayGroup);
   } finally {
     await receiver.close();
   }

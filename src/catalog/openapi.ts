@@ -542,7 +542,7 @@ const ADMIN_OPERATIONS: readonly OperationSpec[] = [
       {
         name: 'action',
         in: 'query',
-        description: 'E.g. `client.create`, `schema.approve`, `dlq.replay`, `request.denied`.',
+        description: 'E.g. `client.create`, `schema.approve`, `dlq.replay`, `request.denied`, `auth.denied`.',
         schema: { type: 'string' },
       },
       {

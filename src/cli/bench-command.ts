@@ -1,7 +1,12 @@
 import type { Command } from 'commander';
+import { checkFloors, loadFloors } from '../bench/floors.js';
 import { runBenchmarks } from '../bench/suite.js';
 
-/** `conveyor bench [--json] [--quick]`: the benchmark suite; progress goes to stderr, results to stdout. */
+/**
+ * `conveyor bench [--json] [--quick] [--only GROUPS] [--check]`: the benchmark suite; progress goes to
+ * stderr, results to stdout. A group that fails is reported (JSON `failures`) and the exit code is 1;
+ * with `--check`, so is a ratio below its floor in src/bench/floors.json.
+ */
 export function registerBenchCommand(program: Command): void {
   program
     .command('bench')
@@ -14,8 +19,11 @@ export function registerBenchCommand(program: Command): void {
       '--only <groups>',
       'comma-separated groups: ingest, e2e, fanout, isolation, replay, commands, connectors, cluster',
     )
-    .action(async (opts: { json?: boolean; quick?: boolean; only?: string }) => {
+    .option('--check', 'exit 1 when a ratio falls below its floor (src/bench/floors.json)')
+    .action(async (opts: { json?: boolean; quick?: boolean; only?: string; check?: boolean }) => {
       const started = Date.now();
+      // Read before the run: a broken floors file should fail at once, not after minutes of load.
+      const floors = opts.check ? loadFloors() : null;
       const report = await runBenchmarks({
         quick: opts.quick ?? false,
         only: opts.only ? opts.only.split(',').map((g) => g.trim()) : [],
@@ -24,6 +32,16 @@ export function registerBenchCommand(program: Command): void {
             `[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`,
           ),
       });
+      const breaches = floors ? checkFloors(report.results, floors) : [];
+      for (const failure of report.failures)
+        process.stderr.write(`bench: group ${failure.group} failed: ${failure.error}\n`);
+      for (const breach of breaches)
+        process.stderr.write(
+          `bench: ${breach.name} ratio ${breach.ratio ?? 'none'} is below its floor ${breach.minRatio}\n`,
+        );
+      if (floors && breaches.length === 0)
+        process.stderr.write(`bench: every checked ratio is at or above its floor\n`);
+      if (report.failures.length > 0 || breaches.length > 0) process.exitCode = 1;
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
         return;

@@ -78,6 +78,8 @@ export class HttpSink {
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(), timeoutMs);
     const onStop = () => timeout.abort();
+    // An abort listener added after the abort never fires: a stopped hub sends nothing more.
+    if (signal?.aborted) timeout.abort();
     signal?.addEventListener('abort', onStop, { once: true });
     try {
       const response = await this.pool.request({

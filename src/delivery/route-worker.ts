@@ -315,6 +315,13 @@ export class RouteWorker {
       // Bulk work steps aside for pending I/O, so critical requests are read between bulk sends.
       if (this.route.lane === 'bulk') await new Promise((resolve) => setImmediate(resolve));
       await lane.acquire();
+      if (signal.aborted) {
+        // Stopping: an attempt that has not started is abandoned (redelivered from the committed
+        // position), not sent; otherwise every delivery queued for a slot would be waited on.
+        lane.release();
+        breaker.release();
+        return false;
+      }
       // Each attempt is a new span in the event's trace; the sink sends its context along.
       const trace = startAttempt(this.deps.tracing, event, this.route, attempts.length + 1, this.httpSink);
       let outcome: AttemptOutcome | undefined;

@@ -10,7 +10,7 @@ import { SqliteEventLog } from '../log/sqlite/sqlite-event-log.js';
 import type { CloudEvent, StoredEvent } from '../model/envelope.js';
 import { createLogger } from '../observability/logger.js';
 import { HubMetrics } from '../observability/metrics.js';
-import type { StateStore } from '../store/port.js';
+import type { MilestoneRepository, StateStore } from '../store/port.js';
 import { SqliteStateStore } from '../store/sqlite/sqlite-state-store.js';
 import type { MilestoneDefinition } from './definitions.js';
 import { milestoneId } from './definitions.js';
@@ -348,6 +348,118 @@ test('built-in milestones that are skipped say so once', async () => {
     assert.equal(lines.length, 1);
     assert.match(lines[0] as string, /no route named \\"erp-postings\\"/);
   } finally {
+    await h.close();
+  }
+});
+
+/** Counts the calls that write milestones (each is one store transaction, one commit). */
+function countingWrites(repository: MilestoneRepository): {
+  repository: MilestoneRepository;
+  writes: () => number;
+} {
+  let writes = 0;
+  const proxy = new Proxy(repository, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      const method = value as (...args: unknown[]) => unknown;
+      return (...args: unknown[]) => {
+        if (property === 'open' || property === 'end' || property === 'applyAll') writes++;
+        return method.apply(target, args);
+      };
+    },
+  });
+  return { repository: proxy, writes: () => writes };
+}
+
+test('a batch of log events and a burst of delivery ends are each written in one store transaction', async () => {
+  const h = await harness();
+  const counted = countingWrites(h.store.milestones);
+  const tracker = new MilestoneTracker({
+    definitions: [DISPOSITIONED, POSTED],
+    log: h.log,
+    store: counted.repository,
+    logger: createLogger('info', h.logs),
+    clock: h.clock,
+    checkEveryMs: 60_000,
+  });
+  try {
+    const holds = Array.from({ length: 150 }, (_, i) => `QH-${i}`);
+    const orders = Array.from({ length: 100 }, (_, i) => `PO-${i}`);
+    // Everything is in the log before the tracker starts reading, so it arrives in one fetch.
+    const event = (fields: Record<string, unknown>, n: number): CloudEvent =>
+      ({
+        specversion: '1.0',
+        id: `batch-${n}`,
+        source: '/plants/P1/test',
+        time: new Date(h.clock.now()).toISOString(),
+        ...fields,
+      }) as CloudEvent;
+    let n = 0;
+    const started = await h.log.append([
+      ...holds.map((id) => event(placed(id), n++)),
+      ...holds.map((id) => event(decided(id), n++)),
+      ...orders.map((id) => event(completed(id), n++)),
+    ]);
+    // The consumer starts at the head unless it exists: create it at the start of the log.
+    await (await h.log.consume('milestones', { types: ['*'] }, { startAt: 0 })).close();
+    await tracker.start();
+    const count = async (name: string, status: string) =>
+      (await h.store.milestones.counts())
+        .filter((c) => c.name === name && c.status === status)
+        .reduce((sum, c) => sum + c.count, 0);
+    await eventually(
+      async () =>
+        (await count('hold-dispositioned', 'met')) === holds.length &&
+        (await count('order-posted-to-erp', 'open')) === orders.length,
+      'every hold milestone met and every order milestone open',
+    );
+    const afterLog = counted.writes();
+    assert.ok(afterLog <= 2, `${holds.length * 2 + orders.length} log events took ${afterLog} store writes`);
+
+    // A burst of deliveries (one turn of the event loop) ends the order milestones together.
+    const completedEvents = started.slice(holds.length * 2).map((outcome, i) => ({
+      ...event(completed(orders[i] as string), holds.length * 2 + i),
+      sequence: outcome.sequence + 1_000,
+    }));
+    for (const delivered of completedEvents) tracker.onDelivered('erp-postings', delivered);
+    await tracker.close();
+    assert.equal(await count('order-posted-to-erp', 'met'), orders.length, 'close waits for the queued ends');
+    const forDeliveries = counted.writes() - afterLog;
+    assert.ok(forDeliveries <= 2, `${orders.length} delivery ends took ${forDeliveries} store writes`);
+  } finally {
+    await tracker.close();
+    await h.close();
+  }
+});
+
+test('events arriving one commit at a time are written in groups, not one store write per commit', async () => {
+  const h = await harness();
+  const counted = countingWrites(h.store.milestones);
+  const tracker = new MilestoneTracker({
+    definitions: [DISPOSITIONED],
+    log: h.log,
+    store: counted.repository,
+    logger: createLogger('info', h.logs),
+    clock: h.clock,
+    checkEveryMs: 60_000,
+    writeEveryMs: 200,
+  });
+  try {
+    await tracker.start();
+    const holds = Array.from({ length: 60 }, (_, i) => `QH-${i}`);
+    // Each append is its own log commit, and wakes the consumer.
+    for (const id of holds) await h.append(placed(id));
+    await eventually(
+      async () => (await h.store.milestones.counts()).reduce((sum, c) => sum + c.count, 0) === holds.length,
+      'every milestone open',
+    );
+    assert.ok(
+      counted.writes() <= holds.length / 3,
+      `${holds.length} commits took ${counted.writes()} store writes`,
+    );
+  } finally {
+    await tracker.close();
     await h.close();
   }
 });

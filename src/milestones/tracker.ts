@@ -6,7 +6,12 @@ import type { Consumer, EventLog } from '../log/port.js';
 import type { CloudEvent, StoredEvent } from '../model/envelope.js';
 import { eventLogFields } from '../observability/event-trace.js';
 import type { Logger } from '../observability/logger.js';
-import type { MilestoneEventRef, MilestoneRecord, MilestoneRepository } from '../store/port.js';
+import type {
+  MilestoneChange,
+  MilestoneEventRef,
+  MilestoneRecord,
+  MilestoneRepository,
+} from '../store/port.js';
 import { type AlertKind, alertEvent } from './alert-events.js';
 import {
   correlationOf,
@@ -35,6 +40,13 @@ export interface MilestoneTrackerOptions {
   readonly checkEveryMs?: number;
   /** Met milestones (and unclaimed early ends) are deleted this long after. @default 7 days */
   readonly retentionMs?: number;
+  /**
+   * Least time between two store writes of the consumer (and of delivery ends): events arriving
+   * meanwhile are written together, so the store commits at most about 1000 / this a second
+   * whatever the ingest rate. Milestone SLAs are minutes; this delay is invisible in them.
+   * @default 100
+   */
+  readonly writeEveryMs?: number;
 }
 
 /** The durable log consumer the tracker reads start and end events with. */
@@ -44,6 +56,20 @@ const BATCH = 500;
 const GAUGE_EVERY_MS = 5_000;
 const PURGE_EVERY_MS = 60_000;
 const STATUSES = ['open', 'late', 'met'] as const;
+
+/** Waits `ms` of wall-clock time (a pacing delay, not business time), or until `signal` aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms <= 0 || signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
 
 function refOf(event: StoredEvent, now: number): MilestoneEventRef {
   return {
@@ -71,8 +97,14 @@ export class MilestoneTracker {
   private readonly announceMet: boolean;
   private readonly checkEveryMs: number;
   private readonly retentionMs: number;
+  private readonly writeEveryMs: number;
   private readonly types: string[];
-  private readonly pendingEnds = new Set<Promise<void>>();
+  /** Delivery ends waiting for the next group write, with the events they came from. */
+  private queuedEnds: Array<{ change: MilestoneChange; event: StoredEvent }> = [];
+  /** The group write of delivery ends under way, if any. */
+  private writingEnds: Promise<void> | null = null;
+  /** Aborted on close: queued ends are written at once. */
+  private readonly endsPaused = new AbortController();
   private consumer: Consumer | null = null;
   private stopping: AbortController | null = null;
   private loops: Promise<void>[] = [];
@@ -89,6 +121,7 @@ export class MilestoneTracker {
     this.announceMet = options.announceMet ?? false;
     this.checkEveryMs = options.checkEveryMs ?? 1_000;
     this.retentionMs = options.retentionMs ?? 7 * 86_400_000;
+    this.writeEveryMs = options.writeEveryMs ?? 100;
     const types = new Set<string>();
     for (const d of this.definitions) {
       types.add(d.start);
@@ -138,32 +171,74 @@ export class MilestoneTracker {
 
   /** Stops and waits for the delivery ends still being written. */
   async close(): Promise<void> {
+    this.endsPaused.abort();
     await this.stop();
-    while (this.pendingEnds.size > 0) await Promise.all([...this.pendingEnds]);
+    while (this.writingEnds || this.queuedEnds.length > 0) await (this.writingEnds ?? this.writeEnds());
   }
 
-  /** A route delivered `event`: it ends the delivery milestones on that route with its correlation. */
+  /**
+   * A route delivered `event`: it ends the delivery milestones on that route with its correlation.
+   * Ends are queued and written in groups (one store transaction for all that arrived meanwhile):
+   * deliveries never wait on them, and a burst of deliveries costs one commit, not one each.
+   */
   onDelivered(route: string, event: StoredEvent): void {
     for (const definition of this.definitions) {
       if (!('delivered' in definition.end) || definition.end.delivered !== route) continue;
-      const write = this.end(definition, event, true).catch((error: unknown) => {
-        this.logger.error(
-          { err: error, milestone: definition.name, ...eventLogFields(event) },
-          'could not record a milestone end',
-        );
-      });
-      this.pendingEnds.add(write);
-      void write.finally(() => this.pendingEnds.delete(write));
+      const change = this.endChange(definition, event, true);
+      if (change) this.queuedEnds.push({ change, event });
+    }
+    if (this.queuedEnds.length > 0 && !this.writingEnds) {
+      // The deliveries finishing meanwhile join the same write.
+      this.writingEnds = pause(this.writeEveryMs, this.endsPaused.signal).then(() => this.writeEnds());
+    }
+  }
+
+  /** Writes every queued delivery end in one step; ends queued meanwhile go in the next one. */
+  private async writeEnds(): Promise<void> {
+    try {
+      while (this.queuedEnds.length > 0) {
+        const batch = this.queuedEnds;
+        this.queuedEnds = [];
+        try {
+          await this.store.applyAll(batch.map((q) => q.change));
+        } catch (error) {
+          for (const { change, event } of batch)
+            this.logger.error(
+              {
+                err: error,
+                milestone: change.kind === 'end' ? change.ref.name : undefined,
+                ...eventLogFields(event),
+              },
+              'could not record a milestone end',
+            );
+        }
+      }
+    } finally {
+      this.writingEnds = null;
     }
   }
 
   /** Applies one log event: opens the milestones it starts and meets those it ends. */
   async apply(event: StoredEvent): Promise<void> {
-    for (const definition of this.definitions) {
-      if (definition.start === event.type) await this.open(definition, event);
-      if ('type' in definition.end && definition.end.type === event.type)
-        await this.end(definition, event, false);
+    await this.applyEvents([event]);
+  }
+
+  /** Applies log events in order, in one store transaction. */
+  async applyEvents(events: readonly StoredEvent[]): Promise<void> {
+    const changes: MilestoneChange[] = [];
+    for (const event of events) {
+      for (const definition of this.definitions) {
+        if (definition.start === event.type) {
+          const change = this.openChange(definition, event);
+          if (change) changes.push(change);
+        }
+        if ('type' in definition.end && definition.end.type === event.type) {
+          const change = this.endChange(definition, event, false);
+          if (change) changes.push(change);
+        }
+      }
     }
+    await this.store.applyAll(changes);
   }
 
   /**
@@ -199,17 +274,18 @@ export class MilestoneTracker {
     }
   }
 
-  private async open(definition: MilestoneDefinition, event: StoredEvent): Promise<void> {
+  private openChange(definition: MilestoneDefinition, event: StoredEvent): MilestoneChange | null {
     const plant = plantOf(event);
-    if (definition.plants !== null && (plant === null || !definition.plants.includes(plant))) return;
+    if (definition.plants !== null && (plant === null || !definition.plants.includes(plant))) return null;
     const correlation = correlationOf(event, definition.correlate);
-    if (correlation === null) return;
+    if (correlation === null) return null;
     const now = this.clock.now();
     // The SLA runs from when the fact occurred, not from when the hub got to it.
     const occurred = event.time ? Date.parse(event.time) : Number.NaN;
     const startedAt = Number.isNaN(occurred) ? now : occurred;
-    await this.store.open(
-      {
+    return {
+      kind: 'open',
+      start: {
         id: milestoneId(definition.name, correlation),
         name: definition.name,
         correlation,
@@ -219,23 +295,28 @@ export class MilestoneTracker {
         dueAt: startedAt + definition.withinMs,
       },
       now,
-      'delivered' in definition.end,
-    );
+      endMustFollowStart: 'delivered' in definition.end,
+    };
   }
 
-  private async end(definition: MilestoneDefinition, event: StoredEvent, delivered: boolean): Promise<void> {
+  private endChange(
+    definition: MilestoneDefinition,
+    event: StoredEvent,
+    delivered: boolean,
+  ): MilestoneChange | null {
     const correlation = correlationOf(event, definition.correlate);
-    if (correlation === null) return;
+    if (correlation === null) return null;
     const plant = plantOf(event);
-    if (definition.plants !== null && plant !== null && !definition.plants.includes(plant)) return;
+    if (definition.plants !== null && plant !== null && !definition.plants.includes(plant)) return null;
     const now = this.clock.now();
-    await this.store.end(
-      milestoneId(definition.name, correlation),
-      { name: definition.name, correlation, plant },
-      refOf(event, now),
-      now,
-      delivered,
-    );
+    return {
+      kind: 'end',
+      id: milestoneId(definition.name, correlation),
+      ref: { name: definition.name, correlation, plant },
+      endEvent: refOf(event, now),
+      at: now,
+      endMustFollowStart: delivered,
+    };
   }
 
   /** Appends the alert events of these milestones, then records them as raised. */
@@ -291,9 +372,13 @@ export class MilestoneTracker {
     while (!signal.aborted) {
       try {
         const events = await consumer.fetch(BATCH, 1_000, signal);
-        for (const event of events) await this.apply(event);
+        // One store transaction for the whole batch; the position is committed only after it, so a
+        // crash in between replays the batch, and applying an event twice changes nothing.
+        await this.applyEvents(events);
         const position = Math.max(consumer.readPosition(), events.at(-1)?.sequence ?? 0);
         if (position > consumer.committed()) await consumer.commit(position);
+        // Caught up: let the next events gather rather than write a transaction per log commit.
+        if (events.length > 0 && events.length < BATCH) await pause(this.writeEveryMs, signal);
       } catch (error) {
         if (signal.aborted) break;
         this.logger.error(

@@ -370,6 +370,26 @@ export interface MilestoneFilter {
   readonly plants?: readonly string[];
 }
 
+/** One start or end to apply to the milestones (see `MilestoneRepository.open` and `end`). */
+export type MilestoneChange =
+  | {
+      readonly kind: 'open';
+      readonly start: MilestoneStart;
+      readonly now: number;
+      readonly endMustFollowStart: boolean;
+    }
+  | {
+      readonly kind: 'end';
+      readonly id: string;
+      readonly ref: { readonly name: string; readonly correlation: string; readonly plant: string | null };
+      readonly endEvent: MilestoneEventRef;
+      readonly at: number;
+      readonly endMustFollowStart: boolean;
+    };
+
+/** What a change did: the milestone as it stands after an open, the outcome of an end. */
+export type MilestoneChangeResult = MilestoneRecord | 'met' | 'early' | 'ignored';
+
 export interface MilestoneCount {
   readonly name: string;
   readonly plant: string | null;
@@ -401,6 +421,12 @@ export interface MilestoneRepository {
     at: number,
     endMustFollowStart: boolean,
   ): Promise<'met' | 'early' | 'ignored'>;
+  /**
+   * Applies many opens and ends, in order, as one atomic step (one transaction, one commit):
+   * the way the tracker and the delivery ends write, so the bookkeeping of a whole batch of
+   * events costs one durable write. Results are in the order of `changes`.
+   */
+  applyAll(changes: readonly MilestoneChange[]): Promise<MilestoneChangeResult[]>;
   /** Marks open milestones due at or before `now` late (at most `limit`); returns those it marked. */
   markLate(now: number, limit: number): Promise<MilestoneRecord[]>;
   /**

@@ -1035,6 +1035,39 @@ export function stateStoreContract(name: string, harness: StateStoreHarness): vo
       assert.equal(await m.end('ms-3', ref(3), eventRef(10), 4_000, true), 'met');
     }));
 
+  test(`${name}: applyAll applies opens and ends in order, as open and end would one by one`, () =>
+    withStore(async (store) => {
+      const m = store.milestones;
+      const ref = (n: number) => ({ name: 'order-posted', correlation: `PO-${n}`, plant: 'P1' });
+      const end = (n: number, seq: number, at: number, follow = false) =>
+        ({
+          kind: 'end',
+          id: `ms-${n}`,
+          ref: ref(n),
+          endEvent: eventRef(seq),
+          at,
+          endMustFollowStart: follow,
+        }) as const;
+      const open = (n: number, now: number) =>
+        ({ kind: 'open', start: milestoneStart(n), now, endMustFollowStart: false }) as const;
+      assert.deepEqual(await m.applyAll([]), []);
+      const results = await m.applyAll([
+        end(2, 5, 1_000),
+        open(1, 1_000),
+        end(1, 20, 2_000),
+        end(1, 21, 3_000),
+        open(2, 4_000),
+        open(3, 4_000),
+      ]);
+      assert.deepEqual(
+        results.map((r) => (typeof r === 'string' ? r : [r.id, r.status])),
+        ['early', ['ms-1', 'open'], 'met', 'ignored', ['ms-2', 'met'], ['ms-3', 'open']],
+      );
+      assert.equal((await m.get('ms-1'))?.metAt, 2_000, 'the first end counts');
+      assert.deepEqual((await m.get('ms-2'))?.endEvent, eventRef(5), 'the early end met it when it started');
+      assert.equal((await m.get('ms-3'))?.status, 'open');
+    }));
+
   test(`${name}: milestones list by status, name and plants in pages; counts group by name, plant, status`, () =>
     withStore(async (store) => {
       const m = store.milestones;

@@ -237,13 +237,24 @@ test('API2 a hub without auth.jwt refuses JWTs with 401 and says why', async () 
 
 test('API2 refused credentials are on the audit trail with the address, without the credential', async () => {
   const bogus = `cvy_${'Z'.repeat(43)}`;
+  // Refused credentials are counted per address and reason; reading the trail writes the counts
+  // so far, so this read starts a new count whose first request is the one below.
+  await call(hub, 'GET', '/v1/audit?limit=1');
   await call(hub, 'GET', '/v1/dlq', { key: bogus });
-  const audit = await call(hub, 'GET', '/v1/audit?action=request.denied&limit=1000');
+  const audit = await call(hub, 'GET', '/v1/audit?action=auth.denied&limit=1000');
   assert.equal(audit.statusCode, 200, audit.body);
-  const items = audit.json().items as Array<{ target: string; outcome: string; ip: string; actor: string }>;
+  const items = audit.json().items as Array<{
+    target: string;
+    outcome: string;
+    ip: string;
+    actor: string;
+    detail: { reason: string; count: number };
+  }>;
   const entry = items.find((i) => i.target === 'GET /v1/dlq' && i.actor === 'anonymous');
   assert.ok(entry, audit.body.slice(0, 500));
   assert.equal(entry.outcome, 'denied');
   assert.equal(entry.ip, '127.0.0.1');
+  assert.equal(entry.detail.reason, 'unknown-key');
+  assert.ok(entry.detail.count >= 1);
   assert.ok(!audit.body.includes(bogus), 'the audit trail holds no credential');
 });

@@ -1,4 +1,6 @@
 import type {
+  MilestoneChange,
+  MilestoneChangeResult,
   MilestoneCount,
   MilestoneEventRef,
   MilestoneFilter,
@@ -8,7 +10,7 @@ import type {
   MilestoneStatus,
 } from '../port.js';
 import { Conditions } from './pg-conditions.js';
-import type { PgDatabase } from './pg-database.js';
+import type { PgDatabase, Queryable } from './pg-database.js';
 
 interface Row {
   position: number;
@@ -59,44 +61,7 @@ export class PgMilestones implements MilestoneRepository {
   constructor(private readonly db: PgDatabase) {}
 
   async open(start: MilestoneStart, now: number, endMustFollowStart: boolean): Promise<MilestoneRecord> {
-    return this.db.transaction(async (tx) => {
-      await tx.query(
-        `INSERT INTO milestones (id, name, correlation, plant, status, start_event, started_at, due_at, updated_at)
-         VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING`,
-        [
-          start.id,
-          start.name,
-          start.correlation,
-          start.plant,
-          JSON.stringify(start.startEvent),
-          start.startedAt,
-          start.dueAt,
-          now,
-        ],
-      );
-      const { rows } = await tx.query<Row>('SELECT * FROM milestones WHERE id = $1 FOR UPDATE', [start.id]);
-      const existing = rows[0] as Row;
-      if (existing.status !== 'early') return fromRow(existing);
-      const counts = !endMustFollowStart || (existing.end_sequence ?? 0) >= start.startEvent.sequence;
-      const updated = await tx.query<Row>(
-        `UPDATE milestones SET plant = $2, status = $3, start_event = $4, started_at = $5, due_at = $6,
-           met_at = $7, end_event = CASE WHEN $8 THEN end_event END, end_sequence = CASE WHEN $8 THEN end_sequence END,
-           updated_at = $9
-         WHERE id = $1 RETURNING *`,
-        [
-          start.id,
-          start.plant,
-          counts ? 'met' : 'open',
-          JSON.stringify(start.startEvent),
-          start.startedAt,
-          start.dueAt,
-          counts ? now : null,
-          counts,
-          now,
-        ],
-      );
-      return fromRow(updated.rows[0] as Row);
-    });
+    return this.db.transaction((tx) => this.openIn(tx, start, now, endMustFollowStart));
   }
 
   async end(
@@ -106,28 +71,109 @@ export class PgMilestones implements MilestoneRepository {
     at: number,
     endMustFollowStart: boolean,
   ): Promise<'met' | 'early' | 'ignored'> {
+    return this.db.transaction((tx) => this.endIn(tx, id, ref, endEvent, at, endMustFollowStart));
+  }
+
+  async applyAll(changes: readonly MilestoneChange[]): Promise<MilestoneChangeResult[]> {
+    if (changes.length === 0) return [];
+    // Rows are locked in id order (stable, so one milestone's changes keep theirs): two instances
+    // applying batches at once then wait for each other instead of deadlocking.
+    const order = changes.map((change, index) => ({ change, index }));
+    const idOf = (change: MilestoneChange) => (change.kind === 'open' ? change.start.id : change.id);
+    order.sort((x, y) =>
+      idOf(x.change) < idOf(y.change) ? -1 : idOf(x.change) > idOf(y.change) ? 1 : x.index - y.index,
+    );
     return this.db.transaction(async (tx) => {
-      // Keep the end for a start still to come; a later end (by sequence) replaces an earlier one.
-      await tx.query(
-        `INSERT INTO milestones (id, name, correlation, plant, status, end_event, end_sequence, updated_at)
+      const results = new Array<MilestoneChangeResult>(changes.length);
+      for (const { change, index } of order) {
+        results[index] =
+          change.kind === 'open'
+            ? await this.openIn(tx, change.start, change.now, change.endMustFollowStart)
+            : await this.endIn(
+                tx,
+                change.id,
+                change.ref,
+                change.endEvent,
+                change.at,
+                change.endMustFollowStart,
+              );
+      }
+      return results;
+    });
+  }
+
+  private async openIn(
+    tx: Queryable,
+    start: MilestoneStart,
+    now: number,
+    endMustFollowStart: boolean,
+  ): Promise<MilestoneRecord> {
+    await tx.query(
+      `INSERT INTO milestones (id, name, correlation, plant, status, start_event, started_at, due_at, updated_at)
+         VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING`,
+      [
+        start.id,
+        start.name,
+        start.correlation,
+        start.plant,
+        JSON.stringify(start.startEvent),
+        start.startedAt,
+        start.dueAt,
+        now,
+      ],
+    );
+    const { rows } = await tx.query<Row>('SELECT * FROM milestones WHERE id = $1 FOR UPDATE', [start.id]);
+    const existing = rows[0] as Row;
+    if (existing.status !== 'early') return fromRow(existing);
+    const counts = !endMustFollowStart || (existing.end_sequence ?? 0) >= start.startEvent.sequence;
+    const updated = await tx.query<Row>(
+      `UPDATE milestones SET plant = $2, status = $3, start_event = $4, started_at = $5, due_at = $6,
+           met_at = $7, end_event = CASE WHEN $8 THEN end_event END, end_sequence = CASE WHEN $8 THEN end_sequence END,
+           updated_at = $9
+         WHERE id = $1 RETURNING *`,
+      [
+        start.id,
+        start.plant,
+        counts ? 'met' : 'open',
+        JSON.stringify(start.startEvent),
+        start.startedAt,
+        start.dueAt,
+        counts ? now : null,
+        counts,
+        now,
+      ],
+    );
+    return fromRow(updated.rows[0] as Row);
+  }
+
+  private async endIn(
+    tx: Queryable,
+    id: string,
+    ref: { name: string; correlation: string; plant: string | null },
+    endEvent: MilestoneEventRef,
+    at: number,
+    endMustFollowStart: boolean,
+  ): Promise<'met' | 'early' | 'ignored'> {
+    // Keep the end for a start still to come; a later end (by sequence) replaces an earlier one.
+    await tx.query(
+      `INSERT INTO milestones (id, name, correlation, plant, status, end_event, end_sequence, updated_at)
          VALUES ($1, $2, $3, $4, 'early', $5, $6, $7)
          ON CONFLICT (id) DO UPDATE SET end_event = excluded.end_event, end_sequence = excluded.end_sequence,
            updated_at = excluded.updated_at
          WHERE milestones.status = 'early' AND milestones.end_sequence < excluded.end_sequence`,
-        [id, ref.name, ref.correlation, ref.plant, JSON.stringify(endEvent), endEvent.sequence, at],
-      );
-      const { rows } = await tx.query<Row>('SELECT * FROM milestones WHERE id = $1 FOR UPDATE', [id]);
-      const existing = rows[0] as Row;
-      if (existing.status === 'early') return 'early';
-      if (existing.status === 'met') return 'ignored';
-      if (endMustFollowStart && endEvent.sequence < (existing.start_event?.sequence ?? 0)) return 'ignored';
-      await tx.query(
-        `UPDATE milestones SET status = 'met', met_at = $2, end_event = $3, end_sequence = $4, updated_at = $2
+      [id, ref.name, ref.correlation, ref.plant, JSON.stringify(endEvent), endEvent.sequence, at],
+    );
+    const { rows } = await tx.query<Row>('SELECT * FROM milestones WHERE id = $1 FOR UPDATE', [id]);
+    const existing = rows[0] as Row;
+    if (existing.status === 'early') return 'early';
+    if (existing.status === 'met') return 'ignored';
+    if (endMustFollowStart && endEvent.sequence < (existing.start_event?.sequence ?? 0)) return 'ignored';
+    await tx.query(
+      `UPDATE milestones SET status = 'met', met_at = $2, end_event = $3, end_sequence = $4, updated_at = $2
          WHERE id = $1`,
-        [id, at, JSON.stringify(endEvent), endEvent.sequence],
-      );
-      return 'met';
-    });
+      [id, at, JSON.stringify(endEvent), endEvent.sequence],
+    );
+    return 'met';
   }
 
   async markLate(now: number, limit: number): Promise<MilestoneRecord[]> {

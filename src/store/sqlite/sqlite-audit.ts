@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { AuditEntry, AuditFilter, AuditRepository } from '../port.js';
+import { GroupCommit } from './group-commit.js';
 
 interface Row {
   position: number;
@@ -21,25 +22,30 @@ const FILTER_COLUMNS = [
   ['until', 'at < ?'],
 ] as const;
 
+/** The audit trail; the records of one turn of the event loop are committed together. */
 export class SqliteAudit implements AuditRepository {
-  private readonly insert: Database.Statement;
+  /** Records, group-committed per turn of the event loop. */
+  readonly records: GroupCommit<AuditEntry>;
 
   constructor(private readonly db: Database.Database) {
-    this.insert = db.prepare(
+    const insert = db.prepare(
       'INSERT INTO audit (at, actor, action, target, outcome, ip, detail) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.records = new GroupCommit(db, (entry) =>
+      insert.run(
+        entry.at,
+        entry.actor,
+        entry.action,
+        entry.target,
+        entry.outcome,
+        entry.ip ?? null,
+        entry.detail ? JSON.stringify(entry.detail) : null,
+      ),
     );
   }
 
-  async record(entry: AuditEntry): Promise<void> {
-    this.insert.run(
-      entry.at,
-      entry.actor,
-      entry.action,
-      entry.target,
-      entry.outcome,
-      entry.ip ?? null,
-      entry.detail ? JSON.stringify(entry.detail) : null,
-    );
+  record(entry: AuditEntry): Promise<void> {
+    return this.records.add(entry);
   }
 
   async list(

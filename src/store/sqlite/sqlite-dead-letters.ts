@@ -7,6 +7,7 @@ import type {
   DeadLetterRepository,
   DeadLetterStatus,
 } from '../port.js';
+import { GroupCommit } from './group-commit.js';
 
 interface Row {
   position: number;
@@ -57,8 +58,13 @@ export function deadLetterWhere(filter: DeadLetterFilter): { sql: string; params
   return { sql: where.length ? where.join(' AND ') : '1 = 1', params };
 }
 
+type NewDeadLetter = Omit<DeadLetterRecord, 'position' | 'updatedAt' | 'updatedBy'>;
+
+/** Dead letters; the ones a burst of failing deliveries adds are committed together. */
 export class SqliteDeadLetters implements DeadLetterRepository {
   private readonly insert: Database.Statement;
+  /** Adds, group-committed per turn of the event loop. */
+  readonly adds: GroupCommit<NewDeadLetter>;
   private readonly byId: Database.Statement;
   private readonly counts: Database.Statement;
 
@@ -70,9 +76,14 @@ export class SqliteDeadLetters implements DeadLetterRepository {
     this.counts = db.prepare(
       "SELECT route, count(*) AS n FROM dead_letters WHERE status = 'open' GROUP BY route",
     );
+    this.adds = new GroupCommit(db, (entry) => this.insertOne(entry));
   }
 
-  async add(entry: Omit<DeadLetterRecord, 'position' | 'updatedAt' | 'updatedBy'>): Promise<void> {
+  add(entry: NewDeadLetter): Promise<void> {
+    return this.adds.add(entry);
+  }
+
+  private insertOne(entry: NewDeadLetter): void {
     this.insert.run(
       entry.id,
       entry.route,

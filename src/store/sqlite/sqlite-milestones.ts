@@ -1,5 +1,7 @@
 import type Database from 'better-sqlite3';
 import type {
+  MilestoneChange,
+  MilestoneChangeResult,
   MilestoneCount,
   MilestoneEventRef,
   MilestoneFilter,
@@ -51,16 +53,12 @@ function fromRow(row: Row): MilestoneRecord {
 
 const STARTED = "status IN ('open', 'late', 'met')";
 
-/** Milestones in the embedded store; each change runs in one transaction. */
+/**
+ * Milestones in the embedded store. Opens and ends go through `applyAll`: a whole batch runs in
+ * one transaction, so its bookkeeping costs one commit (one fsync), not one per event.
+ */
 export class SqliteMilestones implements MilestoneRepository {
-  private readonly openTx: (start: MilestoneStart, now: number, follow: boolean) => Row;
-  private readonly endTx: (
-    id: string,
-    ref: { name: string; correlation: string; plant: string | null },
-    end: MilestoneEventRef,
-    at: number,
-    follow: boolean,
-  ) => 'met' | 'early' | 'ignored';
+  private readonly applyTx: (changes: readonly MilestoneChange[]) => MilestoneChangeResult[];
   private readonly markLateTx: (now: number, limit: number) => Row[];
   private readonly byId: Database.Statement;
 
@@ -75,7 +73,7 @@ export class SqliteMilestones implements MilestoneRepository {
          due_at = @dueAt, met_at = @metAt, end_event = @endEvent, end_sequence = @endSequence, updated_at = @now
        WHERE id = @id`,
     );
-    this.openTx = db.transaction((start: MilestoneStart, now: number, follow: boolean): Row => {
+    const open = (start: MilestoneStart, now: number, follow: boolean): Row => {
       const existing = this.byId.get(start.id) as Row | undefined;
       const params = {
         id: start.id,
@@ -99,7 +97,7 @@ export class SqliteMilestones implements MilestoneRepository {
         });
       }
       return this.byId.get(start.id) as Row;
-    });
+    };
 
     const meet = db.prepare(
       `UPDATE milestones SET status = 'met', met_at = @at, end_event = @endEvent, end_sequence = @endSequence,
@@ -112,18 +110,34 @@ export class SqliteMilestones implements MilestoneRepository {
          updated_at = excluded.updated_at
        WHERE milestones.status = 'early' AND milestones.end_sequence < excluded.end_sequence`,
     );
-    this.endTx = db.transaction((id, ref, end, at, follow) => {
-      const existing = this.byId.get(id) as Row | undefined;
-      const params = { id, ...ref, endEvent: JSON.stringify(end), endSequence: end.sequence, at };
+    const end = (change: Extract<MilestoneChange, { kind: 'end' }>): 'met' | 'early' | 'ignored' => {
+      const existing = this.byId.get(change.id) as Row | undefined;
+      const params = {
+        id: change.id,
+        ...change.ref,
+        endEvent: JSON.stringify(change.endEvent),
+        endSequence: change.endEvent.sequence,
+        at: change.at,
+      };
       if (!existing || existing.status === 'early') {
         keepEarly.run(params);
         return 'early';
       }
       if (existing.status === 'met') return 'ignored';
-      if (follow && end.sequence < (JSON.parse(existing.start_event ?? '{}') as MilestoneEventRef).sequence)
+      if (
+        change.endMustFollowStart &&
+        change.endEvent.sequence < (JSON.parse(existing.start_event ?? '{}') as MilestoneEventRef).sequence
+      )
         return 'ignored';
       return meet.run(params).changes > 0 ? 'met' : 'ignored';
-    });
+    };
+    this.applyTx = db.transaction((changes: readonly MilestoneChange[]) =>
+      changes.map((change) =>
+        change.kind === 'open'
+          ? fromRow(open(change.start, change.now, change.endMustFollowStart))
+          : end(change),
+      ),
+    );
 
     const due = db.prepare(
       "SELECT * FROM milestones WHERE status = 'open' AND due_at <= ? ORDER BY due_at, position LIMIT ?",
@@ -139,7 +153,8 @@ export class SqliteMilestones implements MilestoneRepository {
   }
 
   async open(start: MilestoneStart, now: number, endMustFollowStart: boolean): Promise<MilestoneRecord> {
-    return fromRow(this.openTx(start, now, endMustFollowStart));
+    const [record] = this.applyTx([{ kind: 'open', start, now, endMustFollowStart }]);
+    return record as MilestoneRecord;
   }
 
   async end(
@@ -149,7 +164,12 @@ export class SqliteMilestones implements MilestoneRepository {
     at: number,
     endMustFollowStart: boolean,
   ): Promise<'met' | 'early' | 'ignored'> {
-    return this.endTx(id, ref, endEvent, at, endMustFollowStart);
+    const [outcome] = this.applyTx([{ kind: 'end', id, ref, endEvent, at, endMustFollowStart }]);
+    return outcome as 'met' | 'early' | 'ignored';
+  }
+
+  async applyAll(changes: readonly MilestoneChange[]): Promise<MilestoneChangeResult[]> {
+    return changes.length === 0 ? [] : this.applyTx(changes);
   }
 
   async markLate(now: number, limit: number): Promise<MilestoneRecord[]> {

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { SourceDeadLetter, SourceDeadLetterRepository } from '../port.js';
+import { GroupCommit } from './group-commit.js';
 
 interface Row {
   position: number;
@@ -12,18 +13,22 @@ interface Row {
   at: number;
 }
 
+/** Source dead letters; a burst of undecodable messages is committed together. */
 export class SqliteSourceDeadLetters implements SourceDeadLetterRepository {
   private readonly insert: Database.Statement;
+  /** Adds, group-committed per turn of the event loop. */
+  readonly adds: GroupCommit<Omit<SourceDeadLetter, 'position'>>;
 
   constructor(private readonly db: Database.Database) {
     this.insert = db.prepare(
       `INSERT INTO source_dead_letters (connector, message_id, origin, plant, error, raw, at)
        VALUES (@connector, @messageId, @origin, @plant, @error, @raw, @at)`,
     );
+    this.adds = new GroupCommit(db, (entry) => this.insert.run({ ...entry, raw: Buffer.from(entry.raw) }));
   }
 
-  async add(entry: Omit<SourceDeadLetter, 'position'>): Promise<void> {
-    this.insert.run({ ...entry, raw: Buffer.from(entry.raw) });
+  add(entry: Omit<SourceDeadLetter, 'position'>): Promise<void> {
+    return this.adds.add(entry);
   }
 
   async list(

@@ -2,16 +2,13 @@ import Database from 'better-sqlite3';
 import { DataFileError, describeCause, prepareWritableFile } from '../../util/data-files.js';
 import { headerFault, startupFaults } from '../../util/sqlite-integrity.js';
 import type {
-  AuditRepository,
   ClientRepository,
-  DeadLetterRepository,
   IdempotencyRepository,
   LeaseRepository,
   LogBindingRepository,
   MilestoneRepository,
   QualityHoldRepository,
   SchemaRepository,
-  SourceDeadLetterRepository,
   StateStore,
   SupplierRepository,
 } from '../port.js';
@@ -37,17 +34,21 @@ function migrate(db: Database.Database): void {
   })();
 }
 
-/** The embedded state store: one SQLite file, WAL, full sync (state changes are rare and must stick). */
+/**
+ * The embedded state store: one SQLite file, WAL, full sync (state changes must stick). The
+ * frequent writes (milestones, audit rows, dead letters) are grouped, many per transaction, so
+ * their syncs do not grow with the request or delivery rate.
+ */
 export class SqliteStateStore implements StateStore {
   readonly kind = 'sqlite';
   readonly clients: ClientRepository;
-  readonly deadLetters: DeadLetterRepository;
-  readonly audit: AuditRepository;
+  readonly deadLetters: SqliteDeadLetters;
+  readonly audit: SqliteAudit;
   readonly schemas: SchemaRepository;
   readonly idempotency: IdempotencyRepository;
   readonly holds: QualityHoldRepository;
   readonly suppliers: SupplierRepository;
-  readonly sourceDeadLetters: SourceDeadLetterRepository;
+  readonly sourceDeadLetters: SqliteSourceDeadLetters;
   readonly leases: LeaseRepository;
   readonly milestones: MilestoneRepository;
   readonly logBinding: LogBindingRepository;
@@ -101,6 +102,10 @@ export class SqliteStateStore implements StateStore {
   }
 
   async close(): Promise<void> {
+    // Writes still queued for their group commit go in before the file closes.
+    this.audit.records.flush();
+    this.deadLetters.adds.flush();
+    this.sourceDeadLetters.adds.flush();
     this.db.close();
   }
 }
