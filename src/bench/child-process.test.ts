@@ -124,3 +124,16 @@ test('readiness resolves with the match and the child keeps running', async () =
     assert.equal(exit.signal, 'SIGTERM');
   }
 });
+
+test('a demo banner with text after its first URL is ready at that URL', async () => {
+  const server = script(
+    'demo.mjs',
+    "process.stdout.write('Conveyor demo running on http://127.0.0.1:1 and http://127.0.0.1:2  (2 plants, 1 orders/s)\\nAdmin API key: k\\n'); setInterval(() => undefined, 1000);",
+  );
+  const demo = await startServerProcess(server, [], {}, 10_000);
+  try {
+    assert.equal(demo.url, 'http://127.0.0.1:1');
+  } finally {
+    await demo.stop('SIGTERM', 5_000);
+  }
+});

@@ -112,7 +112,7 @@ export async function startServerProcess(
     name: script,
     stream: 'stdout',
     // The whole line: a URL split over two reads must not be taken half.
-    match: /(?:listening on|running on) (https?:\/\/\S+)\r?\n/,
+    match: /(?:listening on|running on) (https?:\/\/\S+)[^\n]*\n/,
     timeoutMs,
     output: () => stderr,
   });

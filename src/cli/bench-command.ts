@@ -17,7 +17,7 @@ export function registerBenchCommand(program: Command): void {
     .option('--quick', 'a reduced run (under a minute)')
     .option(
       '--only <groups>',
-      'comma-separated groups: ingest, e2e, fanout, isolation, replay, commands, connectors, cluster',
+      'comma-separated groups: ingest, e2e, fanout, isolation, replay, commands, connectors, cluster; torture (fault scenarios, only when named; CONVEYOR_TORTURE_DURATION sets its length)',
     )
     .option('--check', 'exit 1 when a ratio falls below its floor (src/bench/floors.json)')
     .action(async (opts: { json?: boolean; quick?: boolean; only?: string; check?: boolean }) => {

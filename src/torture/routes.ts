@@ -60,7 +60,7 @@ export const STANDING_ROUTES: readonly TortureRoute[] = [
     filter: "plant = 'P1'",
     accepts: (e) => e.plant === 'P1',
     mode: 'flaky',
-    timeoutMs: 300,
+    timeoutMs: 1_500,
   },
 ];
 
