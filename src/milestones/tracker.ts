@@ -12,6 +12,7 @@ import type {
   MilestoneRecord,
   MilestoneRepository,
 } from '../store/port.js';
+import { abortableDelay } from '../util/abortable-delay.js';
 import { type AlertKind, alertEvent } from './alert-events.js';
 import {
   correlationOf,
@@ -56,20 +57,6 @@ const BATCH = 500;
 const GAUGE_EVERY_MS = 5_000;
 const PURGE_EVERY_MS = 60_000;
 const STATUSES = ['open', 'late', 'met'] as const;
-
-/** Waits `ms` of wall-clock time (a pacing delay, not business time), or until `signal` aborts. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  if (ms <= 0 || signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 function refOf(event: StoredEvent, now: number): MilestoneEventRef {
   return {
@@ -189,7 +176,9 @@ export class MilestoneTracker {
     }
     if (this.queuedEnds.length > 0 && !this.writingEnds) {
       // The deliveries finishing meanwhile join the same write.
-      this.writingEnds = pause(this.writeEveryMs, this.endsPaused.signal).then(() => this.writeEnds());
+      this.writingEnds = abortableDelay(this.writeEveryMs, this.endsPaused.signal).then(() =>
+        this.writeEnds(),
+      );
     }
   }
 
@@ -378,7 +367,7 @@ export class MilestoneTracker {
         const position = Math.max(consumer.readPosition(), events.at(-1)?.sequence ?? 0);
         if (position > consumer.committed()) await consumer.commit(position);
         // Caught up: let the next events gather rather than write a transaction per log commit.
-        if (events.length > 0 && events.length < BATCH) await pause(this.writeEveryMs, signal);
+        if (events.length > 0 && events.length < BATCH) await abortableDelay(this.writeEveryMs, signal);
       } catch (error) {
         if (signal.aborted) break;
         this.logger.error(

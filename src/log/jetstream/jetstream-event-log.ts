@@ -51,6 +51,7 @@ import {
 } from 'nats';
 import { domainOfType } from '../../model/catalog.js';
 import { type CloudEvent, STORED_JSON, type StoredEvent } from '../../model/envelope.js';
+import { abortableDelay } from '../../util/abortable-delay.js';
 import { LogUnavailableError } from '../log-errors.js';
 import type {
   AppendOutcome,
@@ -689,7 +690,7 @@ class JetStreamConsumer implements Consumer {
       const scan = this.scan;
       if (scan === null) {
         // Nothing can ever match (a plant outside the plants): wait out the fetch.
-        await waitFor(deadline - Date.now(), stop);
+        await abortableDelay(deadline - Date.now(), stop);
         return [];
       }
       await scan.fill(max, stop);
@@ -739,17 +740,4 @@ class JetStreamConsumer implements Consumer {
     this.scan = null;
     this.log.forgetConsumer(this);
   }
-}
-
-function waitFor(ms: number, signal: AbortSignal): Promise<void> {
-  if (ms <= 0 || signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
