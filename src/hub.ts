@@ -59,6 +59,9 @@ import { openStateStore } from './store/factory.js';
 import type { StateStore } from './store/port.js';
 import { parseJsonWithLimits } from './util/json-limits.js';
 
+/** A shutdown step taking longer than this is logged with its time. */
+const SLOW_CLOSE_STEP_MS = 2_000;
+
 export interface HubOptions {
   readonly logger: Logger;
   /** Seeds (or re-keys) the `admin` client with this key; see CONVEYOR_ADMIN_KEY. */
@@ -82,6 +85,8 @@ export interface HubOptions {
 }
 
 export interface Hub {
+  /** The shutdown step under way while `close` runs, else null. */
+  closing(): string | null;
   readonly config: Config;
   readonly app: FastifyInstance;
   readonly log: EventLog;
@@ -381,6 +386,7 @@ async function assembleHub(
     now: () => clock.now(),
   });
 
+  let closingStep: string | null = null;
   const hub: Hub = {
     config,
     app,
@@ -407,24 +413,37 @@ async function assembleHub(
     async close() {
       ready = false;
       sampler.stop();
+      // Each step is named while it runs, so a shutdown that hangs says where (see the CLI's deadline).
+      const step = async (name: string, run: () => Promise<unknown> | unknown) => {
+        closingStep = name;
+        const started = Date.now();
+        await run();
+        const ms = Date.now() - started;
+        if (ms > SLOW_CLOSE_STEP_MS) options.logger.warn({ step: name, ms }, 'shutdown step was slow');
+      };
       // Sources and routes stop and hand their leases back, so another instance takes over at once;
       // the heartbeat stays until the requests in flight have finished (their claims are alive).
-      await coordinator.stopAllWork();
-      await app.close();
-      await coordinator.close();
-      await delivery.close();
-      await milestones.close();
-      await denials
-        .close()
-        .catch((error) => options.logger.error({ err: error }, 'could not record refused credentials'));
-      await reconciliation.close();
-      await parts.systems.close();
+      await step('stopping routes and sources', () => coordinator.stopAllWork());
+      await step('finishing HTTP requests', () => app.close());
+      await step('leaving the cluster', () => coordinator.close());
+      await step('closing delivery', () => delivery.close());
+      await step('closing milestones', () => milestones.close());
+      await step('recording refused credentials', () =>
+        denials
+          .close()
+          .catch((error) => options.logger.error({ err: error }, 'could not record refused credentials')),
+      );
+      await step('closing reconciliation', () => reconciliation.close());
+      await step('closing systems of record', () => parts.systems.close());
       holds.close();
-      await log.close();
-      await store.close();
+      await step('closing the event log', () => log.close());
+      await step('closing the state store', () => store.close());
       // Last: the spans of everything that just finished are flushed to the collector.
+      closingStep = 'flushing traces';
       await tracing.shutdown();
+      closingStep = null;
     },
+    closing: () => closingStep,
   };
   return hub;
 }

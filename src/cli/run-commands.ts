@@ -4,10 +4,18 @@ import { createHub } from '../hub.js';
 import { createLogger } from '../observability/logger.js';
 import { parseIntegerOption, parsePositiveNumber } from './options.js';
 
-const SHUTDOWN_DEADLINE_MS = 30_000;
+/**
+ * How long a stop may take before the process exits anyway. Everything acknowledged is durable at
+ * every instant, so exiting here loses nothing: it is a kill -9 with a log line naming the step.
+ */
+const SHUTDOWN_DEADLINE_MS = 20_000;
 
 /** Runs until SIGINT/SIGTERM or the optional duration, then calls `stop` once and exits 0. */
-function runUntilStopped(stop: () => Promise<void>, durationSeconds?: number): void {
+function runUntilStopped(
+  stop: () => Promise<void>,
+  durationSeconds?: number,
+  closingStep: () => string | null = () => null,
+): void {
   let stopping = false;
   const shutdown = (reason: string) => {
     if (stopping) return;
@@ -15,7 +23,10 @@ function runUntilStopped(stop: () => Promise<void>, durationSeconds?: number): v
     process.stderr.write(`\nstopping (${reason}) ...\n`);
     // A shutdown that hangs must not keep the process (and whatever supervises it) waiting forever.
     setTimeout(() => {
-      process.stderr.write(`stop did not finish within ${SHUTDOWN_DEADLINE_MS / 1000} s; exiting\n`);
+      const at = closingStep();
+      process.stderr.write(
+        `stop did not finish within ${SHUTDOWN_DEADLINE_MS / 1000} s${at ? ` (still ${at})` : ''}; exiting\n`,
+      );
       process.exit(1);
     }, SHUTDOWN_DEADLINE_MS).unref();
     stop().then(
@@ -76,7 +87,11 @@ export function registerRunCommands(program: Command): void {
           `Admin API key (shown once; only its hash is stored): ${hub.generatedAdminKey}\n`,
         );
       }
-      runUntilStopped(() => hub.close());
+      runUntilStopped(
+        () => hub.close(),
+        undefined,
+        () => hub.closing(),
+      );
     });
 
   program

@@ -11,6 +11,8 @@ export class HubControl {
   /** Hard kills and graceful stops so far. */
   kills = 0;
   stops = 0;
+  /** The hub's own words each time its shutdown deadline, not a clean stop, ended it. */
+  readonly forcedExits: string[] = [];
 
   constructor(
     readonly options: {
@@ -84,8 +86,13 @@ export class HubControl {
    */
   async terminateOrKill(graceMs = 30_000): Promise<string | null> {
     const started = performance.now();
+    const running = this.process;
     try {
       await this.terminate(graceMs);
+      const deadline = /stop did not finish within [^\n]*/.exec(running?.stderr() ?? '');
+      // The hub's own shutdown deadline ended it: nothing is lost by that (a kill -9 is no worse),
+      // but the step it names is a shutdown that hung, so the run says so.
+      this.forcedExits.push(...(deadline ? [deadline[0]] : []));
       return null;
     } catch {
       return `SIGTERM: the hub did not exit within ${((performance.now() - started) / 1000).toFixed(0)} s (killed)`;
