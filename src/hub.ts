@@ -22,11 +22,7 @@ import { overviewPlugin } from './api/overview-plugin.js';
 import { frameworkErrorHandler, installProblemHandlers, methodIndex } from './api/problem-handler.js';
 import { qualityHoldsPlugin } from './api/quality-holds-plugin.js';
 import { reconciliationPlugin } from './api/reconciliation-plugin.js';
-import {
-  MAX_ENCODED_PATH_SEGMENT,
-  refuseLongPathParameters,
-  refuseRepeatedQueryParameters,
-} from './api/request-parameters.js';
+import { checkRequestParameters, MAX_ENCODED_PATH_SEGMENT } from './api/request-parameters.js';
 import { securityHeaders } from './api/security-headers.js';
 import { tracePlugin } from './api/trace-plugin.js';
 import { ApiKeyVerifier, clientRecordFor, generateApiKey } from './auth/api-keys.js';
@@ -257,8 +253,7 @@ async function assembleHub(
   });
   app.addHook('onSend', headers);
   // After authentication (an anonymous caller learns nothing about parameters), before every handler.
-  app.addHook('preValidation', refuseRepeatedQueryParameters);
-  app.addHook('preValidation', refuseLongPathParameters);
+  app.addHook('preValidation', checkRequestParameters);
   // The console's page and bundles are public (before authentication); the API it calls is not.
   await app.register(consolePlugin, options.consoleRoot ? { root: options.consoleRoot } : {});
   // The API reference page and its assets are public; the documents behind /v1 are not.
@@ -297,10 +292,6 @@ async function assembleHub(
       status: reply.statusCode,
     }).catch((error) => request.log.error({ err: error }, 'could not record a denied request'));
   });
-  // Whoever reads the trail sees the refusals counted so far.
-  app.addHook('preHandler', async (request) => {
-    if (request.routeOptions.url === '/v1/audit') await denials.flush();
-  });
   watchDiskFull(log, metrics, options.logger);
   // A hub whose log cannot store anything must not be sent traffic meanwhile.
   await app.register(opsPlugin, { metrics, isReady: () => ready && !log.storageFull() });
@@ -326,7 +317,7 @@ async function assembleHub(
     tracing,
   });
   await app.register(qualityHoldsPlugin, { store, holds });
-  await app.register(adminPlugin, { store, apiKeys });
+  await app.register(adminPlugin, { store, apiKeys, beforeAuditRead: () => denials.flush() });
   await app.register(tracePlugin, { config, log, store, delivery });
   await app.register(connectorsPlugin, { config, connectors, store });
   await app.register(catalogPlugin, { registry, store, config });

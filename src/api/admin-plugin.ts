@@ -11,6 +11,8 @@ import { parseListQuery } from './list-query.js';
 export interface AdminPluginOptions {
   readonly store: StateStore;
   readonly apiKeys: ApiKeyVerifier;
+  /** Runs before the audit trail is read: refusals counted in memory are written, so a reader sees them. */
+  readonly beforeAuditRead?: () => Promise<void>;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -175,6 +177,7 @@ export async function adminPlugin(app: FastifyInstance, options: AdminPluginOpti
 
   app.get('/v1/audit', async (request) => {
     requireScope(request, 'admin');
+    await options.beforeAuditRead?.();
     const query = request.query as Record<string, string | undefined>;
     const { after, limit } = parseListQuery(query);
     const filter: AuditFilter = {

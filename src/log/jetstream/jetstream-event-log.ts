@@ -422,19 +422,9 @@ export class JetStreamEventLog implements EventLog {
     });
   }
 
+  /** A page filled to `limit` or to everything there is: the merged scan pulls until then. */
   async read(options: ReadOptions): Promise<StoredEvent[]> {
-    this.assertUsable();
-    const limit = Math.max(1, Math.min(options.limit ?? 100, 10_000));
-    const scan = this.openScan(options, options.after ?? 0);
-    if (scan === null) return [];
-    try {
-      await scan.fill(limit);
-      return scan.take(limit);
-    } catch (error) {
-      throw unavailable(error, 'reading the event log');
-    } finally {
-      scan.close();
-    }
+    return (await this.readPage(options)).events;
   }
 
   async readPage(options: ReadOptions): Promise<ReadPage> {
