@@ -43,6 +43,7 @@ import { openEventLog } from './log/factory.js';
 import type { EventLog } from './log/port.js';
 import { RetentionJob } from './log/retention.js';
 import { MilestoneTracker } from './milestones/tracker.js';
+import { lazyChildLoggerFactory } from './observability/lazy-logger.js';
 import type { Logger } from './observability/logger.js';
 import { HubMetrics } from './observability/metrics.js';
 import { countAppends, RateSampler } from './observability/rates.js';
@@ -219,6 +220,7 @@ async function assembleHub(
     // pino's own types are stricter than fastify's logger interface; the instance is compatible.
     loggerInstance: options.logger as unknown as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyChildLoggerFactory,
     bodyLimit: config.server.bodyLimitBytes,
     return503OnClosing: true,
     frameworkErrors: frameworkErrorHandler(headers),
@@ -295,7 +297,11 @@ async function assembleHub(
   watchDiskFull(log, metrics, options.logger);
   // A hub whose log cannot store anything must not be sent traffic meanwhile.
   await app.register(opsPlugin, { metrics, isReady: () => ready && !log.storageFull() });
-  const admission = new LaneAdmission(config, (lane) => delivery.backlog(lane));
+  const admission = new LaneAdmission(
+    config,
+    (lane) => delivery.backlog(lane),
+    () => (options.clock ?? systemClock).now(),
+  );
   const connectors = new ConnectorManager(parts.sources, {
     log,
     registry,

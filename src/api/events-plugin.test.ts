@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { makeEvent } from '../../test/helpers/events.js';
 import { ADMIN_KEY, auth, createTestHub } from '../../test/helpers/hub.js';
 import { clientRecordFor } from '../auth/api-keys.js';
+import { ManualClock } from '../delivery/clock.js';
 import type { Hub } from '../hub.js';
 import '../../test/helpers/seed.js';
 
@@ -373,7 +374,9 @@ test('10,000 fuzzed bodies never cause a 5xx and never append an invalid event',
 });
 
 test('a bulk flood over the lane rate gets 429 with Retry-After; critical events still pass', async () => {
-  const limited = await createTestHub({ lanes: { bulk: { ingressPerSecond: 50 } } });
+  // The bucket refills by the hub's clock: held still, the test does not depend on how fast it runs.
+  const clock = new ManualClock(Date.now());
+  const limited = await createTestHub({ lanes: { bulk: { ingressPerSecond: 50 } } }, undefined, { clock });
   try {
     const telemetry = Array.from({ length: 60 }, () =>
       makeEvent({

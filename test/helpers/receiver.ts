@@ -63,6 +63,7 @@ export class TestReceiver extends EventEmitter {
         const action = this.behaviour({ id, key, count });
         if (action === 'drop') {
           this.attempts.push({ id, status: 'drop' });
+          this.emit('attempt');
           req.socket.destroy();
           return;
         }
@@ -73,6 +74,7 @@ export class TestReceiver extends EventEmitter {
             this.emit('received');
           }
           res.writeHead(action.status, action.headers ?? {}).end();
+          this.emit('attempt');
         };
         if (action.delayMs) setTimeout(respond, action.delayMs);
         else respond();
@@ -94,23 +96,25 @@ export class TestReceiver extends EventEmitter {
     return (this.server.address() as AddressInfo).port;
   }
 
-  /** Waits until `predicate` holds, re-checking on every received event; fails after `timeoutMs`. */
+  /** Waits until `predicate` holds, re-checking on every attempt (answered or dropped); fails after `timeoutMs`. */
   waitFor(predicate: () => boolean, timeoutMs = 20_000, what = 'condition'): Promise<void> {
     if (predicate()) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.off('received', check);
+        this.off('attempt', check);
         reject(
-          new Error(`timed out after ${timeoutMs} ms waiting for ${what} (received ${this.received.length})`),
+          new Error(
+            `timed out after ${timeoutMs} ms waiting for ${what} (received ${this.received.length} of ${this.attempts.length} attempts)`,
+          ),
         );
       }, timeoutMs);
       const check = () => {
         if (!predicate()) return;
         clearTimeout(timer);
-        this.off('received', check);
+        this.off('attempt', check);
         resolve();
       };
-      this.on('received', check);
+      this.on('attempt', check);
     });
   }
 

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { AuditEntry, AuditFilter, AuditRepository } from '../port.js';
-import { GroupCommit } from './group-commit.js';
+import type { StateWriter } from './state-writer.js';
 
 interface Row {
   position: number;
@@ -22,30 +22,15 @@ const FILTER_COLUMNS = [
   ['until', 'at < ?'],
 ] as const;
 
-/** The audit trail; the records of one turn of the event loop are committed together. */
+/** The audit trail; its records go through the state writer, group-committed off the event loop. */
 export class SqliteAudit implements AuditRepository {
-  /** Records, group-committed per turn of the event loop. */
-  readonly records: GroupCommit<AuditEntry>;
-
-  constructor(private readonly db: Database.Database) {
-    const insert = db.prepare(
-      'INSERT INTO audit (at, actor, action, target, outcome, ip, detail) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    );
-    this.records = new GroupCommit(db, (entry) =>
-      insert.run(
-        entry.at,
-        entry.actor,
-        entry.action,
-        entry.target,
-        entry.outcome,
-        entry.ip ?? null,
-        entry.detail ? JSON.stringify(entry.detail) : null,
-      ),
-    );
-  }
+  constructor(
+    private readonly db: Database.Database,
+    private readonly writer: StateWriter,
+  ) {}
 
   record(entry: AuditEntry): Promise<void> {
-    return this.records.add(entry);
+    return this.writer.write('audit', entry);
   }
 
   async list(

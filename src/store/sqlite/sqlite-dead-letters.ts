@@ -7,7 +7,8 @@ import type {
   DeadLetterRepository,
   DeadLetterStatus,
 } from '../port.js';
-import { GroupCommit } from './group-commit.js';
+import type { StateWriter } from './state-writer.js';
+import type { NewDeadLetter } from './state-writes.js';
 
 interface Row {
   position: number;
@@ -58,44 +59,23 @@ export function deadLetterWhere(filter: DeadLetterFilter): { sql: string; params
   return { sql: where.length ? where.join(' AND ') : '1 = 1', params };
 }
 
-type NewDeadLetter = Omit<DeadLetterRecord, 'position' | 'updatedAt' | 'updatedBy'>;
-
-/** Dead letters; the ones a burst of failing deliveries adds are committed together. */
+/** Dead letters; the ones a burst of failing deliveries adds are committed together, off the event loop. */
 export class SqliteDeadLetters implements DeadLetterRepository {
-  private readonly insert: Database.Statement;
-  /** Adds, group-committed per turn of the event loop. */
-  readonly adds: GroupCommit<NewDeadLetter>;
   private readonly byId: Database.Statement;
   private readonly counts: Database.Statement;
 
-  constructor(private readonly db: Database.Database) {
-    this.insert =
-      db.prepare(`INSERT INTO dead_letters (id, route, reason, event_type, plant, event, attempts, at, status, updated_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  constructor(
+    private readonly db: Database.Database,
+    private readonly writer: StateWriter,
+  ) {
     this.byId = db.prepare('SELECT * FROM dead_letters WHERE id = ?');
     this.counts = db.prepare(
       "SELECT route, count(*) AS n FROM dead_letters WHERE status = 'open' GROUP BY route",
     );
-    this.adds = new GroupCommit(db, (entry) => this.insertOne(entry));
   }
 
   add(entry: NewDeadLetter): Promise<void> {
-    return this.adds.add(entry);
-  }
-
-  private insertOne(entry: NewDeadLetter): void {
-    this.insert.run(
-      entry.id,
-      entry.route,
-      entry.reason,
-      entry.event.type,
-      entry.event.plant ?? null,
-      JSON.stringify(entry.event),
-      JSON.stringify(entry.attempts),
-      entry.at,
-      entry.status,
-      entry.at,
-    );
+    return this.writer.write('deadLetter', entry);
   }
 
   async get(id: string): Promise<DeadLetterRecord | undefined> {

@@ -10,6 +10,7 @@ import type {
   MilestoneStart,
   MilestoneStatus,
 } from '../port.js';
+import type { StateWriter } from './state-writer.js';
 
 /** `early` rows hold an end seen before its start; they never leave this module. */
 type RowStatus = MilestoneStatus | 'early';
@@ -54,91 +55,102 @@ function fromRow(row: Row): MilestoneRecord {
 const STARTED = "status IN ('open', 'late', 'met')";
 
 /**
- * Milestones in the embedded store. Opens and ends go through `applyAll`: a whole batch runs in
- * one transaction, so its bookkeeping costs one commit (one fsync), not one per event.
+ * The milestone changes as statements on `db`, without a transaction of their own: the state
+ * writer runs a batch of them in one transaction, on its own thread.
+ */
+export function milestoneChanges(
+  db: Database.Database,
+): (changes: readonly MilestoneChange[]) => MilestoneChangeResult[] {
+  const byId = db.prepare('SELECT * FROM milestones WHERE id = ?');
+  const insertStarted = db.prepare(
+    `INSERT INTO milestones (id, name, correlation, plant, status, start_event, started_at, due_at, updated_at)
+     VALUES (@id, @name, @correlation, @plant, 'open', @startEvent, @startedAt, @dueAt, @now)`,
+  );
+  const startEarly = db.prepare(
+    `UPDATE milestones SET plant = @plant, status = @status, start_event = @startEvent, started_at = @startedAt,
+       due_at = @dueAt, met_at = @metAt, end_event = @endEvent, end_sequence = @endSequence, updated_at = @now
+     WHERE id = @id`,
+  );
+  const open = (start: MilestoneStart, now: number, follow: boolean): Row => {
+    const existing = byId.get(start.id) as Row | undefined;
+    const params = {
+      id: start.id,
+      name: start.name,
+      correlation: start.correlation,
+      plant: start.plant,
+      startEvent: JSON.stringify(start.startEvent),
+      startedAt: start.startedAt,
+      dueAt: start.dueAt,
+      now,
+    };
+    if (!existing) insertStarted.run(params);
+    else if (existing.status === 'early') {
+      const counts = !follow || (existing.end_sequence ?? 0) >= start.startEvent.sequence;
+      startEarly.run({
+        ...params,
+        status: counts ? 'met' : 'open',
+        metAt: counts ? now : null,
+        endEvent: counts ? existing.end_event : null,
+        endSequence: counts ? existing.end_sequence : null,
+      });
+    }
+    return byId.get(start.id) as Row;
+  };
+
+  const meet = db.prepare(
+    `UPDATE milestones SET status = 'met', met_at = @at, end_event = @endEvent, end_sequence = @endSequence,
+       updated_at = @at WHERE id = @id AND status IN ('open', 'late')`,
+  );
+  const keepEarly = db.prepare(
+    `INSERT INTO milestones (id, name, correlation, plant, status, end_event, end_sequence, updated_at)
+     VALUES (@id, @name, @correlation, @plant, 'early', @endEvent, @endSequence, @at)
+     ON CONFLICT (id) DO UPDATE SET end_event = excluded.end_event, end_sequence = excluded.end_sequence,
+       updated_at = excluded.updated_at
+     WHERE milestones.status = 'early' AND milestones.end_sequence < excluded.end_sequence`,
+  );
+  const end = (change: Extract<MilestoneChange, { kind: 'end' }>): 'met' | 'early' | 'ignored' => {
+    const existing = byId.get(change.id) as Row | undefined;
+    const params = {
+      id: change.id,
+      ...change.ref,
+      endEvent: JSON.stringify(change.endEvent),
+      endSequence: change.endEvent.sequence,
+      at: change.at,
+    };
+    if (!existing || existing.status === 'early') {
+      keepEarly.run(params);
+      return 'early';
+    }
+    if (existing.status === 'met') return 'ignored';
+    if (
+      change.endMustFollowStart &&
+      change.endEvent.sequence < (JSON.parse(existing.start_event ?? '{}') as MilestoneEventRef).sequence
+    )
+      return 'ignored';
+    return meet.run(params).changes > 0 ? 'met' : 'ignored';
+  };
+  return (changes) =>
+    changes.map((change) =>
+      change.kind === 'open'
+        ? fromRow(open(change.start, change.now, change.endMustFollowStart))
+        : end(change),
+    );
+}
+
+/**
+ * Milestones in the embedded store. Opens and ends go through `applyAll`, to the state writer: a
+ * whole batch runs in one transaction on the writer's thread, so its bookkeeping costs one commit
+ * (one fsync), not one per event, and that fsync never holds up the event loop.
  */
 export class SqliteMilestones implements MilestoneRepository {
-  private readonly applyTx: (changes: readonly MilestoneChange[]) => MilestoneChangeResult[];
   private readonly markLateTx: (now: number, limit: number) => Row[];
   private readonly byId: Database.Statement;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly writer: StateWriter,
+  ) {
     this.byId = db.prepare('SELECT * FROM milestones WHERE id = ?');
-    const insertStarted = db.prepare(
-      `INSERT INTO milestones (id, name, correlation, plant, status, start_event, started_at, due_at, updated_at)
-       VALUES (@id, @name, @correlation, @plant, 'open', @startEvent, @startedAt, @dueAt, @now)`,
-    );
-    const startEarly = db.prepare(
-      `UPDATE milestones SET plant = @plant, status = @status, start_event = @startEvent, started_at = @startedAt,
-         due_at = @dueAt, met_at = @metAt, end_event = @endEvent, end_sequence = @endSequence, updated_at = @now
-       WHERE id = @id`,
-    );
-    const open = (start: MilestoneStart, now: number, follow: boolean): Row => {
-      const existing = this.byId.get(start.id) as Row | undefined;
-      const params = {
-        id: start.id,
-        name: start.name,
-        correlation: start.correlation,
-        plant: start.plant,
-        startEvent: JSON.stringify(start.startEvent),
-        startedAt: start.startedAt,
-        dueAt: start.dueAt,
-        now,
-      };
-      if (!existing) insertStarted.run(params);
-      else if (existing.status === 'early') {
-        const counts = !follow || (existing.end_sequence ?? 0) >= start.startEvent.sequence;
-        startEarly.run({
-          ...params,
-          status: counts ? 'met' : 'open',
-          metAt: counts ? now : null,
-          endEvent: counts ? existing.end_event : null,
-          endSequence: counts ? existing.end_sequence : null,
-        });
-      }
-      return this.byId.get(start.id) as Row;
-    };
-
-    const meet = db.prepare(
-      `UPDATE milestones SET status = 'met', met_at = @at, end_event = @endEvent, end_sequence = @endSequence,
-         updated_at = @at WHERE id = @id AND status IN ('open', 'late')`,
-    );
-    const keepEarly = db.prepare(
-      `INSERT INTO milestones (id, name, correlation, plant, status, end_event, end_sequence, updated_at)
-       VALUES (@id, @name, @correlation, @plant, 'early', @endEvent, @endSequence, @at)
-       ON CONFLICT (id) DO UPDATE SET end_event = excluded.end_event, end_sequence = excluded.end_sequence,
-         updated_at = excluded.updated_at
-       WHERE milestones.status = 'early' AND milestones.end_sequence < excluded.end_sequence`,
-    );
-    const end = (change: Extract<MilestoneChange, { kind: 'end' }>): 'met' | 'early' | 'ignored' => {
-      const existing = this.byId.get(change.id) as Row | undefined;
-      const params = {
-        id: change.id,
-        ...change.ref,
-        endEvent: JSON.stringify(change.endEvent),
-        endSequence: change.endEvent.sequence,
-        at: change.at,
-      };
-      if (!existing || existing.status === 'early') {
-        keepEarly.run(params);
-        return 'early';
-      }
-      if (existing.status === 'met') return 'ignored';
-      if (
-        change.endMustFollowStart &&
-        change.endEvent.sequence < (JSON.parse(existing.start_event ?? '{}') as MilestoneEventRef).sequence
-      )
-        return 'ignored';
-      return meet.run(params).changes > 0 ? 'met' : 'ignored';
-    };
-    this.applyTx = db.transaction((changes: readonly MilestoneChange[]) =>
-      changes.map((change) =>
-        change.kind === 'open'
-          ? fromRow(open(change.start, change.now, change.endMustFollowStart))
-          : end(change),
-      ),
-    );
-
     const due = db.prepare(
       "SELECT * FROM milestones WHERE status = 'open' AND due_at <= ? ORDER BY due_at, position LIMIT ?",
     );
@@ -153,7 +165,7 @@ export class SqliteMilestones implements MilestoneRepository {
   }
 
   async open(start: MilestoneStart, now: number, endMustFollowStart: boolean): Promise<MilestoneRecord> {
-    const [record] = this.applyTx([{ kind: 'open', start, now, endMustFollowStart }]);
+    const [record] = await this.applyAll([{ kind: 'open', start, now, endMustFollowStart }]);
     return record as MilestoneRecord;
   }
 
@@ -164,12 +176,12 @@ export class SqliteMilestones implements MilestoneRepository {
     at: number,
     endMustFollowStart: boolean,
   ): Promise<'met' | 'early' | 'ignored'> {
-    const [outcome] = this.applyTx([{ kind: 'end', id, ref, endEvent, at, endMustFollowStart }]);
+    const [outcome] = await this.applyAll([{ kind: 'end', id, ref, endEvent, at, endMustFollowStart }]);
     return outcome as 'met' | 'early' | 'ignored';
   }
 
   async applyAll(changes: readonly MilestoneChange[]): Promise<MilestoneChangeResult[]> {
-    return changes.length === 0 ? [] : this.applyTx(changes);
+    return changes.length === 0 ? [] : this.writer.write('milestones', changes);
   }
 
   async markLate(now: number, limit: number): Promise<MilestoneRecord[]> {

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { SourceDeadLetter, SourceDeadLetterRepository } from '../port.js';
-import { GroupCommit } from './group-commit.js';
+import type { StateWriter } from './state-writer.js';
 
 interface Row {
   position: number;
@@ -13,22 +13,15 @@ interface Row {
   at: number;
 }
 
-/** Source dead letters; a burst of undecodable messages is committed together. */
+/** Source dead letters; a burst of undecodable messages is committed together, off the event loop. */
 export class SqliteSourceDeadLetters implements SourceDeadLetterRepository {
-  private readonly insert: Database.Statement;
-  /** Adds, group-committed per turn of the event loop. */
-  readonly adds: GroupCommit<Omit<SourceDeadLetter, 'position'>>;
-
-  constructor(private readonly db: Database.Database) {
-    this.insert = db.prepare(
-      `INSERT INTO source_dead_letters (connector, message_id, origin, plant, error, raw, at)
-       VALUES (@connector, @messageId, @origin, @plant, @error, @raw, @at)`,
-    );
-    this.adds = new GroupCommit(db, (entry) => this.insert.run({ ...entry, raw: Buffer.from(entry.raw) }));
-  }
+  constructor(
+    private readonly db: Database.Database,
+    private readonly writer: StateWriter,
+  ) {}
 
   add(entry: Omit<SourceDeadLetter, 'position'>): Promise<void> {
-    return this.adds.add(entry);
+    return this.writer.write('sourceDeadLetter', entry);
   }
 
   async list(

@@ -24,6 +24,7 @@ import { SqliteMilestones } from './sqlite-milestones.js';
 import { SqliteSchemas } from './sqlite-schemas.js';
 import { SqliteSourceDeadLetters } from './sqlite-source-dead-letters.js';
 import { SqliteSuppliers } from './sqlite-suppliers.js';
+import { StateWriter } from './state-writer.js';
 
 /** Applies pending migrations in order inside one transaction; `user_version` records progress. */
 function migrate(db: Database.Database): void {
@@ -36,8 +37,9 @@ function migrate(db: Database.Database): void {
 
 /**
  * The embedded state store: one SQLite file, WAL, full sync (state changes must stick). The
- * frequent writes (milestones, audit rows, dead letters) are grouped, many per transaction, so
- * their syncs do not grow with the request or delivery rate.
+ * frequent writes (milestones, audit rows, dead letters) are grouped, many per transaction, and
+ * committed by a writer thread, so their syncs neither grow with the request or delivery rate nor
+ * stop the event loop.
  */
 export class SqliteStateStore implements StateStore {
   readonly kind = 'sqlite';
@@ -52,20 +54,23 @@ export class SqliteStateStore implements StateStore {
   readonly leases: LeaseRepository;
   readonly milestones: MilestoneRepository;
   readonly logBinding: LogBindingRepository;
+  /** Commits the frequent writes (milestones, audit rows, dead letters) on its own thread. */
+  readonly writer: StateWriter;
   private readonly db: Database.Database;
 
-  private constructor(db: Database.Database) {
+  private constructor(db: Database.Database, writer: StateWriter) {
     this.db = db;
+    this.writer = writer;
     this.clients = new SqliteClients(db);
-    this.deadLetters = new SqliteDeadLetters(db);
-    this.audit = new SqliteAudit(db);
+    this.deadLetters = new SqliteDeadLetters(db, writer);
+    this.audit = new SqliteAudit(db, writer);
     this.schemas = new SqliteSchemas(db);
     this.idempotency = new SqliteIdempotency(db);
     this.holds = new SqliteHolds(db);
     this.suppliers = new SqliteSuppliers(db);
-    this.sourceDeadLetters = new SqliteSourceDeadLetters(db);
+    this.sourceDeadLetters = new SqliteSourceDeadLetters(db, writer);
     this.leases = new SqliteLeases(db);
-    this.milestones = new SqliteMilestones(db);
+    this.milestones = new SqliteMilestones(db, writer);
     this.logBinding = new SqliteLogBinding(db);
   }
 
@@ -89,7 +94,8 @@ export class SqliteStateStore implements StateStore {
       const faults = startupFaults(db);
       if (faults.length > 0) throw damaged(`its integrity check failed: ${faults.slice(0, 3).join('; ')}`);
       migrate(db);
-      return new SqliteStateStore(db);
+      // The writer opens its own connection once the schema is in place.
+      return new SqliteStateStore(db, StateWriter.onThread(path));
     } catch (error) {
       db?.close();
       if (error instanceof DataFileError) throw error;
@@ -103,9 +109,7 @@ export class SqliteStateStore implements StateStore {
 
   async close(): Promise<void> {
     // Writes still queued for their group commit go in before the file closes.
-    this.audit.records.flush();
-    this.deadLetters.adds.flush();
-    this.sourceDeadLetters.adds.flush();
+    await this.writer.close();
     this.db.close();
   }
 }
