@@ -26,6 +26,7 @@ import {
   RecordingContext,
 } from '../contracts/connector-contract.js';
 import { MosquittoBroker } from '../helpers/mosquitto.js';
+import { runtimeUnderTest } from '../helpers/source-runtime.js';
 
 const JSON_MAP =
   '{"type": "telemetry.machine.counter", "data": {"plant": "P1", "equipmentId": "PRESS-07", "counter": "strokes", "value": n, "at": at}}';
@@ -444,6 +445,97 @@ describe('mqtt source: persistent session and acknowledgements', () => {
     } finally {
       await source.stop();
     }
+  });
+});
+
+/** Polls a condition that has no event to wait on, up to a deadline. */
+async function pollUntil(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise<void>((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('mqtt source in the hub runtime: PUBACKs follow the log', () => {
+  let broker: MosquittoBroker;
+  before(async () => {
+    broker = await MosquittoBroker.start();
+  });
+  afterEach(stopOpened);
+  after(() => broker.close());
+
+  async function hubWith(config: MqttSourceConfig, options: MqttSourceOptions = {}) {
+    const under = await runtimeUnderTest(open(config, options), { map: JSON_MAP });
+    await under.runtime.start();
+    await pollUntil(() => under.runtime.status().health.type === 'up', 'the source up');
+    return under;
+  }
+
+  test('no PUBACK while the log holds the append: a new session gets every message of the batch again', async () => {
+    const config = compile({ url: broker.url, topics: ['hub/a'], map: JSON_MAP, clientId: 'hub-a' });
+    const hub = await hubWith(config, { drainTimeoutMs: 100 });
+    let release: () => void = () => undefined;
+    hub.log.hold = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    try {
+      await publish(broker.url, jsonMessages('hub/a', 10));
+      await pollUntil(() => hub.log.events.length === 10, 'the 10 events handed to the log');
+      await roundTrips(broker.url, 2);
+      assert.equal(hub.runtime.status().events, 0, 'nothing is durable yet');
+      // The hub stops before the log says the events are durable.
+      await hub.close();
+    } finally {
+      release();
+    }
+
+    const again = open(config);
+    const ctx = await started(again);
+    await ctx.until(() => ctx.acked.size >= 10, 'the 10 messages again', 10_000);
+    assert.deepEqual(
+      ctx.delivered.map((m) => (m.payload as { n: number }).n),
+      Array.from({ length: 10 }, (_, i) => counter - 9 + i),
+      'every message of the held batch, in publish order',
+    );
+  });
+
+  test('once the log has a batch every message is PUBACKed, a bad one through the source DLQ', async () => {
+    const config = compile({ url: broker.url, topics: ['hub/b'], map: JSON_MAP, clientId: 'hub-b' });
+    const hub = await hubWith(config);
+    try {
+      await publish(broker.url, [
+        ...jsonMessages('hub/b', 2),
+        { topic: 'hub/b', payload: '{"n": 1,' },
+        { topic: 'hub/b', payload: JSON.stringify({ n: 'many', at: new Date().toISOString() }) },
+        ...jsonMessages('hub/b', 2),
+      ]);
+      await pollUntil(() => hub.runtime.status().messages >= 6, 'the 6 messages');
+      await pollUntil(
+        () => hub.runtime.status().events === 4 && hub.runtime.status().deadLettered === 2,
+        '4 events in the log and 2 messages in the source DLQ',
+      );
+      assert.deepEqual(
+        hub.log.events.map((e) => (e.data as { value: number }).value),
+        [counter - 3, counter - 2, counter - 1, counter],
+        'the good messages around the bad ones, in publish order',
+      );
+      assert.match(hub.deadLetters.entries[0]!.error, /^not JSON/);
+      assert.match(hub.deadLetters.entries[1]!.error, /not valid canonical events/);
+    } finally {
+      await hub.close();
+    }
+
+    // All six were PUBACKed: the next session gets only what is published now.
+    await publish(broker.url, jsonMessages('hub/b', 1));
+    const next = open(config);
+    const ctx = await started(next);
+    await ctx.until(() => ctx.acked.size >= 1, 'the new message', 10_000);
+    await roundTrips(broker.url, 2);
+    assert.deepEqual(
+      ctx.delivered.map((m) => (m.payload as { n: number }).n),
+      [counter],
+    );
   });
 });
 

@@ -7,6 +7,7 @@ import type { Logger } from '../../observability/logger.js';
 import type { HubTracing } from '../../observability/tracing.js';
 import type { SchemaRegistry } from '../../registry/registry.js';
 import type { SourceDeadLetterRepository } from '../../store/port.js';
+import { type AppendTurn, AppendTurns } from './append-turns.js';
 import type { CompiledSourceCommon } from './common.js';
 import { asMappedEvents, buildSourceEvents } from './event-builder.js';
 import { endMessageTrace, type MessageTrace, startMessageTrace } from './message-trace.js';
@@ -42,6 +43,13 @@ export interface SourceStatus {
 
 const RAW_LIMIT = 64 * 1024;
 
+/** A message that became valid events, waiting for its batch's append. */
+interface Mapped {
+  readonly message: SourceMessage;
+  readonly events: CloudEvent[];
+  readonly trace: MessageTrace;
+}
+
 function errorText(errors: readonly FieldError[]): string {
   return errors.map((e) => `${e.path || '/'}: ${e.message}`).join('; ');
 }
@@ -61,6 +69,7 @@ export class SourceRuntime {
   private lastError: SourceStatus['lastError'] = null;
   private readonly controller = new AbortController();
   private readonly now: () => number;
+  private readonly appendTurns = new AppendTurns();
 
   constructor(
     readonly name: string,
@@ -108,16 +117,44 @@ export class SourceRuntime {
     };
   }
 
-  /** Maps, checks and appends a batch; resolves once every message is acked or nacked. */
+  /**
+   * Maps, checks and appends a batch; resolves once every message is acked or nacked. Batches may
+   * overlap (a source hands the next one while the last is being made durable): each maps on its
+   * own, but appends in the order its deliver was called, so the log keeps the source's order.
+   */
   private async deliver(messages: readonly SourceMessage[]): Promise<void> {
-    this.messages += messages.length;
-    const good: Array<{ message: SourceMessage; events: CloudEvent[]; trace: MessageTrace }> = [];
+    const turn = this.appendTurns.take();
+    try {
+      this.messages += messages.length;
+      const good = await this.mapAll(messages);
+      await turn.ready;
+      if (good.length === 0) return;
+      await this.appendAndAck(good, turn);
+    } finally {
+      turn.done();
+    }
+  }
+
+  /** Each message's events, or the message in the source DLQ and acked: one bad message fails alone. */
+  private async mapAll(messages: readonly SourceMessage[]): Promise<Mapped[]> {
+    const good: Mapped[] = [];
     for (const message of messages) {
       // Each message's events join the trace it arrived with, else a new one the hub starts.
       const trace = startMessageTrace(this.deps.tracing, this.name, this.kind, message);
       const outcome = await this.toEvents(message);
       if (typeof outcome === 'string') {
-        await this.deadLetter(message, outcome, trace);
+        try {
+          await this.deadLetter(message, outcome, trace);
+        } catch (error) {
+          // Not in the DLQ, so not done: the source offers it again; the rest of the batch goes on.
+          this.deps.logger.error(
+            { connector: this.name, messageId: message.id, err: error },
+            'the source dead-letter queue did not take a message',
+          );
+          await message.nack(1000);
+          endMessageTrace(trace, 'nacked', 0, (error as Error).message);
+          continue;
+        }
         await message.ack();
         endMessageTrace(trace, 'dead-lettered', 0, outcome);
         continue;
@@ -128,14 +165,23 @@ export class SourceRuntime {
       }
       good.push({ message, events: outcome, trace });
     }
-    if (good.length === 0) return;
+    return good;
+  }
+
+  /** One append for the batch; every message acked once it is durable, or nacked if it failed. */
+  private async appendAndAck(good: readonly Mapped[], turn: AppendTurn): Promise<void> {
     const events = good.flatMap((g) => g.events);
     let appended = 0;
     try {
       this.deps.admission.admit(events.map((e) => e.type));
-      if (events.length > 0)
-        appended = (await this.deps.log.append(events)).filter((outcome) => !outcome.duplicate).length;
+      if (events.length > 0) {
+        const append = this.deps.log.append(events);
+        // Queued in the log: the next batch may append behind it while this one is made durable.
+        turn.done();
+        appended = (await append).filter((outcome) => !outcome.duplicate).length;
+      }
     } catch (error) {
+      turn.done();
       const retryInMs =
         error instanceof ProblemError && error.retryAfterSeconds !== undefined
           ? error.retryAfterSeconds * 1000

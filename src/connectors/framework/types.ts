@@ -70,7 +70,9 @@ export interface SourceContext {
   readonly name: string;
   /**
    * Hands messages to the hub. Resolves once each is acked or nacked; sources that read in
-   * batches await it before reading more, which is their back-pressure.
+   * batches await it before reading more, which is their back-pressure. A source may call it again
+   * before an earlier call resolves (to keep its window full while a batch is made durable): the
+   * events of the earlier call are appended to the log first.
    */
   deliver(messages: readonly SourceMessage[]): Promise<void>;
   /** Reports a status change. */

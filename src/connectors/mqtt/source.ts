@@ -11,14 +11,20 @@
  * hub acks, in the order the PUBLISHes arrived (MQTT requires that order), on the connection that
  * carried them.
  *
- * Back-pressure: at most `maxInFlight` messages are handed to the hub and not yet acked. The broker
- * stops sending once its own window of unacknowledged PUBLISHes is full (MQTT 5: the Receive
- * Maximum the source announces, set to `maxInFlight`; MQTT 3.1.1: the broker's setting, such as
- * mosquitto's max_inflight_messages). Should it send more, the source stops taking packets from
- * mqtt.js, which stops reading the socket, until the hub acks. The hub is handed one batch at a
- * time. While packets wait, mqtt.js does not see PINGRESPs either: a hub that takes no message for
- * longer than about 1.5 keep-alive intervals makes the connection drop and come back, and the
- * broker's redeliveries join the messages the hub already has (same id, one delivery).
+ * Back-pressure: at most `maxInFlight` messages and `maxInFlightBytes` of payload are handed to the
+ * hub and not yet acked. The broker stops sending once its own window of unacknowledged PUBLISHes
+ * is full (MQTT 5: the Receive Maximum the source announces, set to `maxInFlight`; MQTT 3.1.1: the
+ * broker's setting, such as mosquitto's max_inflight_messages). Should it send more, the source
+ * stops taking packets from mqtt.js, which stops reading the socket, until the hub acks. While
+ * packets wait, mqtt.js does not see PINGRESPs either: a hub that takes no message for longer than
+ * about 1.5 keep-alive intervals makes the connection drop and come back, and the broker's
+ * redeliveries join the messages the hub already has (same id, one delivery).
+ *
+ * Batches: what arrives in one turn of the event loop goes to the hub as one batch (one append to
+ * the log), without waiting for the batch before it to be durable. The broker's window is small
+ * (mosquitto's default is 20), so waiting would leave it idle for every commit; the hub appends
+ * overlapping batches in the order they were handed over, and each batch's PUBACKs still wait for
+ * its own commit.
  *
  * That mqtt.js skips its PUBACK when handleMessage calls back with an error holds for mqtt.js 5
  * (handlers/publish.js); the integration tests fail if a PUBACK leaves before the hub's ack.
@@ -87,6 +93,8 @@ interface Receipt {
 interface InFlight {
   readonly id: string;
   readonly order: number;
+  /** Payload size, counted against `maxInFlightBytes`. */
+  readonly bytes: number;
   readonly receipts: Receipt[];
   message: MqttSourceMessage;
   settled: boolean;
@@ -136,9 +144,12 @@ export class MqttSource implements SourceConnector {
   private receipts: Receipt[] = [];
   private readonly inFlight = new Map<string, InFlight>();
   private readonly recent = new Set<string>();
+  private inFlightBytes = 0;
   private queue: InFlight[] = [];
   private order = 0;
-  private loop: Promise<void> | null = null;
+  private batchScheduled = false;
+  private pubackScheduled = false;
+  private readonly deliveries = new Set<Promise<void>>();
   private stalled: (() => void) | null = null;
 
   constructor(
@@ -157,6 +168,13 @@ export class MqttSource implements SourceConnector {
   /** Messages read from the broker that the hub has not acked yet; never more than `maxInFlight`. */
   get unacked(): number {
     return this.inFlight.size;
+  }
+
+  /** The window is full: the next packet waits in mqtt.js (and the socket) until the hub acks. */
+  private get full(): boolean {
+    return (
+      this.inFlight.size >= this.config.maxInFlight || this.inFlightBytes >= this.config.maxInFlightBytes
+    );
   }
 
   async start(context: SourceContext): Promise<void> {
@@ -319,12 +337,11 @@ export class MqttSource implements SourceConnector {
       } catch (error) {
         this.context?.logger.error({ err: error, topic: packet.topic }, 'mqtt message could not be handled');
       }
-      // Full: the next packet waits in mqtt.js (and the socket) until the hub acks.
-      if (this.inFlight.size >= this.config.maxInFlight) this.stalled = release;
+      if (this.full) this.stalled = release;
       else release();
     };
     // A new connection can bring packets while the window is still full from the last one.
-    if (this.inFlight.size >= this.config.maxInFlight) this.stalled = take;
+    if (this.full) this.stalled = take;
     else take();
   }
 
@@ -373,6 +390,7 @@ export class MqttSource implements SourceConnector {
     const entry: InFlight = {
       id: decoded.id,
       order: this.order++,
+      bytes: bytes.length,
       receipts: receipt ? [receipt] : [],
       settled: false,
       retryTimer: null,
@@ -392,19 +410,33 @@ export class MqttSource implements SourceConnector {
       nack: (retryInMs: number) => this.retryLater(entry, retryInMs),
     };
     this.inFlight.set(entry.id, entry);
+    this.inFlightBytes += entry.bytes;
     this.queue.push(entry);
     this.kick();
   }
 
-  /** Marks a PUBLISH done and sends every PUBACK that is now due, in arrival order. */
+  /** Marks a PUBLISH done; every PUBACK that is then due goes out at the end of this turn. */
   private complete(receipt: Receipt | null): void {
     if (receipt) receipt.done = true;
+    if (this.pubackScheduled || !this.receipts[0]?.done) return;
+    this.pubackScheduled = true;
+    // The hub acks a batch message by message: one write for all of them, not one system call each.
+    setImmediate(() => {
+      this.pubackScheduled = false;
+      this.sendDuePubacks();
+    });
+  }
+
+  /** Sends the PUBACK of every done PUBLISH that no earlier one waits before, in arrival order. */
+  private sendDuePubacks(): void {
     const client = this.client;
+    const stream = client?.connected ? (client.stream as Writable) : null;
+    stream?.cork();
     while (this.receipts[0]?.done) {
       const next = this.receipts.shift()!;
-      if (client?.connected && client.stream === next.stream)
-        (client.stream as Writable).write(puback(next.packetId));
+      if (stream && stream === next.stream) stream.write(puback(next.packetId));
     }
+    stream?.uncork();
   }
 
   private settle(entry: InFlight): void {
@@ -413,11 +445,12 @@ export class MqttSource implements SourceConnector {
     if (entry.retryTimer) clearTimeout(entry.retryTimer);
     entry.retryTimer = null;
     this.inFlight.delete(entry.id);
+    this.inFlightBytes -= entry.bytes;
     this.recent.add(entry.id);
     if (this.recent.size > RECENT_IDS) this.recent.delete(this.recent.values().next().value!);
     for (const receipt of entry.receipts) receipt.done = true;
     this.complete(null);
-    if (this.stalled && this.inFlight.size < this.config.maxInFlight) {
+    if (this.stalled && !this.full) {
       const resume = this.stalled;
       this.stalled = null;
       resume();
@@ -440,26 +473,33 @@ export class MqttSource implements SourceConnector {
   }
 
   private kick(): void {
-    if (this.loop || !this.reading || this.queue.length === 0) return;
-    this.loop = this.deliverQueued().finally(() => {
-      this.loop = null;
-      this.kick();
+    if (this.batchScheduled || !this.reading || this.queue.length === 0) return;
+    this.batchScheduled = true;
+    // What arrived in one burst (the packets of one socket read) goes as one batch.
+    setImmediate(() => {
+      this.batchScheduled = false;
+      this.deliverQueued();
     });
   }
 
-  /** Hands what waits to the hub, one batch at a time (the hub's deliver is the pace). */
-  private async deliverQueued(): Promise<void> {
-    // What arrived in one burst goes as one batch.
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    while (this.reading && this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.config.maxInFlight);
-      try {
-        await this.context!.deliver(batch.map((e) => e.message));
-      } catch (error) {
-        this.context?.logger.warn({ err: error }, 'the hub did not take an mqtt batch');
-      }
-      for (const entry of batch) if (!entry.settled) this.retryLater(entry, UNSETTLED_RETRY_MS);
+  /** Hands what waits to the hub as one batch, without waiting for the batches before it. */
+  private deliverQueued(): void {
+    if (!this.reading || this.queue.length === 0) return;
+    // The window bounds the queue: every queued message is one of the unacked ones.
+    const batch = this.queue.splice(0);
+    const delivery = this.deliver(batch);
+    this.deliveries.add(delivery);
+    void delivery.finally(() => this.deliveries.delete(delivery));
+  }
+
+  /** Never rejects: a batch the hub did not settle is offered again later. */
+  private async deliver(batch: readonly InFlight[]): Promise<void> {
+    try {
+      await this.context!.deliver(batch.map((e) => e.message));
+    } catch (error) {
+      this.context?.logger.warn({ err: error }, 'the hub did not take an mqtt batch');
     }
+    for (const entry of batch) if (!entry.settled) this.retryLater(entry, UNSETTLED_RETRY_MS);
   }
 
   private requestRebirth(rebirth: RebirthRequest): void {
@@ -498,7 +538,7 @@ export class MqttSource implements SourceConnector {
     const stalled = this.stalled;
     this.stalled = null;
     stalled?.();
-    if (this.loop) await within(this.loop, this.drainTimeoutMs);
+    if (this.deliveries.size > 0) await within(Promise.all(this.deliveries), this.drainTimeoutMs);
     const client = this.client!;
     // A clean stop says so itself: the broker does not send the will on a DISCONNECT.
     const death = this.hostState(false);
@@ -509,6 +549,7 @@ export class MqttSource implements SourceConnector {
       await within(published, END_TIMEOUT_MS);
     }
     // DISCONNECT after the PUBACKs of what the hub acked while draining (the same socket, in order).
+    this.sendDuePubacks();
     const ended = new Promise<void>((resolve) => client.end(!client.connected, {}, () => resolve()));
     if (!(await within(ended, END_TIMEOUT_MS))) client.stream?.destroy();
     this.receipts = [];

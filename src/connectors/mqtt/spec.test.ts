@@ -63,6 +63,7 @@ test("SPEC's line-1 compiles with every default applied, frozen", () => {
     keepaliveSeconds: 30,
     sessionExpirySeconds: null,
     maxInFlight: 100,
+    maxInFlightBytes: 16 * 1024 * 1024,
     plant: 'P1',
     mapped: false,
     sparkplug: { mapping: { plant: 'P1' }, rebirthHoldOffMs: 5_000, hostId: null },
@@ -88,6 +89,7 @@ test('every setting is carried into the compiled config', () => {
     keepalive: '45s',
     sessionExpiry: '1d',
     maxInFlight: 500,
+    maxInFlightBytes: '2mb',
     rules: {
       stateMetrics: ['Mode'],
       include: ['Press/**'],
@@ -110,6 +112,7 @@ test('every setting is carried into the compiled config', () => {
   assert.equal(config!.keepaliveSeconds, 45);
   assert.equal(config!.sessionExpirySeconds, 86_400);
   assert.equal(config!.maxInFlight, 500);
+  assert.equal(config!.maxInFlightBytes, 2 * 1024 * 1024);
   assert.deepEqual(config!.sparkplug, {
     mapping: {
       plant: 'P1',
@@ -155,6 +158,8 @@ const BAD: Array<[string, Record<string, unknown>, string, RegExp]> = [
   ['an empty client id', { ...LINE_1, clientId: '' }, 'clientId', /fewer than 1/],
   ['maxInFlight 0', { ...LINE_1, maxInFlight: 0 }, 'maxInFlight', />= 1/],
   ['maxInFlight past MQTT', { ...LINE_1, maxInFlight: 70_000 }, 'maxInFlight', /<= 65535/],
+  ['maxInFlightBytes without a unit', { ...LINE_1, maxInFlightBytes: '4096' }, 'maxInFlightBytes', /size/],
+  ['maxInFlightBytes below 1kb', { ...LINE_1, maxInFlightBytes: '512b' }, 'maxInFlightBytes', /at least 1kb/],
   ['auth without a username', { ...LINE_1, auth: { password: 'x' } }, 'auth.username', /is required/],
   ['tls towards mqtt://', { ...LINE_1, tls: { rejectUnauthorized: true } }, 'tls', /mqtts/],
   [

@@ -4,6 +4,7 @@
  */
 
 import { type Static, Type as T } from '@sinclair/typebox';
+import { parseSize, SIZE_PATTERN } from '../../util/duration.js';
 import {
   AuthFields,
   type CompiledReconnect,
@@ -113,6 +114,14 @@ export const MqttSourceSchema = T.Object(
         description: 'Most messages handed to the hub and not yet acknowledged. @default 100',
       }),
     ),
+    maxInFlightBytes: T.Optional(
+      T.String({
+        pattern: SIZE_PATTERN,
+        description:
+          'Most payload bytes handed to the hub and not yet acknowledged; one message larger than this still passes alone. @default 16mb',
+        'x-hint': 'a size such as 512kb, 1mb or 2gb',
+      }),
+    ),
     rules: T.Optional(SparkplugRulesFields),
     hostId: T.Optional(
       T.String({
@@ -159,12 +168,16 @@ export interface MqttSourceConfig {
   /** MQTT 5 session expiry in seconds; null: never expires. */
   readonly sessionExpirySeconds: number | null;
   readonly maxInFlight: number;
+  readonly maxInFlightBytes: number;
   readonly plant: string | null;
   /** True when a `map` is configured: the hub maps each payload, the built-in mapping is not used. */
   readonly mapped: boolean;
   /** Present for `format: sparkplug-b`. */
   readonly sparkplug: CompiledSparkplug | null;
 }
+
+/** With the default 100 messages, room for payloads of about 160 kB each. */
+const DEFAULT_MAX_IN_FLIGHT_BYTES = 16 * 1024 * 1024;
 
 /** Largest MQTT 5 Session Expiry Interval: the session never expires. */
 const NEVER_EXPIRES = 0xffff_ffff;
@@ -282,6 +295,11 @@ function compile(
     if (ms < 1_000) problems.push({ path: `${at}.sessionExpiry`, message: 'must be at least 1s' });
     sessionExpirySeconds = Math.min(NEVER_EXPIRES - 1, Math.round(ms / 1_000));
   }
+  const maxInFlightBytes = raw.maxInFlightBytes
+    ? parseSize(raw.maxInFlightBytes)
+    : DEFAULT_MAX_IN_FLIGHT_BYTES;
+  if (maxInFlightBytes < 1024)
+    problems.push({ path: `${at}.maxInFlightBytes`, message: 'must be at least 1kb' });
   return Object.freeze({
     url: raw.url,
     topics: Object.freeze(topics),
@@ -295,6 +313,7 @@ function compile(
     keepaliveSeconds: Math.max(1, Math.round(keepaliveMs / 1_000)),
     sessionExpirySeconds,
     maxInFlight: raw.maxInFlight ?? 100,
+    maxInFlightBytes,
     plant: raw.plant ?? null,
     mapped,
     sparkplug: compileSparkplug(raw, at, problems),
