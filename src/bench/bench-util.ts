@@ -67,8 +67,9 @@ export async function withHub<T>(
     const { hostname, port } = new URL(hub.url);
     return await fn(hub, hostname, Number(port));
   } finally {
-    // A hub stops within seconds even under load; one that hangs fails its group, not the suite.
-    await hub.stop('SIGTERM', 15_000);
+    // A hub stops within 10 s even under load and mid-replay (its own deadline is 8 s); one that
+    // hangs fails its group, not the suite.
+    await hub.stop('SIGTERM', 10_000);
   }
 }
 

@@ -81,6 +81,8 @@ export class RouteWorker {
   private stop = new AbortController();
   private state: RouteStatus['state'] = 'standby';
   private fetchLoop: Promise<void> | null = null;
+  /** The start, stop and replay steps in the order they were asked for (see `serially`). */
+  private lifecycle: Promise<void> = Promise.resolve();
   private readonly drains = new Set<Promise<void>>();
   private readonly keys = new Map<string, StoredEvent[]>();
   private readonly retrying = new Set<string>();
@@ -122,7 +124,70 @@ export class RouteWorker {
     return `route:${this.route.name}`;
   }
 
-  async start(): Promise<void> {
+  /** Starts delivering (from the committed position); a route already delivering here goes on as it is. */
+  start(): Promise<void> {
+    return this.serially(() => this.startNow());
+  }
+
+  /** Stops fetching and delivering; attempts under way are abandoned; commits what is finished. */
+  halt(): Promise<void> {
+    return this.serially(() => this.haltNow());
+  }
+
+  async close(): Promise<void> {
+    await this.serially(() => this.closeNow());
+  }
+
+  /** Hands the route to another hub instance: it resumes from the committed position. */
+  async standBy(): Promise<void> {
+    await this.serially(async () => {
+      await this.closeNow();
+      this.state = 'standby';
+    });
+  }
+
+  /**
+   * Re-delivers from `sequence` (inclusive): stops, moves the durable cursor back, starts again.
+   * A replay only ever moves back: from beyond the committed position it resumes at that position,
+   * since the events in between are not finished yet and skipping them would lose them. A route this
+   * instance does not deliver (on standby) only has its cursor moved: whoever starts it next resumes there.
+   */
+  replayFrom(sequence: number): Promise<void> {
+    return this.serially(async () => {
+      const delivering = this.fetchLoop !== null;
+      await this.haltNow();
+      this.forgetUnfinished();
+      const opened = this.consumer === null;
+      const consumer =
+        this.consumer ?? (await this.deps.log.consume(this.consumerName, { types: this.route.types }));
+      try {
+        await consumer.seek(Math.min(Math.max(0, sequence - 1), consumer.committed()));
+      } finally {
+        if (opened && !delivering) consumer.close();
+      }
+      if (opened && delivering) this.consumer = consumer;
+      this.watermark = consumer.committed();
+      if (!delivering) return;
+      this.state = 'replaying';
+      await this.startNow();
+    });
+  }
+
+  /**
+   * Runs start, stop, stand-by and replay one after the other: a replay racing a stop (a SIGTERM while
+   * the replay request is under way) must not start a second fetch loop, nor one after the stop.
+   */
+  private serially<T>(step: () => Promise<T>): Promise<T> {
+    const run = this.lifecycle.then(step);
+    this.lifecycle = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private async startNow(): Promise<void> {
+    if (this.fetchLoop !== null) return;
     this.consumer ??= await this.deps.log.consume(this.consumerName, { types: this.route.types });
     this.watermark = this.consumer.committed();
     this.stop = new AbortController();
@@ -132,41 +197,21 @@ export class RouteWorker {
     this.fetchLoop = this.runFetchLoop(this.consumer, this.stop.signal);
   }
 
-  /** Stops fetching and delivering; waits for attempts under way; commits what is finished. */
-  async halt(): Promise<void> {
+  private async haltNow(): Promise<void> {
     this.stop.abort();
     this.roomWaiter?.();
     await this.fetchLoop;
+    this.fetchLoop = null;
     await Promise.all([...this.drains]);
     await this.commitNow();
-    this.state = 'stopped';
+    if (this.state !== 'standby') this.state = 'stopped';
   }
 
-  async close(): Promise<void> {
-    await this.halt();
+  private async closeNow(): Promise<void> {
+    await this.haltNow();
     this.consumer?.close();
     this.consumer = null;
     this.forgetUnfinished();
-  }
-
-  /** Hands the route to another hub instance: it resumes from the committed position. */
-  async standBy(): Promise<void> {
-    await this.close();
-    this.state = 'standby';
-  }
-
-  /**
-   * Re-delivers from `sequence` (inclusive): stops, moves the durable cursor back, starts again.
-   * A replay only ever moves back: from beyond the committed position it resumes at that position,
-   * since the events in between are not finished yet and skipping them would lose them.
-   */
-  async replayFrom(sequence: number): Promise<void> {
-    await this.halt();
-    this.state = 'replaying';
-    this.forgetUnfinished();
-    const committed = this.consumer?.committed() ?? 0;
-    await this.consumer?.seek(Math.min(Math.max(0, sequence - 1), committed));
-    await this.start();
   }
 
   /** Drops what was fetched but not finished: the next start reads it again from the committed position. */
@@ -214,7 +259,8 @@ export class RouteWorker {
   }
 
   private async runFetchLoop(consumer: Consumer, signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
+    // A closed consumer answers every fetch at once with nothing: a loop left on one would hold the thread.
+    while (!signal.aborted && this.consumer === consumer) {
       const room = this.window - (this.order.length - this.head);
       // Refill in chunks: reading one event per finished delivery would cost a query each.
       const outstanding = this.order.length - this.head;
@@ -263,6 +309,10 @@ export class RouteWorker {
         { route: this.route.name },
         Math.max(0, this.deps.log.head() - this.watermark),
       );
+      // A read answered from what is already stored costs no I/O: without a turn of the event loop
+      // here, a replay through events the filter leaves out would run on without letting anything
+      // else (responses, timers, a SIGTERM) in until it reached the head.
+      await new Promise((resolve) => setImmediate(resolve));
     }
   }
 
