@@ -69,6 +69,8 @@ export interface HubOptions {
   readonly clock?: Clock;
   /** Events a route holds between the log and its endpoint. @default 10000 */
   readonly deliveryWindow?: number;
+  /** Bytes of stored events a route holds between the log and its endpoint. @default 2 MiB */
+  readonly deliveryWindowBytes?: number;
   /**
    * This instance's name among the hubs sharing a store; unique per running hub. A hub restarted
    * under the same name takes over the Idempotency-Keys its killed predecessor held at once.
@@ -180,7 +182,7 @@ async function assembleHub(
   const metrics = new HubMetrics({ defaultMetrics: options.processMetrics ?? true });
   const instanceId = options.instanceId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   // Off unless observability.tracing is configured; trace context travels on events either way.
-  const tracing = HubTracing.create(config.observability.tracing, {
+  const tracing = await HubTracing.create(config.observability.tracing, {
     logger: options.logger,
     version: PRODUCT_VERSION,
     instanceId,
@@ -195,6 +197,7 @@ async function assembleHub(
   const delivery = new DeliveryEngine(config, log, store, metrics.registry, options.logger, {
     clock: options.clock ?? systemClock,
     ...(options.deliveryWindow !== undefined ? { window: options.deliveryWindow } : {}),
+    ...(options.deliveryWindowBytes !== undefined ? { windowBytes: options.deliveryWindowBytes } : {}),
     tracing,
   });
   const milestones = new MilestoneTracker({

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { checkFloors, loadFloors } from '../bench/floors.js';
-import { runBenchmarks } from '../bench/suite.js';
 
 /**
  * `conveyor bench [--json] [--quick] [--only GROUPS] [--check]`: the benchmark suite; progress goes to
@@ -17,13 +16,15 @@ export function registerBenchCommand(program: Command): void {
     .option('--quick', 'a reduced run (under a minute)')
     .option(
       '--only <groups>',
-      'comma-separated groups: ingest, e2e, fanout, isolation, replay, commands, connectors, cluster; torture (fault scenarios, only when named; CONVEYOR_TORTURE_DURATION sets its length)',
+      'comma-separated groups: ingest, e2e, fanout, isolation, replay, memory, commands, connectors, cluster; torture (fault scenarios, only when named; CONVEYOR_TORTURE_DURATION sets its length)',
     )
     .option('--check', 'exit 1 when a ratio falls below its floor (src/bench/floors.json)')
     .action(async (opts: { json?: boolean; quick?: boolean; only?: string; check?: boolean }) => {
       const started = Date.now();
       // Read before the run: a broken floors file should fail at once, not after minutes of load.
       const floors = opts.check ? loadFloors() : null;
+      // Imported here: the suite pulls in the NATS and MQTT clients, which `conveyor start` must not load.
+      const { runBenchmarks } = await import('../bench/suite.js');
       const report = await runBenchmarks({
         quick: opts.quick ?? false,
         only: opts.only ? opts.only.split(',').map((g) => g.trim()) : [],

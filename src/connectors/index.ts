@@ -3,11 +3,11 @@
  * sink in its own folder; this is the one place that lists them.
  */
 import { createFileOutSink, fileOutSinkSpec } from './file-out/sink.js';
-import { createFilesSource, filesSourceSpec } from './files/index.js';
+import { filesSourceSpec } from './files/spec.js';
+import { lazySource } from './framework/lazy-source.js';
 import { registerSink, registerSource } from './framework/registry.js';
 import { httpConnectorSpec } from './http/spec.js';
 import { createMqttOutSink, mqttOutSinkSpec } from './mqtt/sink.js';
-import { MqttSource } from './mqtt/source.js';
 import { mqttSourceSpec } from './mqtt/spec.js';
 import { createOpcuaSource, opcuaSourceSpec } from './opcua/index.js';
 import { createOpcuaOutSink, opcuaOutSinkSpec } from './opcua/sink.js';
@@ -23,7 +23,19 @@ export function registerBuiltInConnectors(): void {
   registerSink('mqtt-out', mqttOutSinkSpec, createMqttOutSink);
   registerSink('opcua-out', opcuaOutSinkSpec, createOpcuaOutSink);
   registerSource('rest-poll', restPollSourceSpec, createRestPollSource);
-  registerSource('files', filesSourceSpec, createFilesSource);
+  // Sources whose stacks are sizeable (CSV/XML readers; MQTT with the Sparkplug protobufs) load on first start.
+  registerSource(
+    'files',
+    filesSourceSpec,
+    lazySource(async () => (await import('./files/source.js')).createFilesSource),
+  );
   registerSource('opcua', opcuaSourceSpec, createOpcuaSource);
-  registerSource('mqtt', mqttSourceSpec, (config, name) => new MqttSource(config, name));
+  registerSource(
+    'mqtt',
+    mqttSourceSpec,
+    lazySource(async () => {
+      const { MqttSource } = await import('./mqtt/source.js');
+      return (config, name) => new MqttSource(config, name);
+    }),
+  );
 }

@@ -25,6 +25,8 @@ export interface DeliveryEngineOptions {
   readonly random?: () => number;
   /** Events a route holds between the log and its endpoint. @default 10000 */
   readonly window?: number;
+  /** Bytes of stored events a route holds between the log and its endpoint. @default 2 MiB */
+  readonly windowBytes?: number;
   /** Spans of delivery attempts. @default off */
   readonly tracing?: HubTracing;
 }
@@ -132,6 +134,7 @@ export class DeliveryEngine {
           metrics: this.metrics,
           logger,
           ...(options.window !== undefined ? { window: options.window } : {}),
+          ...(options.windowBytes !== undefined ? { windowBytes: options.windowBytes } : {}),
           ...(options.random !== undefined ? { random: options.random } : {}),
           ...(options.tracing !== undefined ? { tracing: options.tracing } : {}),
           onDelivered: (name, event) => {

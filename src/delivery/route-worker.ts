@@ -3,7 +3,7 @@ import { setMaxListeners } from 'node:events';
 import jsonata from 'jsonata';
 import type { CompiledRoute } from '../config/index.js';
 import type { Consumer, EventLog } from '../log/port.js';
-import { partitionKeyOf, type StoredEvent } from '../model/envelope.js';
+import { partitionKeyOf, type StoredEvent, storedSizeOf } from '../model/envelope.js';
 import { eventLogFields } from '../observability/event-trace.js';
 import type { Logger } from '../observability/logger.js';
 import type { HubTracing } from '../observability/tracing.js';
@@ -28,6 +28,8 @@ export interface RouteWorkerDeps {
   readonly logger: Logger;
   /** Most events a route holds between the log and the endpoint. @default 10000 */
   readonly window?: number;
+  /** Most bytes of stored events a route holds between the log and the endpoint. @default 2 MiB */
+  readonly windowBytes?: number;
   readonly random?: () => number;
   /** Spans of delivery attempts. @default off */
   readonly tracing?: HubTracing;
@@ -57,6 +59,12 @@ export interface RouteStatus {
 
 /** Most events one read from the log hands to a route. */
 const FETCH_CHUNK = 500;
+/**
+ * Bytes of stored JSON a route's window holds by default. Each held event is parsed (about four
+ * times its JSON in heap), so this, not the event count, bounds a backlog's memory: ~4,000
+ * events of 500 bytes, far more than the lane's concurrent sends need.
+ */
+const DEFAULT_WINDOW_BYTES = 2 * 1024 * 1024;
 
 /** How often a busy route makes its position durable. */
 const COMMIT_INTERVAL_MS = 100;
@@ -75,6 +83,7 @@ export class RouteWorker {
   private readonly filter: jsonata.Expression | null;
   private readonly transform: jsonata.Expression | null;
   private readonly window: number;
+  private readonly windowBytes: number;
   /** Whether the sink answers with HTTP statuses (recorded on attempt spans). */
   private readonly httpSink: boolean;
   private consumer: Consumer | null = null;
@@ -89,6 +98,11 @@ export class RouteWorker {
   // Fetched sequences in log order with when they were fetched; `done` marks the finished ones.
   private order: number[] = [];
   private fetchedAt: number[] = [];
+  /** Stored bytes of each fetched event, aligned with `order`; `heldBytes` sums those from `head` on. */
+  private sizes: number[] = [];
+  private heldBytes = 0;
+  /** Average stored size of the last events fetched, to size a fetch into an empty window. */
+  private lastAverageBytes = 1024;
   private head = 0;
   private readonly done = new Set<number>();
   private watermark = 0;
@@ -117,6 +131,7 @@ export class RouteWorker {
     this.filter = route.filter ? jsonata(route.filter) : null;
     this.transform = route.transform ? jsonata(route.transform) : null;
     this.window = deps.window ?? 10_000;
+    this.windowBytes = deps.windowBytes ?? DEFAULT_WINDOW_BYTES;
     this.httpSink = /^https?:/.test(deps.sink.endpoint);
   }
 
@@ -220,6 +235,8 @@ export class RouteWorker {
     this.retrying.clear();
     this.order = [];
     this.fetchedAt = [];
+    this.sizes = [];
+    this.heldBytes = 0;
     this.head = 0;
     this.done.clear();
   }
@@ -261,10 +278,17 @@ export class RouteWorker {
   private async runFetchLoop(consumer: Consumer, signal: AbortSignal): Promise<void> {
     // A closed consumer answers every fetch at once with nothing: a loop left on one would hold the thread.
     while (!signal.aborted && this.consumer === consumer) {
-      const room = this.window - (this.order.length - this.head);
-      // Refill in chunks: reading one event per finished delivery would cost a query each.
       const outstanding = this.order.length - this.head;
-      if (room <= 0 || (outstanding > 0 && room < Math.min(FETCH_CHUNK, this.window / 4))) {
+      // Events the byte budget holds at the average size of those held (or last fetched); an empty
+      // window always takes one, however large, so a single big event cannot stall the route.
+      const averageBytes = outstanding > 0 ? this.heldBytes / outstanding : this.lastAverageBytes;
+      const budget = this.windowBytes / Math.max(1, averageBytes);
+      const room = Math.max(
+        outstanding === 0 ? 1 : 0,
+        Math.min(this.window, Math.floor(budget)) - outstanding,
+      );
+      // Refill in chunks: reading one event per finished delivery would cost a query each.
+      if (room <= 0 || (outstanding > 0 && room < Math.min(FETCH_CHUNK, this.window / 4, budget / 4))) {
         await new Promise<void>((resolve) => {
           this.roomWaiter = resolve;
         });
@@ -288,9 +312,14 @@ export class RouteWorker {
         continue;
       }
       const now = this.deps.clock.now();
+      let fetchedBytes = 0;
       for (const event of events) {
+        const size = storedSizeOf(event);
+        fetchedBytes += size;
         this.order.push(event.sequence);
         this.fetchedAt.push(now);
+        this.sizes.push(size);
+        this.heldBytes += size;
         if (!(await this.matches(event))) {
           this.finish(event.sequence);
           continue;
@@ -305,6 +334,7 @@ export class RouteWorker {
           void drain.finally(() => this.drains.delete(drain));
         }
       }
+      this.lastAverageBytes = fetchedBytes / events.length;
       this.deps.metrics.lag.set(
         { route: this.route.name },
         Math.max(0, this.deps.log.head() - this.watermark),
@@ -496,12 +526,14 @@ export class RouteWorker {
       const s = this.order[this.head] as number;
       this.done.delete(s);
       this.watermark = s;
+      this.heldBytes -= this.sizes[this.head] as number;
       this.head++;
       moved = true;
     }
     if (this.head > 4096 && this.head * 2 > this.order.length) {
       this.order = this.order.slice(this.head);
       this.fetchedAt = this.fetchedAt.slice(this.head);
+      this.sizes = this.sizes.slice(this.head);
       this.head = 0;
     }
     if (moved) {

@@ -1,15 +1,20 @@
 import type { Config } from '../config/index.js';
-import { JetStreamEventLog } from './jetstream/jetstream-event-log.js';
 import type { EventLog } from './port.js';
-import { SqliteEventLog } from './sqlite/sqlite-event-log.js';
 
-/** Opens the event log the configuration names. */
+/**
+ * Opens the event log the configuration names. Each backend is imported only when chosen, so a hub
+ * on the embedded log never loads the NATS client (and one on JetStream never loads SQLite's log).
+ */
 export async function openEventLog(config: Config): Promise<EventLog> {
   const log = config.log;
   switch (log.kind) {
-    case 'sqlite':
+    case 'sqlite': {
+      const { SqliteEventLog } = await import('./sqlite/sqlite-event-log.js');
       return SqliteEventLog.open({ path: log.path, synchronous: log.synchronous });
-    case 'jetstream':
+    }
+    case 'jetstream': {
+      const { JetStreamEventLog } = await import('./jetstream/jetstream-event-log.js');
       return JetStreamEventLog.open({ servers: log.servers, replicas: log.replicas, stream: log.stream });
+    }
   }
 }

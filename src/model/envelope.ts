@@ -40,6 +40,12 @@ export function storedEventJson(event: StoredEvent): string {
   return JSON.stringify(event);
 }
 
+/** Bytes of an event's stored JSON (what a delivery window holds), estimated when the log attached none. */
+export function storedSizeOf(event: StoredEvent): number {
+  return (event as { [STORED_JSON]?: string })[STORED_JSON]?.length ?? ESTIMATED_EVENT_BYTES;
+}
+const ESTIMATED_EVENT_BYTES = 1024;
+
 const CORE_STRINGS = ['id', 'source', 'type'] as const;
 const OPTIONAL_STRINGS = ['subject', 'datacontenttype', 'dataschema', 'time'] as const;
 const ATTRIBUTE_NAME = /^[a-z0-9]{1,20}$/;

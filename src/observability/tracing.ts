@@ -9,25 +9,16 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
-import { type ExportResult, ExportResultCode, W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  BasicTracerProvider,
-  BatchSpanProcessor,
-  ParentBasedSampler,
-  type ReadableSpan,
-  type SpanExporter,
-  TraceIdRatioBasedSampler,
-} from '@opentelemetry/sdk-trace-base';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { Logger } from './logger.js';
 import type { TraceCarrier } from './trace-context.js';
 import type { TracingSettings } from './tracing-settings.js';
 
-/** How long shutting down waits for the last spans to reach the collector. */
-const EXPORT_TIMEOUT_MS = 5_000;
-/** A collector that stays down is reported once per this interval, not once per batch. */
-const EXPORT_FAILURE_LOG_MS = 60_000;
+/** What an exporting tracer provider offers the hub (the SDK's BasicTracerProvider). */
+export interface ExportingProvider {
+  getTracer(name: string): Tracer;
+  shutdown(): Promise<void>;
+}
 
 const propagator = new W3CTraceContextPropagator();
 
@@ -42,7 +33,7 @@ export class HubTracing {
   readonly enabled: boolean;
   readonly tracer: Tracer;
 
-  private constructor(private readonly provider: BasicTracerProvider | null) {
+  private constructor(private readonly provider: ExportingProvider | null) {
     this.enabled = provider !== null;
     this.tracer = provider ? provider.getTracer('conveyor') : new ProxyTracerProvider().getTracer('conveyor');
   }
@@ -52,35 +43,17 @@ export class HubTracing {
     return new HubTracing(null);
   }
 
-  /** Tracing as configured: off without settings, else exporting to the configured collector. */
-  static create(
+  /**
+   * Tracing as configured: off without settings, else exporting to the configured collector. The
+   * OpenTelemetry SDK and its OTLP exporter are imported only then: a hub without tracing never loads them.
+   */
+  static async create(
     settings: TracingSettings | null,
     options: { readonly logger: Logger; readonly version: string; readonly instanceId?: string },
-  ): HubTracing {
+  ): Promise<HubTracing> {
     if (settings === null) return HubTracing.disabled();
-    const exporter = new ReportingExporter(
-      new OTLPTraceExporter({
-        url: settings.otlpEndpoint,
-        headers: { ...settings.headers },
-        timeoutMillis: EXPORT_TIMEOUT_MS,
-      }),
-      options.logger,
-      settings.otlpEndpoint,
-    );
-    const provider = new BasicTracerProvider({
-      resource: defaultResource().merge(
-        resourceFromAttributes({
-          'service.name': settings.serviceName,
-          'service.version': options.version,
-          ...(options.instanceId ? { 'service.instance.id': options.instanceId } : {}),
-        }),
-      ),
-      // Traces the hub starts are sampled at the ratio; a trace that arrives keeps its caller's decision.
-      sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(settings.sampleRatio) }),
-      spanProcessors: [new BatchSpanProcessor(exporter, { exportTimeoutMillis: EXPORT_TIMEOUT_MS })],
-      forceFlushTimeoutMillis: EXPORT_TIMEOUT_MS,
-    });
-    return new HubTracing(provider);
+    const { createExportingProvider } = await import('./tracing-export.js');
+    return new HubTracing(createExportingProvider(settings, options));
   }
 
   /** Starts a span under `parent` (the caller's or the event's context), or a new trace without one. */
@@ -105,38 +78,6 @@ export function spanCarrier(span: Span): TraceCarrier {
   const carrier: { traceparent?: string; tracestate?: string } = {};
   propagator.inject(trace.setSpan(ROOT_CONTEXT, span), carrier, defaultTextMapSetter);
   return carrier as TraceCarrier;
-}
-
-/** Passes spans to the exporter and says in the hub's log when the collector refuses them. */
-class ReportingExporter implements SpanExporter {
-  private lastReport = 0;
-
-  constructor(
-    private readonly inner: SpanExporter,
-    private readonly logger: Logger,
-    private readonly endpoint: string,
-  ) {}
-
-  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
-    this.inner.export(spans, (result) => {
-      if (result.code !== ExportResultCode.SUCCESS && Date.now() - this.lastReport >= EXPORT_FAILURE_LOG_MS) {
-        this.lastReport = Date.now();
-        this.logger.warn(
-          { endpoint: this.endpoint, spans: spans.length, err: result.error },
-          'spans could not be exported; tracing data is being lost',
-        );
-      }
-      done(result);
-    });
-  }
-
-  shutdown(): Promise<void> {
-    return this.inner.shutdown();
-  }
-
-  forceFlush(): Promise<void> {
-    return this.inner.forceFlush?.() ?? Promise.resolve();
-  }
 }
 
 /** Span attribute names, following the OpenTelemetry semantic conventions where one exists. */

@@ -1,5 +1,5 @@
 import type jsonata from 'jsonata';
-import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, IClientPublishOptions, MqttClient } from 'mqtt';
 import type { Clock } from '../../delivery/clock.js';
 import type { AttemptOutcome } from '../../delivery/outcome.js';
 import type { DeliverySink } from '../../delivery/sink.js';
@@ -35,11 +35,14 @@ function traceUserProperties(trace: TraceCarrier): Record<string, string> {
  * mqtt.js keeps reconnecting. With QoS 1 an event is delivered once the broker's PUBACK arrives;
  * with QoS 0 once the packet is written. While the connection is down every attempt answers
  * retry at once, so events wait in the route (its back-off and circuit breaker), not in memory
- * inside the client.
+ * inside the client. mqtt.js is imported when the first such sink is created (a hub without one
+ * never loads it); until it is, attempts answer retry as while not connected.
  */
 export class MqttOutSink implements DeliverySink {
   readonly endpoint: string;
-  private readonly client: MqttClient;
+  private client: MqttClient | null = null;
+  private readonly connecting: Promise<MqttClient | null>;
+  private closed = false;
   private lastError: string | null = null;
 
   constructor(
@@ -47,14 +50,25 @@ export class MqttOutSink implements DeliverySink {
     name: string,
   ) {
     this.endpoint = `${config.url.replace(/\/$/, '')}/${config.topic}`;
-    this.client = mqtt.connect(config.url, this.clientOptions(name));
-    // Without a listener an 'error' event would throw; the next attempt reports it instead.
-    this.client.on('error', (error) => {
-      this.lastError = error.message;
-    });
-    this.client.on('connect', () => {
-      this.lastError = null;
-    });
+    this.connecting = import('mqtt').then(
+      ({ default: mqtt }) => {
+        if (this.closed) return null;
+        const client = mqtt.connect(config.url, this.clientOptions(name));
+        // Without a listener an 'error' event would throw; the next attempt reports it instead.
+        client.on('error', (error) => {
+          this.lastError = error.message;
+        });
+        client.on('connect', () => {
+          this.lastError = null;
+        });
+        this.client = client;
+        return client;
+      },
+      (error: Error) => {
+        this.lastError = `the MQTT client could not be loaded: ${error.message}`;
+        return null;
+      },
+    );
   }
 
   private clientOptions(name: string): IClientOptions {
@@ -97,7 +111,8 @@ export class MqttOutSink implements DeliverySink {
       };
     if (signal?.aborted)
       return { kind: 'retry', error: 'stopped', ms: performance.now() - started, retryAfterMs: null };
-    if (!this.client.connected) {
+    const client = this.client;
+    if (client === null || !client.connected) {
       return {
         kind: 'retry',
         error: `not connected to the broker${this.lastError ? ` (${this.lastError})` : ''}`,
@@ -121,7 +136,7 @@ export class MqttOutSink implements DeliverySink {
     const onStop = () => abort('stopped');
     signal?.addEventListener('abort', onStop, { once: true });
     try {
-      const published = this.client.publishAsync(topic, body, options);
+      const published = client.publishAsync(topic, body, options);
       // After a timeout the publish may still fail (the connection drops, close ends it): nobody awaits it then.
       published.catch(() => undefined);
       await Promise.race([published, stopped]);
@@ -144,7 +159,8 @@ export class MqttOutSink implements DeliverySink {
 
   /** Ends the connection without waiting for PUBACKs: deliveries have stopped, their outcomes are final. */
   async close(): Promise<void> {
-    await this.client.endAsync(true);
+    this.closed = true;
+    await (await this.connecting)?.endAsync(true);
   }
 }
 

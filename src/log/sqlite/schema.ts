@@ -103,11 +103,21 @@ export function dedupHash(source: string, id: string): bigint {
 
 export type SynchronousMode = 'full' | 'normal';
 
+/** Page cache of the writer connection (KiB): the hot index partition (~7 MiB at 131,072 sequences) and table tails. */
+export const WRITER_CACHE_KIB = 16_384;
+/** Page cache of the reader connection (KiB). */
+export const READER_CACHE_KIB = 8_192;
+
 export function applyPragmas(db: Database.Database, synchronous: SynchronousMode, writer: boolean): void {
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   db.pragma('busy_timeout = 5000');
-  db.pragma(writer ? 'cache_size = -131072' : 'cache_size = -32768');
+  // Page caches are resident memory, so they are sized for the pages that are hot, not the log: the
+  // writer touches the newest index partition and the tables' tails (Bloom filters keep it off cold
+  // partitions); the reader scans forwards, which the OS page cache serves as well. No mmap either:
+  // mapped pages of a large log would count against the hub's RSS.
+  db.pragma(writer ? `cache_size = -${WRITER_CACHE_KIB}` : `cache_size = -${READER_CACHE_KIB}`);
+  db.pragma('mmap_size = 0');
   if (writer) {
     db.pragma('journal_size_limit = 67108864');
     // Small, frequent checkpoints: a large one stalls the commit that triggers it.

@@ -87,6 +87,9 @@ const DEFAULT_SCAN_WINDOW = 50_000;
 /** Windows one read step examines per domain table before it hands back what it has. */
 const SCAN_WINDOWS_PER_READ = 8;
 
+/** The writer thread's young generation (MiB). */
+const WRITER_YOUNG_GENERATION_MB = 6;
+
 /** Most bulk-lane events one commit takes (bounds how long a critical append can wait). */
 const BULK_ROWS_PER_COMMIT = 200;
 
@@ -183,6 +186,9 @@ export class SqliteEventLog implements EventLog {
   static async open(options: SqliteEventLogOptions): Promise<SqliteEventLog> {
     prepareWritableFile(options.path, 'the event log');
     const worker = new Worker(new URL('./writer-worker.js', import.meta.url), {
+      // The writer's garbage is one request's rows at a time: a small young generation is enough and
+      // keeps this thread's heap from growing to the default's 48 MiB of resident memory.
+      resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_GENERATION_MB },
       workerData: {
         path: options.path,
         synchronous: options.synchronous ?? 'full',
