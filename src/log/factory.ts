@@ -7,6 +7,7 @@ import type { EventLog } from './port.js';
  */
 export async function openEventLog(config: Config): Promise<EventLog> {
   const log = config.log;
+  const store = config.store;
   switch (log.kind) {
     case 'sqlite': {
       const { SqliteEventLog } = await import('./sqlite/sqlite-event-log.js');
@@ -14,7 +15,16 @@ export async function openEventLog(config: Config): Promise<EventLog> {
     }
     case 'jetstream': {
       const { JetStreamEventLog } = await import('./jetstream/jetstream-event-log.js');
-      return JetStreamEventLog.open({ servers: log.servers, replicas: log.replicas, stream: log.stream });
+      const pgClaims = store.kind === 'postgres' ? await import('./jetstream/pg-id-claims.js') : null;
+      return JetStreamEventLog.open({
+        servers: log.servers,
+        replicas: log.replicas,
+        stream: log.stream,
+        // With a PostgreSQL state store, a new log keeps its id index there: one statement claims a batch.
+        ...(pgClaims && store.kind === 'postgres'
+          ? { openIdClaims: (name: string) => pgClaims.PgIdClaims.open(store.url, name) }
+          : {}),
+      });
     }
   }
 }

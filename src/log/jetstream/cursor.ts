@@ -248,7 +248,7 @@ export class MergedScan<T extends { readonly sequence: number }> {
   }
 
   /** Runs the screen over what the cursors received since its last run. */
-  private async screenReceived(): Promise<void> {
+  async screenReceived(): Promise<void> {
     if (this.screen === undefined) return;
     const waiting = new Map<number, T>(); // overlapping filters receive an item more than once
     for (const cursor of this.cursors) for (const item of cursor.unscreened) waiting.set(item.sequence, item);

@@ -1,6 +1,6 @@
-import { headers, type KV, type KvEntry } from 'nats';
+import type { KV, KvEntry } from 'nats';
 import { MergedScan, type StreamAccess } from './cursor.js';
-import type { JetStreamPublisher } from './publisher.js';
+import { type ClaimBatcher, isAlreadyThere } from './id-claims.js';
 
 /** Key, in the state bucket, of the sequence up to which every stored event is settled. */
 export const INDEXED_THROUGH_KEY = 'ids.indexed-through';
@@ -17,12 +17,6 @@ const REMEMBERED_KEYS = 100_000;
 const MARK_REFRESH_KEYS = 16;
 /** ...but not more often than this. */
 const MARK_REFRESH_MS = 1_000;
-
-/** JetStream's "wrong last sequence" error: a KV `create` of a key that exists. */
-function isAlreadyThere(error: unknown): boolean {
-  const e = error as { api_error?: { err_code?: number }; message?: string };
-  return e.api_error?.err_code === 10071 || /wrong last sequence/.test(e.message ?? '');
-}
 
 /** JetStream's answer to deleting a message the stream no longer has (removed already). */
 function isGone(error: unknown): boolean {
@@ -44,10 +38,10 @@ export interface StoredCopy {
 
 /**
  * Decides which stored copy of an idempotency key is the event, for as long as the stream keeps it
- * (JetStream's duplicate window only covers two minutes). A KV bucket maps each key to the
- * sequence of its event; entries are only ever created (`create` fails when the key exists), so
- * the first copy claimed is the event for good, whoever claims it, and every process comes to the
- * same answer. A copy whose key points elsewhere is a late duplicate: it is removed from the stream
+ * (JetStream's duplicate window only covers two minutes). The entries (`IdClaims`: a KV bucket, or
+ * a table of the PostgreSQL state store) map each key to the sequence of its event; they are only
+ * ever created, so the first copy claimed is the event for good, whoever claims it, and every
+ * process comes to the same answer. A copy whose key points elsewhere is a late duplicate: it is removed from the stream
  * and readers never hand it out (`screen`).
  *
  * Appends publish first and claim after the acknowledgement, so a process that dies in between
@@ -61,6 +55,8 @@ export class IdIndex {
   private readonly settledHere = new Set<number>();
   /** Key -> its event's sequence, as the index holds it; oldest first. */
   private readonly remembered = new Map<string, number>();
+  /** Claims under way, by key. */
+  private readonly claiming = new Map<string, Promise<number>>();
   /** The highest mark seen: every copy up to here is settled. */
   private mark = 0;
   private markReadAt = 0;
@@ -69,12 +65,10 @@ export class IdIndex {
   private closed = false;
 
   constructor(
-    private readonly ids: KV,
-    /** The bucket of `ids`: claims are published to its subjects directly. */
-    private readonly idsBucket: string,
+    /** Where the entries are (`IdClaims`), claims of one turn of the event loop going together. */
+    private readonly claims: ClaimBatcher,
     private readonly state: KV,
     private readonly access: StreamAccess,
-    private readonly publisher: JetStreamPublisher,
   ) {}
 
   /** The sequence of the key's event, if this process knows it without asking. */
@@ -89,37 +83,31 @@ export class IdIndex {
       this.remembered.delete(this.remembered.keys().next().value as string);
   }
 
-  /** The sequence the index holds for a key, if any. */
-  async lookup(key: string): Promise<number | null> {
-    return sequenceIn(await this.ids.get(key));
-  }
-
-  /** Creates the key's entry for `sequence`; when it exists already, returns the sequence it holds. */
-  private async claim(key: string, sequence: number): Promise<number> {
-    // A KV create as the bucket stores it: refused when the key has an entry already.
-    const expect = headers();
-    expect.set('Nats-Expected-Last-Subject-Sequence', '0');
-    try {
-      await this.publisher.publish(`$KV.${this.idsBucket}.${key}`, String(sequence), expect);
-      return sequence;
-    } catch (error) {
-      if (!isAlreadyThere(error)) throw error;
-    }
-    const owner = await this.lookup(key);
-    if (owner === null) throw new Error(`id index entry ${key} exists but holds no sequence`);
+  /**
+   * Which copy of `key` is the event: the sequence the index holds, claimed for `sequence` when it
+   * holds none. `likelyClaimed`: the entry usually exists already (a copy another process appended).
+   */
+  async settle(key: string, sequence: number, likelyClaimed = false): Promise<number> {
+    const owner = this.remembered.get(key) ?? (await this.claimOnce(key, sequence, likelyClaimed));
+    this.remember(key, owner);
+    if (owner === sequence) this.settledAt(sequence);
     return owner;
   }
 
   /**
-   * Which copy of `key` is the event: the sequence the index holds, claimed for `sequence` when it
-   * holds none. `lookFirst` reads before creating (where the entry usually exists already).
+   * One claim per key at a time: whichever sequence a claim names, it answers the sequence the key
+   * holds, so a reader screening an event its appender is claiming right now waits for that claim.
    */
-  async settle(key: string, sequence: number, lookFirst = false): Promise<number> {
-    let owner = this.remembered.get(key) ?? (lookFirst ? await this.lookup(key) : null);
-    owner ??= await this.claim(key, sequence);
-    this.remember(key, owner);
-    if (owner === sequence) this.settledAt(sequence);
-    return owner;
+  private claimOnce(key: string, sequence: number, likelyClaimed: boolean): Promise<number> {
+    const under = this.claiming.get(key);
+    if (under) return under;
+    const claim = this.claims.claim(key, sequence, likelyClaimed);
+    this.claiming.set(key, claim);
+    const done = () => {
+      if (this.claiming.get(key) === claim) this.claiming.delete(key);
+    };
+    claim.then(done, done);
+    return claim;
   }
 
   /** Removes a late duplicate from the stream (settled once it is gone). */
@@ -206,6 +194,8 @@ export class IdIndex {
     let reach = this.mark;
     while (this.settledHere.has(reach + 1)) reach++;
     if (scan && reach < target) reach = await this.settleRange(reach, target);
+    // Only claims on disk may fall under the mark: nothing below it is ever settled again.
+    if (reach > (sequenceIn(entry) ?? 0)) await this.claims.sync();
     for (let attempt = 0; reach > (sequenceIn(entry) ?? 0) && attempt < MARK_ATTEMPTS; attempt++) {
       try {
         if (entry) await this.state.update(INDEXED_THROUGH_KEY, String(reach), entry.revision);

@@ -6,22 +6,23 @@
  * its CloudEvents JSON on the subject `<stream>.<plant>.<subject>.<type parts...>` (tokens
  * encoded by `encodeToken`), so reads and consumers filter on the server by plant, business
  * subject, exact type or domain (`<domain>.>`), and check the attributes themselves as well.
- * Two KV buckets go with it: `<stream>_IDS` (idempotency key -> sequence) and `<stream>_STATE`
- * (consumer positions, the domains seen, the id index's mark).
+ * The state bucket `<stream>_STATE` goes with it (consumer positions, the domains seen, the id
+ * index's mark and where the index lives). The id index (idempotency key -> sequence, `IdClaims`)
+ * is a table of the PostgreSQL state store when the hub has one, else the KV bucket `<stream>_IDS`.
  *
  * Append. Each event is published with its idempotency key as the JetStream message id; the
  * publishes of a call (and of concurrent calls) go out at once, pipelined on one connection, so
  * the events of one call are stored in order. As each acknowledgement arrives (from a majority of
- * the stream's replicas), the key is claimed in the id index (`IdIndex`: a KV create, so the
- * first copy claimed is the event for good, whichever instance claims it). The call resolves once
+ * the stream's replicas), the key is claimed in the id index (`IdIndex`: entries are only created,
+ * so the first copy claimed is the event for good, whichever instance claims it; the claims of
+ * one turn of the event loop go together). The call resolves once
  * every event is acknowledged and claimed. A re-send inside the stream's duplicate window is
  * answered by JetStream itself (the acknowledgement names the first sequence). Past the window
  * JetStream stores a second copy: its claim finds the original, the copy is deleted again, and
  * the answer is the original's sequence, marked duplicate. Keys this process settled lately are
  * answered without a round trip. Publishes that get no answer (a leader election) are retried
  * with the same message id; an event retried that way can land after later events of the call.
- * (Claiming after the publish costs two replicated writes per event; looking the key up before
- * publishing, as well, cost a third round trip and held each publish back by one.)
+ * (Looking the key up before publishing cost a round trip more and held each publish back by one.)
  *
  * Reads and consumers go through ephemeral pull consumers and stream-leader look-ups
  * (`FilterCursor`): what they return is complete up to what the stream held when they ran.
@@ -63,6 +64,7 @@ import type {
   ReadPage,
 } from '../port.js';
 import { leaderNext, MergedScan, type StreamAccess } from './cursor.js';
+import { ClaimBatcher, type IdClaims, KvIdClaims } from './id-claims.js';
 import { IdIndex, type StoredCopy } from './id-index.js';
 import { JetStreamPublisher } from './publisher.js';
 import type { PulledMessage } from './pull.js';
@@ -84,6 +86,11 @@ export interface JetStreamEventLogOptions {
   readonly stream?: string;
   /** JetStream's own duplicate detection window, set when the stream is created. @default 120000 */
   readonly duplicateWindowMs?: number;
+  /**
+   * Opens the id index outside JetStream (the PostgreSQL state store), for the log named by the
+   * argument. Without it, or for a log whose index began in the KV bucket, the index is the bucket.
+   */
+  readonly openIdClaims?: (log: string) => Promise<IdClaims>;
 }
 
 export const DEFAULT_STREAM = 'CONVEYOR_EVENTS';
@@ -110,6 +117,10 @@ const DOMAIN_PREFIX = 'domain.';
  * was recorded for: a stream deleted and made again under the same name is another log.
  */
 const IDENTITY_KEY = 'identity';
+/** Key, in the state bucket, of where the id index lives (`kv` or `postgres`), fixed on first open. */
+const ID_INDEX_KEY = 'ids.backend';
+/** Claims sent to the index in one call at most. */
+const CLAIM_BATCH = 1_000;
 
 const decoder = new TextDecoder();
 
@@ -202,7 +213,7 @@ export class JetStreamEventLog implements EventLog {
     private readonly nc: NatsConnection,
     private readonly jsm: JetStreamManager,
     stream: string,
-    ids: KV,
+    private readonly claims: IdClaims,
     private readonly state: KV,
     private readonly indexEveryMs: number,
   ) {
@@ -216,7 +227,7 @@ export class JetStreamEventLog implements EventLog {
       track: (work) => this.track(work),
     };
     this.publisher = new JetStreamPublisher(nc, ANSWER_MS);
-    this.index = new IdIndex(ids, idsBucket(stream), state, this.access, this.publisher);
+    this.index = new IdIndex(new ClaimBatcher(claims, CLAIM_BATCH, claims.concurrency), state, this.access);
     void nc.closed().then((error) => {
       if (!this.closed)
         this.failure = new LogUnavailableError('the connection to NATS closed', {
@@ -262,7 +273,13 @@ export class JetStreamEventLog implements EventLog {
       const windowMs = Math.round(info.config.duplicate_window / 1e6) || DEFAULT_DUPLICATE_WINDOW_MS;
       // Well inside the window: an id must be indexed before JetStream forgets it.
       const indexEveryMs = Math.min(15_000, Math.max(250, Math.floor(windowMs / 4)));
-      const log = new JetStreamEventLog(nc, jsm, stream, ids, state, indexEveryMs);
+      const claims = await openClaims(
+        options,
+        info,
+        state,
+        () => new KvIdClaims(ids, idsBucket(stream), new JetStreamPublisher(nc, ANSWER_MS)),
+      );
+      const log = new JetStreamEventLog(nc, jsm, stream, claims, state, indexEveryMs);
       log.streamCreated = info.created;
       log.observe(info.state.last_seq);
       for (const domain of await log.listDomains()) log.domains.add(domain);
@@ -579,8 +596,12 @@ export class JetStreamEventLog implements EventLog {
     if (!this.failure) {
       await this.index.close();
       await Promise.all([...this.background]);
+      await this.claims.close().catch(() => undefined);
       await this.nc.drain().catch(() => undefined);
-    } else await this.nc.close().catch(() => undefined);
+    } else {
+      await this.nc.close().catch(() => undefined);
+      await this.claims.close().catch(() => undefined);
+    }
   }
 }
 
@@ -612,6 +633,36 @@ async function ensureStream(
     if (/already in use/.test((error as Error).message)) return jsm.streams.info(stream);
     throw error;
   }
+}
+
+/**
+ * The id index of this log: where its first open put it (recorded in the state bucket, so every
+ * instance uses the same one), PostgreSQL when that open could, the KV bucket otherwise. A log
+ * that already held events before the record existed was indexed in the bucket and stays there.
+ */
+async function openClaims(
+  options: JetStreamEventLogOptions,
+  info: StreamInfo,
+  state: KV,
+  kv: () => IdClaims,
+): Promise<IdClaims> {
+  const wanted = options.openIdClaims !== undefined && info.state.last_seq === 0 ? 'postgres' : 'kv';
+  let entry = await state.get(ID_INDEX_KEY);
+  if (entry?.operation !== 'PUT') {
+    await state.create(ID_INDEX_KEY, wanted).catch((error: unknown) => {
+      if (!isAlreadyThere(error)) throw error;
+    });
+    entry = await state.get(ID_INDEX_KEY);
+  }
+  const backend = entry?.operation === 'PUT' ? entry.string() : wanted;
+  if (backend === 'kv') return kv();
+  if (backend !== 'postgres')
+    throw new Error(`unknown id index "${backend}" recorded for stream ${info.config.name}`);
+  if (options.openIdClaims === undefined)
+    throw new Error(
+      `the id index of stream ${info.config.name} is in the PostgreSQL state store: configure store: { kind: postgres } on every hub of this log`,
+    );
+  return options.openIdClaims(`${info.config.name}@${info.created}`);
 }
 
 function idsBucket(stream: string): string {
@@ -685,15 +736,28 @@ class JetStreamConsumer implements Consumer {
       }
       await scan.fill(max, stop);
       if (stop.aborted) break;
-      const events = scan.take(max);
-      const last = events[events.length - 1];
-      this.readAt = last && events.length === max ? last.sequence : Math.max(this.readAt, scan.through);
+      const events = this.take(scan, max);
       if (events.length > 0) return events;
       const remaining = deadline - Date.now();
       if (remaining < MIN_WAIT_MS) return [];
-      await scan.waitForMore(remaining, stop);
+      if (await scan.waitForMore(remaining, stop)) {
+        // What the wait delivered goes out at once, without first pulling for more and asking the
+        // leader whether anything lies beyond: the rest of a burst comes with the next fetch.
+        await scan.screenReceived();
+        if (stop.aborted) break;
+        const arrived = this.take(scan, max);
+        if (arrived.length > 0) return arrived;
+      }
     }
     return [];
+  }
+
+  /** Takes what the scan has ready and moves the read position past it. */
+  private take(scan: MergedScan<StoredEvent>, max: number): StoredEvent[] {
+    const events = scan.take(max);
+    const last = events[events.length - 1];
+    this.readAt = last && events.length === max ? last.sequence : Math.max(this.readAt, scan.through);
+    return events;
   }
 
   commit(sequence: number): Promise<void> {

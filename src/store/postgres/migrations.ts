@@ -155,6 +155,14 @@ export const MIGRATIONS: readonly string[] = [
    ALTER TABLE idempotency ADD COLUMN owner_boot TEXT;`,
   // The identity of the event log this store belongs to (src/log/binding.ts).
   `CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  // The id index of a JetStream event log (src/log/jetstream/pg-id-claims.ts): idempotency key ->
+  // sequence of its event, per stream (`log` names the stream and its creation time).
+  `CREATE TABLE log_event_ids (
+     log TEXT NOT NULL,
+     key TEXT NOT NULL,
+     sequence BIGINT NOT NULL,
+     PRIMARY KEY (log, key)
+   );`,
 ];
 
 /**

@@ -35,9 +35,19 @@ function translate(error: unknown): unknown {
 export class PgDatabase implements Queryable {
   private readonly pool: pg.Pool;
 
-  constructor(url: string, options: { max?: number; statementTimeoutMs?: number } = {}) {
+  constructor(
+    url: string,
+    options: {
+      max?: number;
+      statementTimeoutMs?: number;
+      /** Session settings of every connection, as `-c name=value` options (PostgreSQL's `options`). */
+      settings?: Readonly<Record<string, string>>;
+    } = {},
+  ) {
     const statementTimeout = options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
+    const settings = Object.entries(options.settings ?? {});
     this.pool = new pg.Pool({
+      ...(settings.length > 0 ? { options: settings.map(([k, v]) => `-c ${k}=${v}`).join(' ') } : {}),
       connectionString: url,
       max: options.max ?? 10,
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
