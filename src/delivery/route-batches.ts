@@ -184,7 +184,7 @@ export class RouteBatches {
       this.ready = this.ready.slice(this.readyHead);
       this.readyHead = 0;
     }
-    if (this.readyEvents > 0) this.readySince = this.host.clock.now();
+    // What is left keeps its arrival time: it has waited already and goes as soon as a slot frees.
     return { events, keys };
   }
 
