@@ -8,9 +8,17 @@ export function monotonicMs(): number {
   return Number(process.hrtime.bigint()) / 1e6;
 }
 
+/** Events in a CloudEvents JSON batch: each structured event has one `specversion`. */
+export function eventsInBatch(body: string): number {
+  let count = 0;
+  for (let at = body.indexOf('"specversion"'); at !== -1; at = body.indexOf('"specversion"', at + 13))
+    count++;
+  return count;
+}
+
 /**
  * A fast HTTP sink for benchmarks: answers 204 at once and records, per path, how many
- * deliveries arrived and their latency from the `sentAt` stamp (monotonic clock) in the event.
+ * deliveries arrived (the events of a batch each count) and their latency from the `sentAt` stamp (monotonic clock) in the event.
  */
 export class ReceiverServer {
   readonly counts = new Map<string, number>();
@@ -25,7 +33,10 @@ export class ReceiverServer {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const path = req.url ?? '/';
-        this.counts.set(path, (this.counts.get(path) ?? 0) + 1);
+        // A CloudEvents batch counts as its events: deliveries are counted, not requests.
+        const batched = req.headers['content-type'] === 'application/cloudevents-batch+json';
+        const events = batched ? eventsInBatch(Buffer.concat(chunks).toString('utf8')) : 1;
+        this.counts.set(path, (this.counts.get(path) ?? 0) + events);
         if (this.recordLatency) {
           const at = /"sentAt":([0-9.]+)/.exec(Buffer.concat(chunks).toString('utf8'));
           if (at) {

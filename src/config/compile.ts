@@ -45,6 +45,15 @@ export interface CompiledRoute {
   readonly retry: RetryPolicy;
   readonly timeoutMs: number;
   readonly lane: LaneName;
+  /** Several events per request; null: one event per request. */
+  readonly batch: BatchPolicy | null;
+}
+
+/** How a batching route groups events: a batch is sent once full or once its first event waited maxWaitMs. */
+export interface BatchPolicy {
+  readonly maxEvents: number;
+  readonly maxBytes: number;
+  readonly maxWaitMs: number;
 }
 
 export interface ConnectorConfig {
@@ -137,6 +146,39 @@ export interface ConfigOverrides {
   dataDir?: string;
   host?: string;
   port?: number;
+}
+
+/** @default values of a route's `batch`, used where it leaves a field out. */
+export const DEFAULT_BATCH = Object.freeze({ maxEvents: 100, maxBytes: 1024 ** 2, maxWaitMs: 10 });
+
+/** Longest a batch may wait to fill: beyond this the wait adds latency and saves no requests. */
+const MAX_BATCH_WAIT_MS = 10_000;
+
+/** Smallest batch byte bound that holds a typical event or two. */
+const MIN_BATCH_BYTES = 1024;
+
+function compileBatch(
+  batch: NonNullable<RawConfig['routes']>[number]['batch'],
+  at: string,
+  problems: ConfigProblem[],
+): BatchPolicy | null {
+  if (batch === undefined) return null;
+  const policy = {
+    maxEvents: batch.maxEvents ?? DEFAULT_BATCH.maxEvents,
+    maxBytes: batch.maxBytes ? parseSize(batch.maxBytes) : DEFAULT_BATCH.maxBytes,
+    maxWaitMs: batch.maxWait ? parseDuration(batch.maxWait) : DEFAULT_BATCH.maxWaitMs,
+  };
+  if (policy.maxBytes < MIN_BATCH_BYTES)
+    problems.push({
+      path: `${at}.batch.maxBytes`,
+      message: `${batch.maxBytes} holds hardly one event; use at least 1kb, e.g. 1mb`,
+    });
+  if (policy.maxWaitMs > MAX_BATCH_WAIT_MS)
+    problems.push({
+      path: `${at}.batch.maxWait`,
+      message: `${batch.maxWait} would hold events back that long; use at most 10s (a few ms is usual)`,
+    });
+  return policy;
 }
 
 /** @default values of the retry policy, used where a route leaves a field out. */
@@ -245,6 +287,7 @@ export function compileConfig(
             problems,
           ),
       lane,
+      batch: compileBatch(route.batch, at, problems),
     };
   });
 
@@ -265,6 +308,7 @@ export function compileConfig(
         problems,
       ),
       lane: 'critical',
+      batch: null,
     });
   }
 

@@ -224,3 +224,56 @@ test('server timeouts and the per-address connection cap have defaults, take dur
   assert.equal(order?.path, 'server.headersTimeout');
   assert.match(order?.message ?? '', /at most server\.requestTimeout/);
 });
+
+test('a route batch takes defaults for what it leaves out, and bad values name the field and the fix', () => {
+  const config = loadConfigFromObject({
+    connectors: { mes: { kind: 'http', url: 'http://127.0.0.1:1/x' } },
+    routes: [
+      { name: 'single', types: ['production.*'], sink: 'mes' },
+      { name: 'some', types: ['production.*'], sink: 'mes', batch: { maxEvents: 500 } },
+      {
+        name: 'all',
+        types: ['production.*'],
+        sink: 'mes',
+        batch: { maxEvents: 50, maxBytes: '256kb', maxWait: '25ms' },
+      },
+    ],
+  });
+  assert.equal(config.routes[0]?.batch, null, 'no batch: one event per request');
+  assert.deepEqual(config.routes[1]?.batch, { maxEvents: 500, maxBytes: 1024 ** 2, maxWaitMs: 10 });
+  assert.deepEqual(config.routes[2]?.batch, { maxEvents: 50, maxBytes: 256 * 1024, maxWaitMs: 25 });
+
+  const problems = problemsOf(() =>
+    loadConfigFromObject({
+      connectors: { mes: { kind: 'http', url: 'http://127.0.0.1:1/x' } },
+      routes: [
+        {
+          name: 'a',
+          types: ['production.*'],
+          sink: 'mes',
+          batch: { maxEvents: 0, maxWait: 'soon', size: 3 },
+        },
+      ],
+    }),
+  );
+  const at = (path: string) => problems.find((p) => p.path === path)?.message ?? '';
+  assert.match(at('routes[0].batch.maxEvents'), />= 1/, JSON.stringify(problems));
+  assert.match(at('routes[0].batch.size'), /expected one of: maxEvents, maxBytes, maxWait/);
+  assert.match(at('routes[0].batch.maxWait'), /duration such as 500ms/);
+  assert.ok(problems.some((p) => p.path.startsWith('routes[0].batch')) && problems.length >= 3);
+
+  const ranges = problemsOf(() =>
+    loadConfigFromObject({
+      connectors: { mes: { kind: 'http', url: 'http://127.0.0.1:1/x' } },
+      routes: [
+        { name: 'a', types: ['production.*'], sink: 'mes', batch: { maxBytes: '10b', maxWait: '1m' } },
+      ],
+    }),
+  );
+  assert.match(
+    ranges.find((p) => p.path === 'routes[0].batch.maxBytes')?.message ?? '',
+    /at least 1kb/,
+    JSON.stringify(ranges),
+  );
+  assert.match(ranges.find((p) => p.path === 'routes[0].batch.maxWait')?.message ?? '', /at most 10s/);
+});

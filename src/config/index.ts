@@ -5,6 +5,7 @@ import { loadConfigFile, validateRawConfig } from './load.js';
 import type { RawConfig } from './schema.js';
 
 export type {
+  BatchPolicy,
   ClientConfig,
   CompiledRoute,
   Config,

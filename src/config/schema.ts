@@ -37,6 +37,27 @@ export const RetrySchema = T.Object(
   { ...Strict, 'x-hint': 'an object with maxAttempts, initialDelay, maxDelay, maxAge' },
 );
 
+/** Several events per request to the sink; absent: one event per request. */
+export const BatchSchema = T.Object(
+  {
+    maxEvents: T.Optional(
+      T.Integer({
+        minimum: 1,
+        maximum: 10_000,
+        description: 'Most events in one batch. @default 100',
+        'x-hint': 'a whole number of events from 1 to 10000',
+      }),
+    ),
+    maxBytes: T.Optional(
+      Size('Most bytes of events in one batch (one event larger goes alone). @default 1mb'),
+    ),
+    maxWait: T.Optional(
+      Duration('How long a batch that is not full waits for more events before it is sent. @default 10ms'),
+    ),
+  },
+  { ...Strict, 'x-hint': 'an object with maxEvents, maxBytes, maxWait (each optional)' },
+);
+
 export const CircuitBreakerSchema = T.Object(
   {
     failureThreshold: T.Integer({ minimum: 1, maximum: 10_000 }),
@@ -178,6 +199,7 @@ export const RouteSchema = T.Object(
     retry: T.Optional(T.Partial(RetrySchema)),
     timeout: T.Optional(Duration('Per-delivery timeout.')),
     lane: T.Optional(T.Union([T.Literal('critical'), T.Literal('bulk')], { 'x-hint': 'critical or bulk' })),
+    batch: T.Optional(BatchSchema),
   },
   Strict,
 );

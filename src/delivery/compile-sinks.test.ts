@@ -43,3 +43,24 @@ for (const sink of sinks) {
     );
   });
 }
+
+test('a batching route to a sink that takes one event at a time is refused naming the field and the kinds that batch', () => {
+  const [, , mqtt, opcua] = sinks as [unknown, unknown, Record<string, unknown>, Record<string, unknown>];
+  const batched = (sink: Record<string, unknown>) =>
+    loadConfigFromObject(
+      {
+        connectors: { out: sink },
+        routes: [{ name: 'to-out', types: ['production.*'], sink: 'out', batch: { maxEvents: 10 } }],
+      },
+      { dataDir: tmpdir() },
+    );
+  assert.throws(
+    () => compileSinkConnectors(batched(opcua)),
+    (error: unknown) =>
+      error instanceof ConfigError &&
+      error.problems.some(
+        (p) => p.path === 'routes[0].batch' && /remove batch.*file-out, http, mqtt-out/.test(p.message),
+      ),
+  );
+  assert.ok(compileSinkConnectors(batched(mqtt)).get('out'));
+});

@@ -39,18 +39,39 @@ export interface CompiledSink {
   readonly circuitBreaker: CompiledCircuitBreaker;
 }
 
+/**
+ * Connections an HTTP sink's pool keeps: the connector's `connections` when set, else the most
+ * deliveries its routes' lanes run at once, so no lane slot waits for a connection.
+ */
+function poolSize(config: Config, sink: string, connections: number, set: boolean): number {
+  if (set) return connections;
+  const lanes = new Set(config.routes.filter((r) => r.sink === sink).map((r) => r.lane));
+  return Math.max(1, ...[...lanes].map((lane) => config.lanes[lane].concurrency));
+}
+
 /** Compiles every connector a route delivers to (http, or a registered sink kind); problems by key path. */
 export function compileSinkConnectors(config: Config): Map<string, CompiledSink> {
   const problems: Array<{ path: string; message: string }> = [];
   const connectors = new Map<string, CompiledSink>();
   config.routes.forEach((route, i) => {
     const raw = config.connectors[route.sink];
-    if (raw === undefined || connectors.has(route.sink)) return;
+    if (raw === undefined) return;
+    if (route.batch !== null && raw.kind !== 'http' && connectorKind(raw.kind)?.sink?.spec.batches !== true) {
+      const kinds = connectorKinds()
+        .filter((k) => k.kind === 'http' || k.sink?.spec.batches === true)
+        .map((k) => k.kind);
+      problems.push({
+        path: `routes[${i}].batch`,
+        message: `connector "${route.sink}" is kind ${raw.kind}, which takes one event at a time; remove batch, or deliver to a kind that batches: ${kinds.join(', ')}`,
+      });
+    }
+    if (connectors.has(route.sink)) return;
     if (raw.kind === 'http') {
       const settings = compileHttpConnector(route.sink, raw, problems);
       if (settings.url === null && settings.baseUrl === null) return;
+      const connections = poolSize(config, route.sink, settings.connections, settings.connectionsSet);
       connectors.set(route.sink, {
-        create: (clock) => new HttpSink(settings, clock),
+        create: (clock) => new HttpSink(settings, clock, connections),
         circuitBreaker: settings.circuitBreaker,
       });
       return;

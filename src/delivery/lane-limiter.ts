@@ -4,7 +4,10 @@
  */
 export class LaneLimiter {
   private active = 0;
-  private readonly waiting: Array<() => void> = [];
+  // A queue read from `next`: every key of every route of the lane may wait here (tens of
+  // thousands under fan-out), and Array#shift would copy them all on each release.
+  private waiting: Array<(() => void) | undefined> = [];
+  private next = 0;
 
   constructor(
     readonly name: string,
@@ -13,6 +16,11 @@ export class LaneLimiter {
 
   get inUse(): number {
     return this.active;
+  }
+
+  /** Deliveries waiting for a slot. */
+  get queued(): number {
+    return this.waiting.length - this.next;
   }
 
   async acquire(): Promise<void> {
@@ -24,8 +32,15 @@ export class LaneLimiter {
   }
 
   release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.active--;
+    if (this.next < this.waiting.length) {
+      const resume = this.waiting[this.next] as () => void;
+      this.waiting[this.next++] = undefined;
+      // Drop the consumed front once it is most of the array, so memory stays bounded.
+      if (this.next > 1024 && this.next * 2 > this.waiting.length) {
+        this.waiting = this.waiting.slice(this.next);
+        this.next = 0;
+      }
+      resume(); // the slot passes straight to the next waiter
+    } else this.active--;
   }
 }

@@ -15,6 +15,7 @@ import type { DeliveryMetrics } from './delivery-metrics.js';
 import type { LaneLimiter } from './lane-limiter.js';
 import type { AttemptOutcome } from './outcome.js';
 import { backoffDelay } from './retry.js';
+import { type BatchHost, RouteBatches } from './route-batches.js';
 import type { DeliverySink } from './sink.js';
 
 export interface RouteWorkerDeps {
@@ -94,6 +95,8 @@ export class RouteWorker {
   private lifecycle: Promise<void> = Promise.resolve();
   private readonly drains = new Set<Promise<void>>();
   private readonly keys = new Map<string, StoredEvent[]>();
+  /** A batching route's batches (route-batches.ts); null: one event per attempt. */
+  private batches: RouteBatches | null = null;
   private readonly retrying = new Set<string>();
   // Fetched sequences in log order with when they were fetched; `done` marks the finished ones.
   private order: number[] = [];
@@ -113,9 +116,9 @@ export class RouteWorker {
 
   /** Metric children bound once: label lookups per delivery add up at thousands a second. */
   private readonly observed: {
-    delivered: { inc(): void };
-    retry: { inc(): void };
-    rejected: { inc(): void };
+    delivered: { inc(value?: number): void };
+    retry: { inc(value?: number): void };
+    rejected: { inc(value?: number): void };
     seconds: { observe(value: number): void };
   };
 
@@ -208,6 +211,7 @@ export class RouteWorker {
     this.stop = new AbortController();
     // Every key in flight listens on this signal; their number is bounded by the window, not by 10.
     setMaxListeners(0, this.stop.signal);
+    this.batches = this.route.batch ? new RouteBatches(this.batchHost(), this.stop.signal) : null;
     this.state = 'running';
     this.fetchLoop = this.runFetchLoop(this.consumer, this.stop.signal);
   }
@@ -217,6 +221,7 @@ export class RouteWorker {
     this.roomWaiter?.();
     await this.fetchLoop;
     this.fetchLoop = null;
+    await this.batches?.settled();
     await Promise.all([...this.drains]);
     await this.commitNow();
     if (this.state !== 'standby') this.state = 'stopped';
@@ -268,7 +273,7 @@ export class RouteWorker {
         seconds: Math.max(0, (now - oldest) / 1000),
       },
       inFlight: outstanding,
-      retryingKeys: this.retrying.size,
+      retryingKeys: this.retrying.size + (this.batches?.retrying ?? 0),
       circuit: this.deps.breaker.state,
       lastError: this.lastError,
       ...this.counters,
@@ -325,6 +330,10 @@ export class RouteWorker {
           continue;
         }
         const key = partitionKeyOf(event);
+        if (this.batches) {
+          this.batches.add(event, key);
+          continue;
+        }
         const queue = this.keys.get(key);
         if (queue) queue.push(event);
         else {
@@ -344,6 +353,39 @@ export class RouteWorker {
       // else (responses, timers, a SIGTERM) in until it reached the head.
       await new Promise((resolve) => setImmediate(resolve));
     }
+  }
+
+  /** What this route's batches use of the worker: its sink, limits, counters and position. */
+  private batchHost(): BatchHost {
+    const { deps, route } = this;
+    const sink = deps.sink;
+    if (!route.batch || !sink.sendBatch) throw new Error(`route "${route.name}": its sink cannot batch`);
+    return {
+      route: { ...route, batch: route.batch },
+      sink: sink as BatchHost['sink'],
+      transform: this.transform,
+      breaker: deps.breaker,
+      lane: deps.lane,
+      clock: deps.clock,
+      logger: deps.logger,
+      ...(deps.random ? { random: deps.random } : {}),
+      ...(deps.tracing ? { tracing: deps.tracing } : {}),
+      httpSink: this.httpSink,
+      observe: (kind, events, ms) => {
+        this.observed[kind].inc(events);
+        this.observed.seconds.observe(ms / 1000);
+      },
+      delivered: (event) => {
+        this.counters.delivered++;
+        deps.onDelivered?.(route.name, event);
+      },
+      deadLetter: (event, reason, attempts) => this.deadLetter(event, reason, attempts),
+      failed: (event, error) => {
+        this.counters.failedAttempts++;
+        this.noteError(event, error);
+      },
+      finish: (sequence) => this.finish(sequence),
+    };
   }
 
   private async matches(event: StoredEvent): Promise<boolean> {

@@ -23,6 +23,18 @@ export interface DeliverySink {
     signal?: AbortSignal,
     trace?: TraceCarrier,
   ): Promise<AttemptOutcome>;
+  /**
+   * One attempt at several events together, in the given order (one request, one write, one
+   * round of acks); its outcome is every event's. Absent on sinks that cannot batch: a route
+   * with `batch` is refused at start for them.
+   */
+  sendBatch?(
+    events: readonly StoredEvent[],
+    transform: jsonata.Expression | null,
+    timeoutMs: number,
+    signal?: AbortSignal,
+    trace?: TraceCarrier,
+  ): Promise<AttemptOutcome>;
   /** Releases connections and files; deliveries have stopped before it is called. */
   close(): Promise<void>;
 }

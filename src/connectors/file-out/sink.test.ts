@@ -3,8 +3,12 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import jsonata from 'jsonata';
 import { makeEvent } from '../../../test/helpers/events.js';
 import { auth, createTestHub } from '../../../test/helpers/hub.js';
+import { systemClock } from '../../delivery/clock.js';
+import type { StoredEvent } from '../../model/envelope.js';
+import { FileOutSink } from './sink.js';
 
 test('routes deliver to daily files: JSON lines of the event, and CSV columns of a transform, synced before delivered', async () => {
   const out = mkdtempSync(join(tmpdir(), 'conveyor-file-out-'));
@@ -88,4 +92,36 @@ test('a file-out connector without csv columns, or a source kind as a route sink
     }),
     /routes\[0\]\.sink: connector "poll" is kind rest-poll, which cannot receive deliveries; sink kinds: file-out, http/,
   );
+});
+
+test('a batch is appended in one write, in order, and a transform failing on one event refuses the batch', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'conveyor-file-out-batch-'));
+  const sink = new FileOutSink({ dir, format: 'jsonl', prefix: 'out', columns: [] }, systemClock);
+  try {
+    const events = Array.from({ length: 5 }, (_, i) => ({
+      ...makeEvent({ subject: `PO-B${i}` }),
+      sequence: i + 1,
+    })) as StoredEvent[];
+    const outcome = await sink.sendBatch(events, null);
+    assert.equal(outcome.kind, 'delivered');
+    const [file] = readdirSync(dir);
+    const lines = readFileSync(join(dir, file as string), 'utf8')
+      .trim()
+      .split('\n');
+    assert.deepEqual(
+      lines.map((l) => JSON.parse(l).sequence),
+      [1, 2, 3, 4, 5],
+    );
+    const failing = jsonata('$error("no")');
+    assert.equal((await sink.sendBatch(events, failing)).kind, 'rejected');
+    assert.equal(
+      readFileSync(join(dir, file as string), 'utf8')
+        .trim()
+        .split('\n').length,
+      5,
+      'nothing written',
+    );
+  } finally {
+    await sink.close();
+  }
 });

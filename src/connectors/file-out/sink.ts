@@ -21,6 +21,7 @@ export const fileOutSinkSpec: ConnectorSpec<FileOutConfig> = {
   kind: 'file-out',
   summary: 'Writes deliveries to daily files (JSON lines or CSV) for consumers that only read files.',
   stability: 'beta',
+  batches: true,
   schema: T.Object(
     {
       kind: T.Literal('file-out'),
@@ -96,29 +97,39 @@ export class FileOutSink implements DeliverySink {
   }
 
   send(event: StoredEvent, transform: jsonata.Expression | null): Promise<AttemptOutcome> {
-    const run = this.queue.then(() => this.write(event, transform));
+    return this.sendBatch([event], transform);
+  }
+
+  /** The batch's lines in one append and one sync: all of them are on disk, or the batch is retried. */
+  sendBatch(events: readonly StoredEvent[], transform: jsonata.Expression | null): Promise<AttemptOutcome> {
+    const run = this.queue.then(() => this.write(events, transform));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async write(event: StoredEvent, transform: jsonata.Expression | null): Promise<AttemptOutcome> {
+  private async lineOf(event: StoredEvent, transform: jsonata.Expression | null): Promise<string> {
+    if (this.config.format === 'jsonl')
+      return transform
+        ? JSON.stringify({ id: event.id, ...((await transform.evaluate(event)) ?? {}) })
+        : storedEventJson(event);
+    const row = (transform ? await transform.evaluate(event) : event) as Record<string, unknown> | null;
+    return this.config.columns.map((c) => csvCell(row?.[c])).join(',');
+  }
+
+  private async write(
+    events: readonly StoredEvent[],
+    transform: jsonata.Expression | null,
+  ): Promise<AttemptOutcome> {
     const started = performance.now();
-    let line: string;
+    let text = '';
     try {
-      if (this.config.format === 'jsonl') {
-        line = transform
-          ? JSON.stringify({ id: event.id, ...((await transform.evaluate(event)) ?? {}) })
-          : storedEventJson(event);
-      } else {
-        const row = (transform ? await transform.evaluate(event) : event) as Record<string, unknown> | null;
-        line = this.config.columns.map((c) => csvCell(row?.[c])).join(',');
-      }
+      for (const event of events) text += `${await this.lineOf(event, transform)}\n`;
     } catch (error) {
       return { kind: 'rejected', status: 0, error: `transform failed: ${(error as Error).message}`, ms: 0 };
     }
     try {
       const handle = await this.handleFor(new Date(this.clock.now()).toISOString().slice(0, 10));
-      await handle.write(`${line}\n`);
+      await handle.write(text);
       await handle.datasync();
       return { kind: 'delivered', status: 200, ms: performance.now() - started };
     } catch (error) {

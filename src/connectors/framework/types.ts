@@ -96,6 +96,8 @@ export interface ConnectorSpec<Config> {
   readonly stability: Stability;
   /** The JSON Schema (TypeBox) of the connector's config, `kind` included. */
   readonly schema: TSchema;
+  /** A sink that takes several events in one attempt (`sendBatch`), so routes to it may set `batch`. */
+  readonly batches?: boolean;
   /** Compiles a raw config (already schema-valid) into the frozen form, adding problems by key path. */
   compile(
     raw: Record<string, unknown>,

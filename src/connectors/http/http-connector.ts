@@ -11,8 +11,12 @@ export interface HttpConnectorSettings {
   readonly timeoutMs: number | null;
   readonly headers: Readonly<Record<string, string>>;
   readonly circuitBreaker: CompiledCircuitBreaker;
-  /** Parallel connections to the endpoint. @default 16 */
+  /** Parallel connections to the endpoint. @default 16 (deliveries: the lanes' concurrency) */
   readonly connections: number;
+  /** Whether `connections` was set in the config (deliveries size an unset pool by their lanes). */
+  readonly connectionsSet: boolean;
+  /** HTTP/1.1 requests in flight per connection; more than 1 only where configured. @default 1 */
+  readonly pipelining: number;
 }
 
 function checkUrl(
@@ -42,7 +46,16 @@ export function compileHttpConnector(
   problems: Array<{ path: string; message: string }>,
 ): HttpConnectorSettings {
   const at = `connectors.${name}`;
-  const known = new Set(['kind', 'url', 'baseUrl', 'timeout', 'headers', 'circuitBreaker', 'connections']);
+  const known = new Set([
+    'kind',
+    'url',
+    'baseUrl',
+    'timeout',
+    'headers',
+    'circuitBreaker',
+    'connections',
+    'pipelining',
+  ]);
   for (const key of Object.keys(raw)) {
     if (!known.has(key))
       problems.push({
@@ -79,5 +92,22 @@ export function compileHttpConnector(
   if (!Number.isInteger(connections) || connections < 1 || connections > 1024) {
     problems.push({ path: `${at}.connections`, message: 'must be an integer from 1 to 1024' });
   }
-  return { name, url, baseUrl, timeoutMs, headers, circuitBreaker, connections };
+  const pipelining = raw.pipelining === undefined ? 1 : Number(raw.pipelining);
+  if (!Number.isInteger(pipelining) || pipelining < 1 || pipelining > 100) {
+    problems.push({
+      path: `${at}.pipelining`,
+      message: 'must be an integer from 1 (no pipelining) to 100; set it only for endpoints that support it',
+    });
+  }
+  return {
+    name,
+    url,
+    baseUrl,
+    timeoutMs,
+    headers,
+    circuitBreaker,
+    connections,
+    connectionsSet: raw.connections !== undefined,
+    pipelining,
+  };
 }

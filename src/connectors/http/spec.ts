@@ -20,7 +20,22 @@ export const httpConnectorSpec = {
           resetAfter: T.Optional(T.String({ pattern: DURATION_PATTERN, description: '@default 30s' })),
         }),
       ),
-      connections: T.Optional(T.Integer({ minimum: 1, maximum: 1024, description: '@default 16' })),
+      connections: T.Optional(
+        T.Integer({
+          minimum: 1,
+          maximum: 1024,
+          description:
+            'Keep-alive connections to the endpoint. @default deliveries: the concurrency of the route lanes that use it; commands: 16',
+        }),
+      ),
+      pipelining: T.Optional(
+        T.Integer({
+          minimum: 1,
+          maximum: 100,
+          description:
+            'HTTP/1.1 requests in flight on one connection; only for endpoints known to answer pipelined requests in order. @default 1',
+        }),
+      ),
     },
     { additionalProperties: false },
   ),

@@ -136,6 +136,7 @@ export const mqttOutSinkSpec: ConnectorSpec<MqttOutConfig> = {
   kind: 'mqtt-out',
   summary: 'Publishes deliveries to an MQTT 3.1.1/5 broker (QoS 0 or 1) on topics built from each event.',
   stability: 'beta',
+  batches: true,
   schema: MqttOutSinkSchema,
   compile,
 };

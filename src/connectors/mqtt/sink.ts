@@ -86,29 +86,47 @@ export class MqttOutSink implements DeliverySink {
     return options;
   }
 
-  async send(
+  send(
     event: StoredEvent,
     transform: jsonata.Expression | null,
     timeoutMs: number,
     signal?: AbortSignal,
     trace?: TraceCarrier,
   ): Promise<AttemptOutcome> {
+    return this.sendBatch([event], transform, timeoutMs, signal, trace);
+  }
+
+  /**
+   * Publishes the batch's messages in order and awaits their acks together: delivered once every
+   * one is acknowledged, retry (all of them) if any is not.
+   */
+  async sendBatch(
+    events: readonly StoredEvent[],
+    transform: jsonata.Expression | null,
+    timeoutMs: number,
+    signal?: AbortSignal,
+    trace?: TraceCarrier,
+  ): Promise<AttemptOutcome> {
     const started = performance.now();
-    let body: string;
-    try {
-      body = transform ? JSON.stringify((await transform.evaluate(event)) ?? null) : storedEventJson(event);
-    } catch (error) {
-      // A transform that fails on this event will fail on every retry too.
-      return { kind: 'rejected', status: 0, error: `transform failed: ${(error as Error).message}`, ms: 0 };
+    const messages: Array<{ topic: string; body: string }> = [];
+    for (const event of events) {
+      let body: string;
+      try {
+        body = transform ? JSON.stringify((await transform.evaluate(event)) ?? null) : storedEventJson(event);
+      } catch (error) {
+        // A transform that fails on this event will fail on every retry too.
+        return { kind: 'rejected', status: 0, error: `transform failed: ${(error as Error).message}`, ms: 0 };
+      }
+      const topic = topicFor(this.config.topic, event);
+      if (topic === '' || Buffer.byteLength(topic) > 65_535)
+        return {
+          kind: 'rejected',
+          status: 0,
+          error: `no valid topic for this event ("${topic.slice(0, 80)}")`,
+          ms: 0,
+        };
+      messages.push({ topic, body });
     }
-    const topic = topicFor(this.config.topic, event);
-    if (topic === '' || Buffer.byteLength(topic) > 65_535)
-      return {
-        kind: 'rejected',
-        status: 0,
-        error: `no valid topic for this event ("${topic.slice(0, 80)}")`,
-        ms: 0,
-      };
     if (signal?.aborted)
       return { kind: 'retry', error: 'stopped', ms: performance.now() - started, retryAfterMs: null };
     const client = this.client;
@@ -136,8 +154,14 @@ export class MqttOutSink implements DeliverySink {
     const onStop = () => abort('stopped');
     signal?.addEventListener('abort', onStop, { once: true });
     try {
-      const published = client.publishAsync(topic, body, options);
-      // After a timeout the publish may still fail (the connection drops, close ends it): nobody awaits it then.
+      const published = Promise.all(
+        messages.map((m) => {
+          const one = client.publishAsync(m.topic, m.body, options);
+          // After a timeout the publish may still fail (the connection drops, close ends it): nobody awaits it then.
+          one.catch(() => undefined);
+          return one;
+        }),
+      );
       published.catch(() => undefined);
       await Promise.race([published, stopped]);
       return { kind: 'delivered', status: 200, ms: performance.now() - started };
