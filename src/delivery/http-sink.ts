@@ -1,11 +1,12 @@
 import type jsonata from 'jsonata';
 import { Pool } from 'undici';
 import type { HttpConnectorSettings } from '../connectors/http/http-connector.js';
-import { type StoredEvent, storedEventJson } from '../model/envelope.js';
+import type { StoredEvent } from '../model/envelope.js';
 import type { TraceCarrier } from '../observability/trace-context.js';
 import type { Clock } from './clock.js';
 import { type AttemptOutcome, classifyStatus } from './outcome.js';
 import { parseRetryAfter } from './retry.js';
+import { eventBody, transformRefused } from './sink.js';
 
 const ATTRIBUTE_HEADER_SKIP = new Set(['data', 'data_base64', 'datacontenttype']);
 
@@ -56,21 +57,17 @@ export class HttpSink {
     const headers = this.headersFor(trace);
     let body: string;
     try {
-      if (transform) {
-        body = JSON.stringify((await transform.evaluate(event)) ?? null);
-        headers['content-type'] = 'application/json';
-        for (const [name, value] of Object.entries(event)) {
-          if (!ATTRIBUTE_HEADER_SKIP.has(name) && value !== undefined && value !== null)
-            headers[`ce-${name}`] = headerValue(value);
-        }
-      } else {
-        body = storedEventJson(event);
-        headers['content-type'] = 'application/cloudevents+json';
-      }
+      body = await eventBody(event, transform);
     } catch (error) {
-      // A transform that fails on this event will fail on every retry too.
-      return { kind: 'rejected', status: 0, error: `transform failed: ${(error as Error).message}`, ms: 0 };
+      return transformRefused(error);
     }
+    if (transform) {
+      headers['content-type'] = 'application/json';
+      for (const [name, value] of Object.entries(event)) {
+        if (!ATTRIBUTE_HEADER_SKIP.has(name) && value !== undefined && value !== null)
+          headers[`ce-${name}`] = headerValue(value);
+      }
+    } else headers['content-type'] = 'application/cloudevents+json';
     return this.post(body, headers, started, timeoutMs, signal);
   }
 
@@ -92,13 +89,11 @@ export class HttpSink {
     try {
       for (let i = 0; i < events.length; i++) {
         const event = events[i] as StoredEvent;
-        parts[i] = transform
-          ? JSON.stringify((await transform.evaluate(event)) ?? null)
-          : storedEventJson(event);
+        parts[i] = await eventBody(event, transform);
       }
     } catch (error) {
       // Refused as a whole: the route splits the batch until the one event it fails on stands alone.
-      return { kind: 'rejected', status: 0, error: `transform failed: ${(error as Error).message}`, ms: 0 };
+      return transformRefused(error);
     }
     headers['content-type'] = transform ? 'application/json' : 'application/cloudevents-batch+json';
     return this.post(`[${parts.join(',')}]`, headers, started, timeoutMs, signal);

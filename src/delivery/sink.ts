@@ -1,5 +1,5 @@
 import type jsonata from 'jsonata';
-import type { StoredEvent } from '../model/envelope.js';
+import { type StoredEvent, storedEventJson } from '../model/envelope.js';
 import type { TraceCarrier } from '../observability/trace-context.js';
 import type { Clock } from './clock.js';
 import type { AttemptOutcome } from './outcome.js';
@@ -41,3 +41,13 @@ export interface DeliverySink {
 
 /** Creates a sink from its compiled config (registered per kind). */
 export type SinkFactory<Config> = (config: Config, name: string, clock: Clock) => DeliverySink;
+
+/** The JSON an event is sent as: its transform's result, or the stored event itself. */
+export async function eventBody(event: StoredEvent, transform: jsonata.Expression | null): Promise<string> {
+  return transform ? JSON.stringify((await transform.evaluate(event)) ?? null) : storedEventJson(event);
+}
+
+/** A transform that fails on an event fails on every retry too: the attempt is refused. */
+export function transformRefused(error: unknown): AttemptOutcome {
+  return { kind: 'rejected', status: 0, error: `transform failed: ${(error as Error).message}`, ms: 0 };
+}

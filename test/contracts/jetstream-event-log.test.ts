@@ -19,6 +19,7 @@ import { eventSubject, idempotencyKey } from '../../src/log/jetstream/subjects.j
 import type { EventLog } from '../../src/log/port.js';
 import type { CloudEvent } from '../../src/model/envelope.js';
 import { makeEvent } from '../helpers/events.js';
+import { untilWindowForgets, withNats } from '../helpers/jetstream-probes.js';
 import { NatsCluster, sharedNatsCluster } from '../helpers/nats-cluster.js';
 import { type EventLogHarness, eventLogContract } from './event-log-contract.js';
 
@@ -73,39 +74,6 @@ function harness(): EventLogHarness {
 
 eventLogContract('jetstream', harness());
 
-async function withNats<T>(fn: (nc: NatsConnection) => Promise<T>): Promise<T> {
-  const nc = await connect({ servers: [...cluster.urls] });
-  try {
-    return await fn(nc);
-  } finally {
-    await nc.close();
-  }
-}
-
-/**
- * Waits until JetStream's duplicate window no longer holds the event's message id: a publish with
- * that id and an expectation that cannot hold is answered "duplicate" while the window holds it,
- * and refused (so nothing is stored) once it has forgotten it.
- */
-async function untilWindowForgets(nc: NatsConnection, stream: string, event: CloudEvent): Promise<void> {
-  const js = nc.jetstream();
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    try {
-      const ack = await js.publish(eventSubject(stream, event), '{}', {
-        msgID: idempotencyKey(event.source, event.id),
-        expect: { lastSequence: 0 },
-      });
-      assert.equal(ack.duplicate, true, 'the probe must never be stored');
-    } catch (error) {
-      if (/wrong last sequence/.test((error as Error).message)) return;
-      throw error;
-    }
-    if (Date.now() > deadline) throw new Error('the duplicate window did not pass in 15 s');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 test('jetstream: past the duplicate window, a re-sent event is still a duplicate, also one a dead writer never indexed', async () => {
   const stream = freshStream();
   const windowMs = 1_000;
@@ -116,7 +84,7 @@ test('jetstream: past the duplicate window, a re-sent event is still a duplicate
 
   // A writer that died between its publish and its index write: the event is in the stream only.
   const orphan = makeEvent({ type: 'quality.hold.placed' });
-  const orphanSeq = await withNats(async (nc) => {
+  const orphanSeq = await withNats(cluster.urls, async (nc) => {
     const ack = await nc.jetstream().publish(eventSubject(stream, orphan), JSON.stringify(orphan), {
       msgID: idempotencyKey(orphan.source, orphan.id),
     });
@@ -128,7 +96,7 @@ test('jetstream: past the duplicate window, a re-sent event is still a duplicate
   // Opening a log indexes what lies past the mark.
   const second = await JetStreamEventLog.open(options(stream, { duplicateWindowMs: windowMs }));
   try {
-    await withNats(async (nc) => {
+    await withNats(cluster.urls, async (nc) => {
       const ids = await nc.jetstream().views.kv(`${stream}_IDS`);
       assert.equal((await ids.get(idempotencyKey(orphan.source, orphan.id)))?.string(), String(orphanSeq));
       await untilWindowForgets(nc, stream, indexed);
@@ -168,7 +136,7 @@ test('jetstream: a re-send past the duplicate window from another instance gets 
       [original],
     );
     await consumer.commit(original);
-    await withNats((nc) => untilWindowForgets(nc, stream, event));
+    await withNats(cluster.urls, (nc) => untilWindowForgets(nc, stream, event));
 
     // A fresh instance knows nothing of the event: its publish is stored, then found a duplicate.
     resender = await JetStreamEventLog.open(options(stream, { duplicateWindowMs: windowMs }));
@@ -176,7 +144,9 @@ test('jetstream: a re-send past the duplicate window from another instance gets 
     const outcomes = await resender.append([{ ...event, data: { changed: true } }]);
     assert.deepEqual(outcomes, [{ sequence: original, duplicate: true }]);
     assert.deepEqual(await waiting, [], 'the waiting consumer never gets the copy');
-    const info = await withNats(async (nc) => (await nc.jetstreamManager()).streams.info(stream));
+    const info = await withNats(cluster.urls, async (nc) =>
+      (await nc.jetstreamManager()).streams.info(stream),
+    );
     assert.equal(info.state.last_seq, original + 1, 'the copy was stored...');
     assert.equal(info.state.messages, 1, '...and removed again: the event is stored once');
     const fresh = await resender.consume('fresh', {}, { startAt: 0 });
@@ -204,11 +174,11 @@ test('jetstream: what a dead writer left unsettled: its late duplicate is never 
       (await consumer.fetch(10, 2_000)).map((e) => e.id),
       [event.id],
     );
-    await withNats((nc) => untilWindowForgets(nc, stream, event));
+    await withNats(cluster.urls, (nc) => untilWindowForgets(nc, stream, event));
 
     // A writer that died after publishing: a late duplicate it never removed, a new event it never claimed.
     const waiting = consumer.fetch(10, 5_000);
-    const [copySeq, orphanSeq] = await withNats(async (nc) => {
+    const [copySeq, orphanSeq] = await withNats(cluster.urls, async (nc) => {
       const js = nc.jetstream();
       const publish = (e: CloudEvent) =>
         js.publish(eventSubject(stream, e), JSON.stringify(e), { msgID: idempotencyKey(e.source, e.id) });
@@ -225,7 +195,7 @@ test('jetstream: what a dead writer left unsettled: its late duplicate is never 
 
     // Opening a log settles what lies past the mark (unless the first log's own pass did already).
     second = await JetStreamEventLog.open(options(stream, { duplicateWindowMs: windowMs }));
-    await withNats(async (nc) => {
+    await withNats(cluster.urls, async (nc) => {
       const jsm = await nc.jetstreamManager();
       await assert.rejects(jsm.streams.getMessage(stream, { seq: copySeq }), 'the copy is removed');
       const ids = await nc.jetstream().views.kv(`${stream}_IDS`);
@@ -261,7 +231,7 @@ test('jetstream: any plant, subject or type becomes valid subject tokens, and fi
     const noPlant = makeEvent({ subject: 'order 42' });
     delete noPlant.plant;
     const outcomes = await log.append([odd, long, unicode, plain, noPlant]);
-    const subjects = await withNats(async (nc) => {
+    const subjects = await withNats(cluster.urls, async (nc) => {
       const jsm = await nc.jetstreamManager();
       return Promise.all(
         outcomes.map(async (o) => (await jsm.streams.getMessage(stream, { seq: o.sequence })).subject),

@@ -8,15 +8,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { connect, type NatsConnection } from 'nats';
+import { connect } from 'nats';
 import {
   JetStreamEventLog,
   type JetStreamEventLogOptions,
 } from '../../src/log/jetstream/jetstream-event-log.js';
 import { PgIdClaims } from '../../src/log/jetstream/pg-id-claims.js';
-import { eventSubject, idempotencyKey } from '../../src/log/jetstream/subjects.js';
 import type { CloudEvent } from '../../src/model/envelope.js';
 import { makeEvent } from '../helpers/events.js';
+import { untilWindowForgets, withNats } from '../helpers/jetstream-probes.js';
 import { sharedNatsCluster } from '../helpers/nats-cluster.js';
 import { sharedPostgres } from '../helpers/postgres.js';
 import { type EventLogHarness, eventLogContract } from './event-log-contract.js';
@@ -80,37 +80,11 @@ function harness(): EventLogHarness {
 
 eventLogContract('jetstream with the id index in PostgreSQL', harness());
 
-async function withNats<T>(fn: (nc: NatsConnection) => Promise<T>): Promise<T> {
-  const nc = await connect({ servers: [...cluster.urls] });
-  try {
-    return await fn(nc);
-  } finally {
-    await nc.close();
-  }
-}
-
-/** Waits until JetStream's duplicate window has forgotten the event's message id (see the KV suite). */
-async function untilWindowForgets(nc: NatsConnection, stream: string, event: CloudEvent): Promise<void> {
-  const js = nc.jetstream();
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    try {
-      const ack = await js.publish(eventSubject(stream, event), '{}', {
-        msgID: idempotencyKey(event.source, event.id),
-        expect: { lastSequence: 0 },
-      });
-      assert.equal(ack.duplicate, true, 'the probe must never be stored');
-    } catch (error) {
-      if (/wrong last sequence/.test((error as Error).message)) return;
-      throw error;
-    }
-    if (Date.now() > deadline) throw new Error('the duplicate window did not pass in 15 s');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 async function storedMessages(stream: string): Promise<number> {
-  return withNats(async (nc) => (await (await nc.jetstreamManager()).streams.info(stream)).state.messages);
+  return withNats(
+    cluster.urls,
+    async (nc) => (await (await nc.jetstreamManager()).streams.info(stream)).state.messages,
+  );
 }
 
 test('jetstream + PostgreSQL ids: the index lives where the first open put it, and a hub without PostgreSQL is refused', async () => {
@@ -132,7 +106,7 @@ test('jetstream + PostgreSQL ids: a re-send past the duplicate window, also afte
   const [stored] = await first.append([event]);
   const original = stored?.sequence as number;
   // Past the window, to the same instance: JetStream stores a copy, the index finds the original.
-  await withNats((nc) => untilWindowForgets(nc, stream, event));
+  await withNats(cluster.urls, (nc) => untilWindowForgets(nc, stream, event));
   assert.deepEqual(await first.append([{ ...event, data: { changed: true } }]), [
     { sequence: original, duplicate: true },
   ]);
@@ -141,7 +115,7 @@ test('jetstream + PostgreSQL ids: a re-send past the duplicate window, also afte
   // After a restart (nothing remembered in memory) and past the window again.
   const second = await JetStreamEventLog.open(options(stream, { duplicateWindowMs: windowMs }));
   try {
-    await withNats((nc) => untilWindowForgets(nc, stream, event));
+    await withNats(cluster.urls, (nc) => untilWindowForgets(nc, stream, event));
     assert.deepEqual(await second.append([{ ...event, data: { again: true } }]), [
       { sequence: original, duplicate: true },
     ]);
@@ -179,7 +153,7 @@ for (const index of ['PostgreSQL', 'KV'] as const) {
       assert.equal(await storedMessages(stream), events.length);
 
       // Past the window both instances store a copy of each at once; one claim per id wins.
-      await withNats((nc) => untilWindowForgets(nc, stream, events[0] as CloudEvent));
+      await withNats(cluster.urls, (nc) => untilWindowForgets(nc, stream, events[0] as CloudEvent));
       const again = events.map((e) => ({ ...e, data: { resent: true } }));
       const [lateA, lateB] = await Promise.all([a.append(again), b.append(again)]);
       assert.deepEqual(

@@ -176,10 +176,10 @@ sinkContract('mqtt-out', async () => {
     work,
   );
   const sink = createMqttOutSink(config, `under-test-${randomUUID()}`, systemClock);
-  // The sink connects by itself; the contract starts once it has.
+  // The sink loads the MQTT client and connects by itself; the contract starts once it has.
+  const connected = () => (sink as unknown as { client: { connected: boolean } | null }).client?.connected;
   const deadline = Date.now() + 10_000;
-  while (!(sink as unknown as { client: { connected: boolean } }).client.connected && Date.now() < deadline)
-    await new Promise((resolve) => setTimeout(resolve, 10));
+  while (!connected() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
   return {
     sink: () => sink,
     received: async () => [...ids],

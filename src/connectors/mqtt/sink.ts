@@ -2,8 +2,8 @@ import type jsonata from 'jsonata';
 import type { IClientOptions, IClientPublishOptions, MqttClient } from 'mqtt';
 import type { Clock } from '../../delivery/clock.js';
 import type { AttemptOutcome } from '../../delivery/outcome.js';
-import type { DeliverySink } from '../../delivery/sink.js';
-import { type StoredEvent, storedEventJson } from '../../model/envelope.js';
+import { type DeliverySink, eventBody, transformRefused } from '../../delivery/sink.js';
+import type { StoredEvent } from '../../model/envelope.js';
 import type { TraceCarrier } from '../../observability/trace-context.js';
 import { brokerSecurityOptions } from './client-options.js';
 import type { MqttOutConfig } from './sink-spec.js';
@@ -112,10 +112,9 @@ export class MqttOutSink implements DeliverySink {
     for (const event of events) {
       let body: string;
       try {
-        body = transform ? JSON.stringify((await transform.evaluate(event)) ?? null) : storedEventJson(event);
+        body = await eventBody(event, transform);
       } catch (error) {
-        // A transform that fails on this event will fail on every retry too.
-        return { kind: 'rejected', status: 0, error: `transform failed: ${(error as Error).message}`, ms: 0 };
+        return transformRefused(error);
       }
       const topic = topicFor(this.config.topic, event);
       if (topic === '' || Buffer.byteLength(topic) > 65_535)
