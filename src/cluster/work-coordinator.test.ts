@@ -6,6 +6,7 @@ import { createLogger } from '../observability/logger.js';
 import type { LeaseRepository } from '../store/port.js';
 import { MIGRATIONS } from '../store/sqlite/migrations.js';
 import { SqliteLeases } from '../store/sqlite/sqlite-leases.js';
+import { StateWriter } from '../store/sqlite/state-writer.js';
 import { type Work, WorkCoordinator } from './work-coordinator.js';
 
 const logger = createLogger('silent');
@@ -14,7 +15,7 @@ const logger = createLogger('silent');
 function leaseStore(clock: ManualClock) {
   const db = new Database(':memory:');
   for (const migration of MIGRATIONS) db.exec(migration);
-  const leases = new SqliteLeases(db, () => clock.now());
+  const leases = new SqliteLeases(db, StateWriter.inline(db), () => clock.now());
   const state = { down: false };
   const guarded: LeaseRepository = {
     acquire: (...args) => (state.down ? Promise.reject(new Error('store down')) : leases.acquire(...args)),
@@ -113,7 +114,7 @@ test('a lease is refused to another holder until it lapses, renewed by its own, 
   const clock = new ManualClock();
   const db = new Database(':memory:');
   for (const migration of MIGRATIONS) db.exec(migration);
-  const leases = new SqliteLeases(db, () => clock.now());
+  const leases = new SqliteLeases(db, StateWriter.inline(db), () => clock.now());
   assert.equal(await leases.acquire('route:x', 'a', 1_000), true);
   assert.equal(await leases.acquire('route:x', 'b', 1_000), false);
   await clock.advance(900);

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { LeaseRecord, LeaseRepository } from '../port.js';
+import type { StateWriter } from './state-writer.js';
 
 interface Row {
   name: string;
@@ -7,22 +8,19 @@ interface Row {
   expires_at: number;
 }
 
-/** Leases in the embedded store: one process uses it, so its own clock is the store's clock. */
+/**
+ * Leases in the embedded store: one process uses it, so its own clock is the store's clock. Takes,
+ * renewals (every route and job, every few seconds) and releases go through the state writer, off
+ * the event loop; reads stay on the main connection.
+ */
 export class SqliteLeases implements LeaseRepository {
-  private readonly take: Database.Statement;
-  private readonly drop: Database.Statement;
   private readonly byPrefix: Database.Statement;
 
   constructor(
     db: Database.Database,
+    private readonly writer: StateWriter,
     private readonly now: () => number = Date.now,
   ) {
-    this.take = db.prepare(
-      `INSERT INTO leases (name, holder, expires_at) VALUES (@name, @holder, @expiresAt)
-       ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
-       WHERE leases.holder = excluded.holder OR leases.expires_at <= @now`,
-    );
-    this.drop = db.prepare('DELETE FROM leases WHERE name = ? AND holder = ?');
     this.byPrefix = db.prepare(
       `SELECT * FROM leases WHERE substr(name, 1, length(@prefix)) = @prefix AND expires_at > @now ORDER BY name`,
     );
@@ -30,11 +28,11 @@ export class SqliteLeases implements LeaseRepository {
 
   async acquire(name: string, holder: string, ttlMs: number): Promise<boolean> {
     const now = this.now();
-    return this.take.run({ name, holder, expiresAt: now + ttlMs, now }).changes > 0;
+    return this.writer.write('leaseAcquire', { name, holder, expiresAt: now + ttlMs, now });
   }
 
   async release(name: string, holder: string): Promise<void> {
-    this.drop.run(name, holder);
+    await this.writer.write('leaseRelease', { name, holder });
   }
 
   async live(prefix: string): Promise<LeaseRecord[]> {

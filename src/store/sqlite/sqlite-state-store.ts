@@ -54,7 +54,7 @@ export class SqliteStateStore implements StateStore {
   readonly leases: LeaseRepository;
   readonly milestones: MilestoneRepository;
   readonly logBinding: LogBindingRepository;
-  /** Commits the frequent writes (milestones, audit rows, dead letters) on its own thread. */
+  /** Commits the frequent writes (milestones, audit rows, dead letters, leases) on its own thread. */
   readonly writer: StateWriter;
   private readonly db: Database.Database;
 
@@ -69,7 +69,7 @@ export class SqliteStateStore implements StateStore {
     this.holds = new SqliteHolds(db);
     this.suppliers = new SqliteSuppliers(db);
     this.sourceDeadLetters = new SqliteSourceDeadLetters(db, writer);
-    this.leases = new SqliteLeases(db);
+    this.leases = new SqliteLeases(db, writer);
     this.milestones = new SqliteMilestones(db, writer);
     this.logBinding = new SqliteLogBinding(db);
   }

@@ -17,6 +17,9 @@ export interface StateWriteKinds {
   audit: { arg: AuditEntry; result: undefined };
   deadLetter: { arg: NewDeadLetter; result: undefined };
   sourceDeadLetter: { arg: NewSourceDeadLetter; result: undefined };
+  /** Takes or renews a lease; `now` is the caller's clock, as the store's. */
+  leaseAcquire: { arg: { name: string; holder: string; expiresAt: number; now: number }; result: boolean };
+  leaseRelease: { arg: { name: string; holder: string }; result: undefined };
 }
 
 export type StateWriteKind = keyof StateWriteKinds;
@@ -48,8 +51,19 @@ export function stateWrites(db: Database.Database): StateWrites {
     `INSERT INTO source_dead_letters (connector, message_id, origin, plant, error, raw, at)
        VALUES (@connector, @messageId, @origin, @plant, @error, @raw, @at)`,
   );
+  const takeLease = db.prepare(
+    `INSERT INTO leases (name, holder, expires_at) VALUES (@name, @holder, @expiresAt)
+     ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+     WHERE leases.holder = excluded.holder OR leases.expires_at <= @now`,
+  );
+  const dropLease = db.prepare('DELETE FROM leases WHERE name = ? AND holder = ?');
   return {
     milestones: milestoneChanges(db),
+    leaseAcquire: (lease) => takeLease.run(lease).changes > 0,
+    leaseRelease: ({ name, holder }) => {
+      dropLease.run(name, holder);
+      return undefined;
+    },
     audit: (entry) => {
       insertAudit.run(
         entry.at,
