@@ -144,7 +144,8 @@ export async function createHub(config: Config, options: HubOptions): Promise<Hu
   registerBuiltInConnectors();
   compileSinkConnectors(config);
   const sources = compileSources(config);
-  const systems = new CommandSystems(config, options.clock ?? systemClock);
+  const clock = options.clock ?? systemClock;
+  const systems = new CommandSystems(config, clock);
   let routings: RoutingTable;
   try {
     routings = new RoutingTable(config.referenceData.routings ?? null, (error) =>
@@ -179,6 +180,7 @@ async function assembleHub(
   storedLog: EventLog,
   parts: { systems: CommandSystems; routings: RoutingTable; sources: ReturnType<typeof compileSources> },
 ): Promise<Hub> {
+  const clock = options.clock ?? systemClock;
   const metrics = new HubMetrics({ defaultMetrics: options.processMetrics ?? true });
   const instanceId = options.instanceId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   // Off unless observability.tracing is configured; trace context travels on events either way.
@@ -195,7 +197,7 @@ async function assembleHub(
   const holds = new QualityHoldProjection(log, store.holds);
   await holds.open();
   const delivery = new DeliveryEngine(config, log, store, metrics.registry, options.logger, {
-    clock: options.clock ?? systemClock,
+    clock,
     ...(options.deliveryWindow !== undefined ? { window: options.deliveryWindow } : {}),
     ...(options.deliveryWindowBytes !== undefined ? { windowBytes: options.deliveryWindowBytes } : {}),
     tracing,
@@ -206,7 +208,7 @@ async function assembleHub(
     log,
     store: store.milestones,
     logger: options.logger,
-    clock: options.clock ?? systemClock,
+    clock,
     metrics,
     announceMet: config.alerts.some((alert) => alert.when === 'milestone.met'),
   });
@@ -303,7 +305,7 @@ async function assembleHub(
   const admission = new LaneAdmission(
     config,
     (lane) => delivery.backlog(lane),
-    () => (options.clock ?? systemClock).now(),
+    () => clock.now(),
   );
   const connectors = new ConnectorManager(parts.sources, {
     log,
@@ -364,7 +366,6 @@ async function assembleHub(
     },
   );
   await app.register(clusterPlugin, { store, coordinator });
-  const clock = options.clock ?? systemClock;
   const sampler = new RateSampler(
     () => {
       let delivered = 0;

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfigFromObject } from '../../src/config/index.js';
@@ -44,4 +44,15 @@ export function startHub(dataDir: string) {
     adminKey: ADMIN_KEY,
     processMetrics: false,
   });
+}
+
+/** Garbage over three pages in the middle of a SQLite file, as a failing disk or a stray write leaves. */
+export function overwriteMiddlePages(path: string): void {
+  const fd = openSync(path, 'r+');
+  try {
+    const middle = Math.floor(statSync(path).size / 4096 / 2) * 4096;
+    writeSync(fd, Buffer.alloc(3 * 4096, 0x5a), 0, 3 * 4096, middle);
+  } finally {
+    closeSync(fd);
+  }
 }

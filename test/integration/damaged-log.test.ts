@@ -5,12 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { closeSync, copyFileSync, openSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { copyFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { CONVEYOR_CLI } from '../../src/bench/child-process.js';
 import { ADMIN_KEY } from '../helpers/hub.js';
-import { EVENTS, startHub, usedDataDir } from '../helpers/used-data-dir.js';
+import { EVENTS, overwriteMiddlePages, startHub, usedDataDir } from '../helpers/used-data-dir.js';
 
 /** Starting must fail; the message must name the log file and say what to do. */
 async function assertRefused(dataDir: string, wrong: RegExp): Promise<string> {
@@ -56,13 +56,7 @@ test('overwritten pages are found at start, not by every later read', async () =
   const dataDir = await usedDataDir();
   const path = join(dataDir, 'events.db');
   // Garbage over data pages in the middle of the file, as a failing disk or a stray write leaves.
-  const fd = openSync(path, 'r+');
-  try {
-    const middle = Math.floor(statSync(path).size / 4096 / 2) * 4096;
-    writeSync(fd, Buffer.alloc(3 * 4096, 0x5a), 0, 3 * 4096, middle);
-  } finally {
-    closeSync(fd);
-  }
+  overwriteMiddlePages(path);
   await assertRefused(dataDir, /damaged|integrity|corrupt|malformed/i);
 });
 

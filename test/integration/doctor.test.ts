@@ -1,11 +1,11 @@
 /** `conveyor doctor` as an operator runs it: the real command, its output and its exit code. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { closeSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { CONVEYOR_CLI } from '../../src/bench/child-process.js';
-import { usedDataDir } from '../helpers/used-data-dir.js';
+import { overwriteMiddlePages, usedDataDir } from '../helpers/used-data-dir.js';
 
 function doctor(dataDir: string, ...extra: string[]) {
   const run = spawnSync(process.execPath, [CONVEYOR_CLI, 'doctor', '--data', dataDir, ...extra], {
@@ -53,13 +53,7 @@ test('a deleted log: exit 1 (not "nothing to check")', async () => {
 test('overwritten pages: exit 1 with the integrity findings; --json gives the same as data', async () => {
   const dataDir = await usedDataDir();
   const path = join(dataDir, 'events.db');
-  const fd = openSync(path, 'r+');
-  try {
-    const middle = Math.floor(statSync(path).size / 4096 / 2) * 4096;
-    writeSync(fd, Buffer.alloc(3 * 4096, 0x5a), 0, 3 * 4096, middle);
-  } finally {
-    closeSync(fd);
-  }
+  overwriteMiddlePages(path);
   const run = doctor(dataDir, '--json');
   assert.equal(run.status, 1, run.stdout);
   const report = JSON.parse(run.stdout) as {

@@ -52,7 +52,10 @@ export class StateWriter {
     const worker = new Worker(new URL('./state-writer-worker.js', import.meta.url), { workerData: { path } });
     // Only a commit under way keeps the process alive; an idle writer does not.
     worker.unref();
-    const waiting = new Map<number, (outcomes: StateWriteOutcome[]) => void>();
+    const waiting = new Map<
+      number,
+      { resolve: (outcomes: StateWriteOutcome[]) => void; reject: (error: Error) => void }
+    >();
     let nextId = 1;
     let failed: Error | null = null;
     let exited = false;
@@ -63,30 +66,24 @@ export class StateWriter {
       }),
     );
     const fail = (error: Error) => {
-      failed ??= error;
-      for (const resolve of waiting.values())
-        resolve([{ ok: false, message: `the state writer stopped: ${error.message}` }]);
+      failed ??= new Error(`the state writer stopped: ${error.message}`);
+      for (const pending of waiting.values()) pending.reject(failed);
       waiting.clear();
     };
     worker.on('message', (reply: { id: number; outcomes: StateWriteOutcome[] }) => {
-      const resolve = waiting.get(reply.id);
+      const pending = waiting.get(reply.id);
       waiting.delete(reply.id);
       if (waiting.size === 0) worker.unref();
-      resolve?.(reply.outcomes);
+      pending?.resolve(reply.outcomes);
     });
     worker.on('error', (error) => fail(error));
-    worker.on('exit', (code) => fail(new Error(`the state writer exited with code ${code}`)));
+    worker.on('exit', (code) => fail(new Error(`exited with code ${code}`)));
     const committer: Committer = (items) => {
       if (failed) return Promise.reject(failed);
       const id = nextId++;
       worker.ref();
-      return new Promise((resolve) => {
-        waiting.set(id, (outcomes) =>
-          // A stopped writer answers once for the whole batch: every item gets its reason.
-          resolve(
-            outcomes.length === items.length ? outcomes : items.map(() => outcomes[0] as StateWriteOutcome),
-          ),
-        );
+      return new Promise((resolve, reject) => {
+        waiting.set(id, { resolve, reject });
         worker.postMessage({ id, items });
       });
     };
