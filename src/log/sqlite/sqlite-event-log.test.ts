@@ -146,6 +146,68 @@ test('subject reads across index partitions return what a filtered scan of the w
   }
 });
 
+test('reads at the head, served from the recent events, equal what the file holds', async () => {
+  const path = newPath();
+  const log = await SqliteEventLog.open({ path });
+  const cases: ReadOptions[] = [
+    {},
+    { limit: 1000 },
+    { types: ['quality.*'], limit: 1000 },
+    { types: ['telemetry.machine.state', 'production.operation.completed'], limit: 17 },
+    { plant: 'P2', limit: 1000 },
+    { plants: ['P1'], types: ['production.*'], limit: 1000 },
+    { after: 123, limit: 7 },
+    { after: 399 },
+    { types: ['unknown.type'] },
+  ];
+  let recent: Array<{ events: string[]; first: StoredEvent | undefined }>;
+  try {
+    await appendAll(log, mixedEvents(400), 37);
+    // A duplicate takes no sequence, so what follows it stays contiguous.
+    await log.append([mixedEvents(1, 5)[0]!, ...mixedEvents(2, 400)]);
+    recent = await Promise.all(
+      cases.map(async (options) => {
+        const events = await log.read(options);
+        return { events: events.map((e) => JSON.stringify({ ...e })), first: events[0] };
+      }),
+    );
+    // One parsed object for every reader, frozen so that none can change it for the others.
+    const again = await log.read({});
+    assert.equal(again[0], recent[0]!.first);
+    assert.ok(Object.isFrozen(again[0]));
+  } finally {
+    await log.close();
+  }
+  // The same file opened again holds no recent events: every read goes to SQLite.
+  const reopened = await SqliteEventLog.open({ path });
+  try {
+    assert.equal(reopened.head(), 402);
+    for (const [i, options] of cases.entries()) {
+      const fromFile = (await reopened.read(options)).map((e) => JSON.stringify({ ...e }));
+      assert.deepEqual(recent[i]!.events, fromFile, JSON.stringify(options));
+    }
+  } finally {
+    await reopened.close();
+  }
+});
+
+test('retention removes events from reads at the head too', async () => {
+  const log = await SqliteEventLog.open({ path: newPath() });
+  try {
+    await appendAll(log, mixedEvents(100), 10);
+    const consumer = await log.consume('after-retention', {}, { startAt: 0 });
+    await log.retain(61);
+    const fetched = await consumer.fetch(1000, 0);
+    assert.deepEqual(
+      fetched.map((e) => e.sequence),
+      Array.from({ length: 40 }, (_, i) => 61 + i),
+    );
+    consumer.close();
+  } finally {
+    await log.close();
+  }
+});
+
 test('retention drops index partitions that fall wholly below the cutoff and trims the one it cuts', async () => {
   const path = newPath();
   const log = await SqliteEventLog.open({ path, partitionSize: 100 });

@@ -7,6 +7,7 @@ import { DataFileError, describeCause, prepareWritableFile } from '../../util/da
 import { LogStorageFullError } from '../log-errors.js';
 import type { AppendOutcome, Consumer, EventFilter, EventLog, LogStats, ReadOptions } from '../port.js';
 import { type ReadPage, readUpToLimit, typeMatcher } from '../port.js';
+import { RecentEvents } from './recent-events.js';
 import { applyPragmas, BASE_DDL, DEFAULT_PARTITION_SIZE, listPartitions, subjectTable } from './schema.js';
 import type { ReadyMessage, RowInput, WriteReply, WriteRequest, WriterOptions } from './writer-protocol.js';
 
@@ -158,6 +159,8 @@ export class SqliteEventLog implements EventLog {
   private closed = false;
   private failure: Error | null = null;
   private readonly openConsumers = new Set<SqliteConsumer>();
+  /** The newest committed events, for readers at the head. */
+  private readonly recent = new RecentEvents();
 
   private constructor(
     worker: Worker,
@@ -387,14 +390,23 @@ export class SqliteEventLog implements EventLog {
         const outcomes: AppendOutcome[] = new Array(a.rows.length);
         for (let i = 0; i < a.rows.length; i++) {
           const s = reply.sequences[offset + i] as number;
-          outcomes[i] = s < 0 ? { sequence: -s, duplicate: true } : { sequence: s, duplicate: false };
+          if (s < 0) {
+            outcomes[i] = { sequence: -s, duplicate: true };
+            continue;
+          }
+          outcomes[i] = { sequence: s, duplicate: false };
           if (s > this.headSequence) this.headSequence = s;
+          const row = a.rows[i] as RowInput;
+          this.recent.add(s, row[0], row[4], row[7]);
         }
         offset += a.rows.length;
         a.resolve(outcomes);
       }
       for (const c of batch.cursors.values()) for (const w of c.waiters) w.resolve();
-      batch.retention?.resolve(reply.deleted ?? 0);
+      if (batch.retention) {
+        this.recent.dropBefore(batch.retention.beforeSequence);
+        batch.retention.resolve(reply.deleted ?? 0);
+      }
       if (batch.appends.length > 0) this.emitter.emit('appended', this.headSequence);
     }
     this.flush();
@@ -404,6 +416,7 @@ export class SqliteEventLog implements EventLog {
   private fail(error: Error): void {
     if (this.failure) return;
     this.failure = error;
+    this.recent.clear();
     const batches = this.inFlight.splice(0);
     const appends = [...batches.flatMap((b) => b.appends), ...this.queuedUrgent, ...this.queuedAppends];
     const cursors = [...batches.flatMap((b) => [...b.cursors.values()]), ...this.queuedCursors.values()];
@@ -471,6 +484,13 @@ export class SqliteEventLog implements EventLog {
     const after = options.after ?? 0;
     const upTo = Math.min(this.headSequence, (options.before ?? Number.POSITIVE_INFINITY) - 1);
     if (after >= upTo) return { events: [], through: Math.max(after, 0) };
+    if (options.subject === undefined && this.recent.covers(after, upTo)) {
+      return this.recent.read(after, upTo, limit, {
+        matches: typeMatcher(options.types),
+        plant: options.plant,
+        plants: options.plants ? new Set(options.plants) : null,
+      });
+    }
     const { rows, through } =
       options.subject === undefined
         ? this.readRange(options, after, upTo, limit)

@@ -1,0 +1,116 @@
+import { STORED_JSON, type StoredEvent } from '../../model/envelope.js';
+
+/** A just-committed event, as its row: enough to filter it without parsing it. */
+interface RecentEvent {
+  readonly seq: number;
+  readonly type: string;
+  readonly plant: string | null;
+  readonly body: string;
+  /** Parsed on first read, then handed to every reader that wants it. */
+  event: StoredEvent | null;
+}
+
+export interface RecentFilter {
+  readonly matches: (type: string) => boolean;
+  readonly plant?: string | undefined;
+  readonly plants: ReadonlySet<string> | null;
+}
+
+/** Events newest first are kept until either bound is reached. */
+export interface RecentEventsLimits {
+  readonly maxEvents: number;
+  readonly maxBytes: number;
+}
+
+export const DEFAULT_RECENT_LIMITS: RecentEventsLimits = { maxEvents: 8192, maxBytes: 4 * 1024 * 1024 };
+
+/**
+ * The newest committed events, in sequence order without gaps, for the readers that keep up with
+ * the head (routes, the milestone tracker): they are served from here instead of each querying
+ * SQLite and parsing the same body again. A body is parsed once, by the first reader that wants
+ * it, and that one object goes to every reader, so readers must treat events as read-only
+ * (the object is frozen to catch one that does not). Bounded in count and in body bytes; a
+ * reader further behind reads from the file as before.
+ */
+export class RecentEvents {
+  private entries: RecentEvent[] = [];
+  /** Index of the oldest kept entry in `entries` (the array is compacted now and then). */
+  private start = 0;
+  private bytes = 0;
+
+  constructor(private readonly limits: RecentEventsLimits = DEFAULT_RECENT_LIMITS) {}
+
+  /** Records a committed event. A sequence that does not follow the last one starts afresh. */
+  add(seq: number, type: string, plant: string | null, body: string): void {
+    const last = this.entries[this.entries.length - 1];
+    if (this.entries.length > this.start && last !== undefined && last.seq + 1 !== seq) this.clear();
+    this.entries.push({ seq, type, plant, body, event: null });
+    this.bytes += body.length;
+    while (
+      this.entries.length - this.start > this.limits.maxEvents ||
+      (this.bytes > this.limits.maxBytes && this.entries.length - this.start > 1)
+    ) {
+      this.bytes -= (this.entries[this.start] as RecentEvent).body.length;
+      this.entries[this.start++] = undefined as unknown as RecentEvent;
+    }
+    if (this.start > 4096 && this.start * 2 > this.entries.length) {
+      this.entries = this.entries.slice(this.start);
+      this.start = 0;
+    }
+  }
+
+  /** Forgets events below `sequence` (retention deleted them). */
+  dropBefore(sequence: number): void {
+    while (this.start < this.entries.length && (this.entries[this.start] as RecentEvent).seq < sequence) {
+      this.bytes -= (this.entries[this.start] as RecentEvent).body.length;
+      this.entries[this.start++] = undefined as unknown as RecentEvent;
+    }
+  }
+
+  clear(): void {
+    this.entries = [];
+    this.start = 0;
+    this.bytes = 0;
+  }
+
+  /** Whether every sequence in (after, upTo] is kept here. */
+  covers(after: number, upTo: number): boolean {
+    const first = this.entries[this.start];
+    const last = this.entries[this.entries.length - 1];
+    return first !== undefined && last !== undefined && after + 1 >= first.seq && upTo <= last.seq;
+  }
+
+  /**
+   * The matching events in (after, upTo], at most `limit`; `through` is the last sequence
+   * examined. Call only when `covers(after, upTo)`.
+   */
+  read(
+    after: number,
+    upTo: number,
+    limit: number,
+    filter: RecentFilter,
+  ): { events: StoredEvent[]; through: number } {
+    const first = (this.entries[this.start] as RecentEvent).seq;
+    const events: StoredEvent[] = [];
+    for (let i = this.start + (after + 1 - first); i < this.entries.length; i++) {
+      const entry = this.entries[i] as RecentEvent;
+      if (entry.seq > upTo) break;
+      if (!filter.matches(entry.type)) continue;
+      if (filter.plant !== undefined && entry.plant !== filter.plant) continue;
+      if (filter.plants !== null && (entry.plant === null || !filter.plants.has(entry.plant))) continue;
+      events.push(eventOf(entry));
+      if (events.length === limit) return { events, through: entry.seq };
+    }
+    return { events, through: upTo };
+  }
+}
+
+function eventOf(entry: RecentEvent): StoredEvent {
+  if (entry.event === null) {
+    const event = JSON.parse(entry.body) as StoredEvent;
+    event.sequence = entry.seq;
+    Object.defineProperty(event, STORED_JSON, { value: entry.body });
+    entry.event = Object.freeze(event);
+  }
+  return entry.event;
+}
