@@ -444,3 +444,31 @@ test('GET /v1/events following next finds a match behind 12,000 events the filte
   assert.equal(ids[0], release.id, 'the release comes first');
   assert.equal(ids.length, 151);
 });
+
+test('a large batch is checked in slices: a single event sent while it is being checked is appended first', async () => {
+  const batch = Array.from({ length: 600 }, (_, i) => makeEvent({ id: `slice-${i}` }));
+  const single = makeEvent({ id: 'slice-single' });
+  const registry = hub.registry;
+  const check = registry.checkEvent.bind(registry);
+  let singleSent: Promise<{ statusCode: number; json(): { events: Array<{ sequence: number }> } }> | null =
+    null;
+  // The single event goes out once the batch's validation is under way.
+  registry.checkEvent = (event, at) => {
+    if (event.id === 'slice-5' && singleSent === null) singleSent = post(STRUCTURED, single);
+    return check(event, at);
+  };
+  try {
+    const batchRes = await post(BATCH, batch);
+    assert.equal(batchRes.statusCode, 202);
+    const singleRes = await (singleSent as unknown as Promise<typeof batchRes>);
+    assert.equal(singleRes.statusCode, 202);
+    const singleSequence = singleRes.json().events[0]!.sequence as number;
+    const batchFirst = batchRes.json().events[0]!.sequence as number;
+    assert.ok(
+      singleSequence < batchFirst,
+      `the single event (${singleSequence}) waited for the batch (from ${batchFirst})`,
+    );
+  } finally {
+    registry.checkEvent = check;
+  }
+});
