@@ -527,9 +527,14 @@ async function runDeliveryBenchmarks(ctx: DeliveryBenchContext): Promise<void> {
     await replay('replay', 'replay', { name: 'http.noop_route', value: ctx.noopSingle });
     progress('delivery: the same replay with batched delivery (up to 100 events a request)');
     // Batched, the request rate no longer bounds it: 50,000 events/s is what it is held to.
-    await replay('replay.batched', 'replay-batched', { name: 'replay.target', value: 50_000 }, {
-      batch: '{ maxEvents: 100, maxWait: 10ms }',
-    });
+    await replay(
+      'replay.batched',
+      'replay-batched',
+      { name: 'replay.target', value: 50_000 },
+      {
+        batch: '{ maxEvents: 100, maxWait: 10ms }',
+      },
+    );
   }
 
   /** Events re-delivered per second after `POST /v1/subscriptions/replay/replay` from sequence 1. */
@@ -582,5 +587,4 @@ async function runDeliveryBenchmarks(ctx: DeliveryBenchContext): Promise<void> {
       ]),
     );
   }
-
 }

@@ -3,6 +3,7 @@ import { Pool } from 'undici';
 import type { HttpConnectorSettings } from '../connectors/http/http-connector.js';
 import type { StoredEvent } from '../model/envelope.js';
 import type { TraceCarrier } from '../observability/trace-context.js';
+import { AttemptDeadlines } from './attempt-deadlines.js';
 import type { Clock } from './clock.js';
 import { type AttemptOutcome, classifyStatus } from './outcome.js';
 import { parseRetryAfter } from './retry.js';
@@ -25,6 +26,7 @@ export class HttpSink {
   private readonly pool: Pool;
   private readonly origin: string;
   private readonly path: string;
+  private readonly deadlines = new AttemptDeadlines();
 
   /** `connections`: the pool's size (the connector's, or the concurrency of the lanes it serves). */
   constructor(
@@ -115,21 +117,17 @@ export class HttpSink {
     timeoutMs: number,
     signal: AbortSignal | undefined,
   ): Promise<AttemptOutcome> {
-    // undici's own timeouts are coarse (about half a second); a timer of our own keeps the route's timeout exact.
-    // Stopping the hub aborts the attempt too (AbortSignal.any costs more per request than a listener).
-    const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(), timeoutMs);
-    const onStop = () => timeout.abort();
-    // An abort listener added after the abort never fires: a stopped hub sends nothing more.
-    if (signal?.aborted) timeout.abort();
-    signal?.addEventListener('abort', onStop, { once: true });
+    // undici's own timeouts are coarse (about half a second); a deadline of our own keeps the route's
+    // timeout exact. Stopping the hub aborts the attempt too.
+    const attempt = this.deadlines.start(timeoutMs, signal);
     try {
+      if (attempt.aborted) throw new Error('stopped');
       const response = await this.pool.request({
         method: 'POST',
         path: this.path,
         headers,
         body,
-        signal: timeout.signal,
+        signal: attempt,
       });
       const text = (await response.body.text()).slice(0, 300);
       const ms = performance.now() - started;
@@ -145,15 +143,15 @@ export class HttpSink {
         retryAfterMs: parseRetryAfter(response.headers['retry-after'], this.clock.now()),
       };
     } catch (error) {
-      const reason = signal?.aborted
-        ? 'stopped'
-        : timeout.signal.aborted
-          ? `timeout after ${timeoutMs} ms`
-          : (error as Error).message;
+      const reason =
+        attempt.reason === 'stopped' || signal?.aborted
+          ? 'stopped'
+          : attempt.reason === 'timeout'
+            ? `timeout after ${timeoutMs} ms`
+            : (error as Error).message;
       return { kind: 'retry', error: reason, ms: performance.now() - started, retryAfterMs: null };
     } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onStop);
+      this.deadlines.end(attempt, timeoutMs);
     }
   }
 
