@@ -1,8 +1,8 @@
-import { type Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import type { Span } from '@opentelemetry/api';
 import type { StoredEvent } from '../model/envelope.js';
 import { eventTraceContext, eventTracestate } from '../observability/event-trace.js';
 import { childTraceparent, formatTraceparent, type TraceCarrier } from '../observability/trace-context.js';
-import { type HubTracing, SpanAttribute, spanCarrier } from '../observability/tracing.js';
+import { type HubTracing, Kind, SpanAttribute, StatusCode, spanCarrier } from '../observability/tracing.js';
 import type { AttemptOutcome } from './outcome.js';
 
 /** One delivery attempt's place in the event's trace: what the sink sends, and its span when tracing is on. */
@@ -30,7 +30,7 @@ export function startAttempt(
   }
   const span = tracing.startSpan(
     `conveyor.deliver ${route.name}`,
-    SpanKind.CLIENT,
+    Kind.CLIENT,
     { traceparent: formatTraceparent(parent), ...(tracestate ? { tracestate } : {}) },
     {
       [SpanAttribute.eventId]: event.id,
@@ -53,6 +53,6 @@ export function endAttempt(trace: AttemptTrace, outcome: AttemptOutcome | undefi
   span.setAttribute(SpanAttribute.outcome, outcome?.kind ?? 'error');
   if (trace.http && outcome?.status) span.setAttribute(SpanAttribute.httpStatus, outcome.status);
   if (outcome?.kind !== 'delivered')
-    span.setStatus({ code: SpanStatusCode.ERROR, message: outcome?.error ?? 'the attempt failed' });
+    span.setStatus({ code: StatusCode.ERROR, message: outcome?.error ?? 'the attempt failed' });
   span.end();
 }

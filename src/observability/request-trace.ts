@@ -1,4 +1,4 @@
-import { type Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import type { Span } from '@opentelemetry/api';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   childTraceparent,
@@ -8,7 +8,7 @@ import {
   type TraceCarrier,
   validTracestate,
 } from './trace-context.js';
-import { type HubTracing, SpanAttribute, spanCarrier } from './tracing.js';
+import { type HubTracing, Kind, SpanAttribute, StatusCode, spanCarrier } from './tracing.js';
 
 /** The trace context of one API request: the caller's, or a trace the hub starts for it. */
 export interface RequestTrace {
@@ -45,7 +45,7 @@ export function startRequestTrace(
   let span: Span | null = null;
   let carrier: TraceCarrier;
   if (tracing?.enabled) {
-    span = tracing.startSpan(name, SpanKind.SERVER, incoming, {
+    span = tracing.startSpan(name, Kind.SERVER, incoming, {
       [SpanAttribute.httpMethod]: request.method,
       [SpanAttribute.httpRoute]: request.routeOptions.url ?? request.url,
     });
@@ -81,6 +81,6 @@ export function endRequestTrace(request: FastifyRequest, reply: FastifyReply): v
   if (!span) return;
   span.setAttribute(SpanAttribute.httpStatus, reply.statusCode);
   if (request.principal) span.setAttribute(SpanAttribute.client, request.principal.client);
-  if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+  if (reply.statusCode >= 500) span.setStatus({ code: StatusCode.ERROR });
   span.end();
 }

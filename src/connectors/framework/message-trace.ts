@@ -1,6 +1,12 @@
-import { type Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import type { Span } from '@opentelemetry/api';
 import { newTraceparent, type TraceCarrier } from '../../observability/trace-context.js';
-import { type HubTracing, SpanAttribute, spanCarrier } from '../../observability/tracing.js';
+import {
+  type HubTracing,
+  Kind,
+  SpanAttribute,
+  StatusCode,
+  spanCarrier,
+} from '../../observability/tracing.js';
 import type { SourceMessage } from './types.js';
 
 /** One source message's trace: the context its events carry, and its span when tracing is on. */
@@ -23,7 +29,7 @@ export function startMessageTrace(
   let span: Span | null = null;
   let carrier: TraceCarrier;
   if (tracing?.enabled) {
-    span = tracing.startSpan(`conveyor.source ${connector}`, SpanKind.CONSUMER, message.trace, {
+    span = tracing.startSpan(`conveyor.source ${connector}`, Kind.CONSUMER, message.trace, {
       [SpanAttribute.connector]: connector,
       [SpanAttribute.connectorKind]: kind,
       [SpanAttribute.origin]: message.origin,
@@ -46,6 +52,6 @@ export function endMessageTrace(
   span.setAttribute('conveyor.source.outcome', outcome);
   span.setAttribute(SpanAttribute.events, events);
   if (outcome !== 'appended')
-    span.setStatus({ code: SpanStatusCode.ERROR, ...(error ? { message: error } : {}) });
+    span.setStatus({ code: StatusCode.ERROR, ...(error ? { message: error } : {}) });
   span.end();
 }
