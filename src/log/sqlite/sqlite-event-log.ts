@@ -75,6 +75,8 @@ interface WriteBatch {
   retention: PendingRetention | null;
   identity: PendingIdentity | null;
   probe: boolean;
+  /** Whether it carries bulk appends (at most one such batch is in flight). */
+  bulk: boolean;
 }
 
 /**
@@ -90,6 +92,9 @@ const SCAN_WINDOWS_PER_READ = 8;
 
 /** The writer thread's young generation (MiB). */
 const WRITER_YOUNG_GENERATION_MB = 6;
+
+/** For this long after a critical append, a commit slot is kept free of bulk appends (ms). */
+const URGENT_RECENT_MS = 1000;
 
 /** Most bulk-lane events one commit takes (bounds how long a critical append can wait). */
 const BULK_ROWS_PER_COMMIT = 200;
@@ -156,6 +161,8 @@ export class SqliteEventLog implements EventLog {
   private probeTimer: NodeJS.Timeout | null = null;
   private readonly storageProbeMs: number;
   private flushScheduled = false;
+  /** When the last critical append arrived (performance.now()). */
+  private lastUrgentAt = Number.NEGATIVE_INFINITY;
   private closed = false;
   private failure: Error | null = null;
   private readonly openConsumers = new Set<SqliteConsumer>();
@@ -239,6 +246,7 @@ export class SqliteEventLog implements EventLog {
     if (events.length === 0) return Promise.resolve([]);
     const rows = events.map(toRow);
     const urgent = events.some((e) => laneOfType(e.type) === 'critical');
+    if (urgent) this.lastUrgentAt = performance.now();
     return new Promise((resolve, reject) => {
       (urgent ? this.queuedUrgent : this.queuedAppends).push({ rows, resolve, reject });
       this.queuedRows += rows.length;
@@ -325,6 +333,20 @@ export class SqliteEventLog implements EventLog {
 
   private flush(): void {
     if (this.inFlight.length >= MAX_IN_FLIGHT || !this.hasQueuedWork()) return;
+    // While critical appends are arriving, one commit in flight may carry bulk appends and the
+    // other slot is kept for critical ones: a critical append waits behind at most one bulk
+    // commit, never two. Bulk traffic alone keeps both slots.
+    const bulkInFlight =
+      performance.now() - this.lastUrgentAt < URGENT_RECENT_MS && this.inFlight.some((b) => b.bulk);
+    if (
+      bulkInFlight &&
+      this.queuedUrgent.length === 0 &&
+      this.queuedCursors.size === 0 &&
+      this.queuedRetention === null &&
+      this.queuedIdentity === null &&
+      !this.queuedProbe
+    )
+      return;
     const appends: PendingAppend[] = [];
     let rowCount = 0;
     // Critical appends first; bulk ones fill a bounded share so a commit never grows long
@@ -337,7 +359,9 @@ export class SqliteEventLog implements EventLog {
       }
     };
     take(this.queuedUrgent, this.maxBatch);
-    take(this.queuedAppends, Math.min(this.maxBatch, rowCount + BULK_ROWS_PER_COMMIT));
+    const urgentRows = rowCount;
+    if (!bulkInFlight) take(this.queuedAppends, Math.min(this.maxBatch, rowCount + BULK_ROWS_PER_COMMIT));
+    const bulk = rowCount > urgentRows;
     this.queuedRows -= rowCount;
     const cursors = this.queuedCursors;
     this.queuedCursors = new Map();
@@ -347,7 +371,15 @@ export class SqliteEventLog implements EventLog {
     this.queuedIdentity = null;
     const probe = this.queuedProbe;
     this.queuedProbe = false;
-    const batch: WriteBatch = { id: this.nextRequestId++, appends, cursors, retention, identity, probe };
+    const batch: WriteBatch = {
+      id: this.nextRequestId++,
+      appends,
+      cursors,
+      retention,
+      identity,
+      probe,
+      bulk,
+    };
     this.inFlight.push(batch);
     const request: WriteRequest = {
       id: batch.id,
