@@ -321,6 +321,13 @@ async function waitUntil(predicate: () => boolean | Promise<boolean>, timeoutMs:
   return true;
 }
 
+/** Batched delivery as the fan-out and replay figures configure it on their routes. */
+const BATCHED_DELIVERY = '{ maxEvents: 100, maxWait: 10ms }';
+/** 10 routes at 5,000 events/s. */
+const FANOUT_OFFERED = { name: 'fanout.offered', value: 50_000 };
+/** What batched replay is held to. */
+const REPLAY_TARGET = { name: 'replay.target', value: 50_000 };
+
 /** End-to-end latency, fan-out, lane isolation and replay, each beside its ceiling. */
 async function runDeliveryBenchmarks(ctx: DeliveryBenchContext): Promise<void> {
   const { tmp, runs, seconds, warmupMs, progress, results } = ctx;
@@ -435,12 +442,7 @@ async function runDeliveryBenchmarks(ctx: DeliveryBenchContext): Promise<void> {
     await fanout('fanout.10_routes_at_5k', 'fanout', { name: 'http.noop_route', value: ctx.noopSingle });
     progress('delivery: the same fan-out with batched delivery (up to 100 events a request)');
     // Batched, requests no longer bound it: keeping up with what is offered does.
-    await fanout(
-      'fanout.10_routes_at_5k_batched',
-      'fanout-batched',
-      { name: 'fanout.offered', value: 50_000 },
-      '{ maxEvents: 100, maxWait: 10ms }',
-    );
+    await fanout('fanout.10_routes_at_5k_batched', 'fanout-batched', FANOUT_OFFERED, BATCHED_DELIVERY);
   }
 
   /** One type to 10 routes at 5,000 events/s offered: deliveries/s until every one has arrived. */
@@ -563,14 +565,7 @@ async function runDeliveryBenchmarks(ctx: DeliveryBenchContext): Promise<void> {
     await replay('replay', 'replay', { name: 'http.noop_route', value: ctx.noopSingle });
     progress('delivery: the same replay with batched delivery (up to 100 events a request)');
     // Batched, the request rate no longer bounds it: 50,000 events/s is what it is held to.
-    await replay(
-      'replay.batched',
-      'replay-batched',
-      { name: 'replay.target', value: 50_000 },
-      {
-        batch: '{ maxEvents: 100, maxWait: 10ms }',
-      },
-    );
+    await replay('replay.batched', 'replay-batched', REPLAY_TARGET, BATCHED_DELIVERY);
   }
 
   /** Events re-delivered per second after `POST /v1/subscriptions/replay/replay` from sequence 1. */
@@ -578,7 +573,7 @@ async function runDeliveryBenchmarks(ctx: DeliveryBenchContext): Promise<void> {
     name: string,
     dir: string,
     ceiling: { name: string; value: number },
-    options: { batch?: string } = {},
+    batch?: string,
   ): Promise<void> {
     const replayDir = join(tmp, dir);
     const count = ctx.quick ? 20_000 : 60_000;
@@ -618,7 +613,7 @@ async function runDeliveryBenchmarks(ctx: DeliveryBenchContext): Promise<void> {
         {
           name: 'replay',
           types: 'production.operation.completed',
-          ...(options.batch ? { batch: options.batch } : {}),
+          ...(batch ? { batch } : {}),
         },
       ]),
     );
