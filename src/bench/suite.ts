@@ -334,40 +334,34 @@ async function runDeliveryBenchmarks(ctx: DeliveryBenchContext): Promise<void> {
   const receiver = new BenchReceiver();
   const base = await receiver.listen();
   const headers = HEADERS_SINGLE;
-  const openLoop = (
-    host: string,
-    port: number,
-    rate: number,
-    body: (n: number) => string,
-    batchHeaders = headers,
-  ) =>
-    runLoad({
-      host,
-      port,
-      path: '/v1/events',
-      headers: batchHeaders,
-      connections: 32,
-      durationMs: seconds * 1000,
-      warmupMs,
-      rate,
-      body,
-    });
   /**
    * A freshly started hub spends its first seconds under load compiling its hot paths (on a
    * 2-core machine the compiler threads compete with the load): latency figures are taken after
    * this much traffic at the measured rate, so they describe a hub in service, not one starting.
    */
   const STEADY_STATE_WARMUP_MS = 3000;
+  /** Single events at `rate`, timed after `warmupMs` for the run's seconds (or `durationMs`). */
+  const openLoop = (
+    host: string,
+    port: number,
+    rate: number,
+    body: (n: number) => string,
+    timing: { durationMs: number; warmupMs: number } = { durationMs: seconds * 1000, warmupMs },
+  ) => runLoad({ host, port, path: '/v1/events', headers, connections: 32, rate, body, ...timing });
   const warmUp = (host: string, port: number, rate: number, body: (n: number) => string) =>
+    openLoop(host, port, rate, body, { durationMs: STEADY_STATE_WARMUP_MS, warmupMs: 0 });
+  /** Batches of 100 telemetry events, `rate` batches a second, for `durationMs`. */
+  const bulkLoad = (host: string, port: number, rate: number, durationMs: number) =>
     runLoad({
       host,
       port,
       path: '/v1/events',
-      headers,
-      connections: 32,
-      durationMs: STEADY_STATE_WARMUP_MS,
+      headers: HEADERS_BATCH,
+      connections: 8,
+      durationMs,
       rate,
-      body,
+      body: (n) =>
+        `[${Array.from({ length: 100 }, (_, i) => timedEventJson('telemetry.machine.counter', n * 100 + i)).join(',')}]`,
     });
   const timedLatencies = async (path: string, run: () => Promise<unknown>) => {
     await receiver.reset();
@@ -502,35 +496,15 @@ async function runDeliveryBenchmarks(ctx: DeliveryBenchContext): Promise<void> {
         // Both paths warm: critical events, and bulk batches at a rate the lane admits.
         const [, bulkWarm] = await Promise.all([
           warmUp(host, port, 200, (n) => timedEventJson('production.operation.completed', n)),
-          runLoad({
-            host,
-            port,
-            path: '/v1/events',
-            headers: HEADERS_BATCH,
-            connections: 8,
-            durationMs: STEADY_STATE_WARMUP_MS,
-            rate: 20,
-            body: (n) =>
-              `[${Array.from({ length: 100 }, (_, i) => timedEventJson('telemetry.machine.counter', n * 100 + i)).join(',')}]`,
-          }),
+          bulkLoad(host, port, 20, STEADY_STATE_WARMUP_MS),
         ]);
         const warmBulk = (bulkWarm.statuses[202] ?? 0) * 100;
         await waitUntil(async () => ((await receiver.counts())['/bulk'] ?? 0) >= warmBulk, 10_000);
         await receiver.reset();
         for (let r = 0; r < runs; r++) {
           unloaded.push(percentile(await timedLatencies('/crit', critical), 99));
-          const flood = runLoad({
-            host,
-            port,
-            path: '/v1/events',
-            headers: HEADERS_BATCH,
-            connections: 8,
-            durationMs: seconds * 1000 + warmupMs,
-            // Twice what the bulk lane admits (10,000 events/s offered against 5,000 admitted).
-            rate: 100,
-            body: (n) =>
-              `[${Array.from({ length: 100 }, (_, i) => timedEventJson('telemetry.machine.counter', n * 100 + i)).join(',')}]`,
-          });
+          // Twice what the bulk lane admits (10,000 events/s offered against 5,000 admitted).
+          const flood = bulkLoad(host, port, 100, seconds * 1000 + warmupMs);
           const lat = await timedLatencies('/crit', critical);
           const floodResult = await flood;
           throttled += floodResult.statuses[429] ?? 0;

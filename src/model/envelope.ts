@@ -29,6 +29,14 @@ export type StoredEvent = CloudEvent & { sequence: number };
  */
 export const STORED_JSON: unique symbol = Symbol('conveyor.storedJson');
 
+/** A parsed event as read back from the log: its `sequence` set and its stored JSON attached. */
+export function asStoredEvent(event: CloudEvent, sequence: number, body: string): StoredEvent {
+  const stored = event as StoredEvent;
+  stored.sequence = sequence;
+  Object.defineProperty(stored, STORED_JSON, { value: body });
+  return stored;
+}
+
 /** The event in CloudEvents JSON with its `sequence`, reusing the stored text when there is one. */
 export function storedEventJson(event: StoredEvent): string {
   const stored = (event as { [STORED_JSON]?: string })[STORED_JSON];

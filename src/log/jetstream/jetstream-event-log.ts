@@ -51,7 +51,7 @@ import {
   type StreamInfo,
 } from 'nats';
 import { domainOfType } from '../../model/catalog.js';
-import { type CloudEvent, STORED_JSON, type StoredEvent } from '../../model/envelope.js';
+import { asStoredEvent, type CloudEvent, type StoredEvent } from '../../model/envelope.js';
 import { abortableDelay } from '../../util/abortable-delay.js';
 import { LogUnavailableError } from '../log-errors.js';
 import type {
@@ -174,11 +174,8 @@ async function untilReady<T>(what: () => Promise<T>): Promise<T> {
 /** The stored event back from a delivered message, if it passes the filter's exact test. */
 function decodeEvent(msg: PulledMessage, matches: (event: CloudEvent) => boolean): StoredEvent | null {
   const body = decoder.decode(msg.data);
-  const event = JSON.parse(body) as StoredEvent;
-  if (!matches(event)) return null;
-  event.sequence = msg.seq;
-  Object.defineProperty(event, STORED_JSON, { value: body });
-  return event;
+  const event = JSON.parse(body) as CloudEvent;
+  return matches(event) ? asStoredEvent(event, msg.seq, body) : null;
 }
 
 /** An event's place and key, for the id index's screen of what a read received. */

@@ -1,4 +1,4 @@
-import { STORED_JSON, type StoredEvent } from '../../model/envelope.js';
+import { asStoredEvent, type CloudEvent, type StoredEvent } from '../../model/envelope.js';
 
 /** A just-committed event, as its row: enough to filter it without parsing it. */
 interface RecentEvent {
@@ -106,11 +106,6 @@ export class RecentEvents {
 }
 
 function eventOf(entry: RecentEvent): StoredEvent {
-  if (entry.event === null) {
-    const event = JSON.parse(entry.body) as StoredEvent;
-    event.sequence = entry.seq;
-    Object.defineProperty(event, STORED_JSON, { value: entry.body });
-    entry.event = Object.freeze(event);
-  }
+  entry.event ??= Object.freeze(asStoredEvent(JSON.parse(entry.body) as CloudEvent, entry.seq, entry.body));
   return entry.event;
 }

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { domainOfType, laneOfType } from '../../model/catalog.js';
-import { type CloudEvent, partitionKeyOf, STORED_JSON, type StoredEvent } from '../../model/envelope.js';
+import { asStoredEvent, type CloudEvent, partitionKeyOf, type StoredEvent } from '../../model/envelope.js';
 import { DataFileError, describeCause, prepareWritableFile } from '../../util/data-files.js';
 import { LogStorageFullError } from '../log-errors.js';
 import type { AppendOutcome, Consumer, EventFilter, EventLog, LogStats, ReadOptions } from '../port.js';
@@ -276,10 +276,11 @@ export class SqliteEventLog implements EventLog {
     });
   }
 
-  private hasQueuedWork(): boolean {
+  /** Whether a commit has anything to take; `bulk: false` leaves bulk appends out of the question. */
+  private hasQueuedWork(bulk = true): boolean {
     return (
       this.queuedUrgent.length > 0 ||
-      this.queuedAppends.length > 0 ||
+      (bulk && this.queuedAppends.length > 0) ||
       this.queuedCursors.size > 0 ||
       this.queuedRetention !== null ||
       this.queuedIdentity !== null ||
@@ -336,17 +337,9 @@ export class SqliteEventLog implements EventLog {
     // While critical appends are arriving, one commit in flight may carry bulk appends and the
     // other slot is kept for critical ones: a critical append waits behind at most one bulk
     // commit, never two. Bulk traffic alone keeps both slots.
-    const bulkInFlight =
+    const slotReserved =
       performance.now() - this.lastUrgentAt < URGENT_RECENT_MS && this.inFlight.some((b) => b.bulk);
-    if (
-      bulkInFlight &&
-      this.queuedUrgent.length === 0 &&
-      this.queuedCursors.size === 0 &&
-      this.queuedRetention === null &&
-      this.queuedIdentity === null &&
-      !this.queuedProbe
-    )
-      return;
+    if (slotReserved && !this.hasQueuedWork(false)) return;
     const appends: PendingAppend[] = [];
     let rowCount = 0;
     // Critical appends first; bulk ones fill a bounded share so a commit never grows long
@@ -360,7 +353,7 @@ export class SqliteEventLog implements EventLog {
     };
     take(this.queuedUrgent, this.maxBatch);
     const urgentRows = rowCount;
-    if (!bulkInFlight) take(this.queuedAppends, Math.min(this.maxBatch, rowCount + BULK_ROWS_PER_COMMIT));
+    if (!slotReserved) take(this.queuedAppends, Math.min(this.maxBatch, rowCount + BULK_ROWS_PER_COMMIT));
     const bulk = rowCount > urgentRows;
     this.queuedRows -= rowCount;
     const cursors = this.queuedCursors;
@@ -527,12 +520,7 @@ export class SqliteEventLog implements EventLog {
       options.subject === undefined
         ? this.readRange(options, after, upTo, limit)
         : this.readSubject(options, after, upTo, limit);
-    const events = rows.map((row) => {
-      const event = JSON.parse(row.body) as StoredEvent;
-      event.sequence = row.seq;
-      Object.defineProperty(event, STORED_JSON, { value: row.body });
-      return event;
-    });
+    const events = rows.map((row) => asStoredEvent(JSON.parse(row.body) as CloudEvent, row.seq, row.body));
     return { events, through };
   }
 
