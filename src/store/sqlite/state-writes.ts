@@ -110,13 +110,16 @@ export function stateCommitter(
   const run = (item: StateWriteItem): unknown => (writes[item[0]] as (arg: unknown) => unknown)(item[1]);
   const all = db.transaction((items: readonly StateWriteItem[]) => items.map(run));
   const one = db.transaction(run);
+  // IMMEDIATE: the write lock is taken at BEGIN, waiting out the busy timeout. A deferred transaction
+  // that reads first (milestone changes do) and then writes fails at once with SQLITE_BUSY when
+  // another connection committed meanwhile, since its snapshot can no longer become a write.
   return (items) => {
     try {
-      return all(items).map((value) => ({ ok: true as const, value }));
+      return all.immediate(items).map((value) => ({ ok: true as const, value }));
     } catch {
       return items.map((item) => {
         try {
-          return { ok: true as const, value: one(item) };
+          return { ok: true as const, value: one.immediate(item) };
         } catch (error) {
           const { message, code } = error as { message?: string; code?: string };
           return { ok: false as const, message: message ?? String(error), ...(code ? { code } : {}) };
