@@ -317,6 +317,43 @@ test('jetstream: a consumer over several domains hands out in order, moves past 
   }
 });
 
+test('jetstream: a consumer hands out what its pull brought without asking the stream leader first, so steady appends cannot hold a fetch back', async () => {
+  const stream = freshStream();
+  const log = await JetStreamEventLog.open(options(stream));
+  // Every leader look-up (STREAM.MSG.GET) of this stream, seen from a connection of our own.
+  const watcher = await connect({ servers: [...cluster.urls] });
+  let lookups = 0;
+  watcher.subscribe(`$JS.API.STREAM.MSG.GET.${stream}`, { callback: () => lookups++ });
+  await watcher.flush();
+  /** A read of a type nobody appends asks the leader once; waits until that request is seen. */
+  const sentinel = async () => {
+    const seen = lookups;
+    await log.read({ types: ['maintenance.order.created'] });
+    await until('the sentinel look-up seen', () => lookups > seen);
+  };
+  try {
+    const appended = await log.append(Array.from({ length: 5 }, () => makeEvent()));
+    const consumer = await log.consume('steady', { types: ['production.*'] }, { startAt: 0 });
+    await sentinel(); // also makes sure the watcher's interest has reached every node
+    const before = lookups;
+    const got = await consumer.fetch(100, 2_000);
+    assert.deepEqual(
+      got.map((e) => e.sequence),
+      appended.map((a) => a.sequence),
+    );
+    await sentinel();
+    assert.equal(lookups - before, 1, 'only the sentinel asked the leader: the fetch answered from its pull');
+    // Once the pull runs dry, the leader is asked, and the position moves past what it vouches for.
+    const [other] = await log.append([makeEvent({ type: 'quality.hold.placed' })]);
+    assert.deepEqual(await consumer.fetch(100, 50), []);
+    assert.equal(consumer.readPosition(), other?.sequence);
+    consumer.close();
+  } finally {
+    await watcher.close();
+    await log.close();
+  }
+});
+
 test('jetstream: two instances share the log: reads and waiting consumers see the other one’s appends', async () => {
   const stream = freshStream();
   const writer = await JetStreamEventLog.open(options(stream));

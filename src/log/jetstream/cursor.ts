@@ -258,20 +258,39 @@ export class MergedScan<T extends { readonly sequence: number }> {
     for (const cursor of this.cursors) cursor.admit(upTo, refused);
   }
 
+  /** Whether `take` would hand out anything now. */
+  private hasReady(): boolean {
+    const bound = this.through;
+    return this.cursors.some((c) => c.items[0] !== undefined && c.items[0].sequence <= bound);
+  }
+
   /**
    * Pulls until every cursor holds `want` items or has verifiably received everything there is,
    * and screens what it received. Cursors pull side by side; the leader checks come after all
    * pulls of a round, so that the head they vouch for covers whatever any cursor has just received.
+   *
+   * With `firstReady`, it returns as soon as a round leaves something to take: while events keep
+   * arriving, each leader check finds one more and the fill would chase the head for as long as
+   * they do, holding back what it already has. A single cursor skips the leader check too when its
+   * pull brought something: what a cursor received is a prefix of its matches, so the items taken
+   * stay in order, and the next fill asks the leader.
    */
-  async fill(want: number, signal?: AbortSignal): Promise<void> {
+  async fill(want: number, signal?: AbortSignal, firstReady = false): Promise<void> {
     const settled = new Set<FilterCursor<T>>();
     for (;;) {
       // First, what a wait or the previous round received: a cursor's count is of screened items.
       await this.screenReceived();
       if (signal?.aborted) return;
+      if (firstReady && this.hasReady()) return;
       const active = this.cursors.filter((c) => !settled.has(c) && c.items.length < want);
       if (active.length === 0) return;
       await Promise.all(active.map((c) => c.pullAvailable(want - c.items.length, signal)));
+      if (firstReady && this.cursors.length === 1) {
+        // One cursor's own received prefix bounds what it hands out: a leader check could only
+        // add to it, never release more of what is here.
+        await this.screenReceived();
+        if (signal?.aborted || this.hasReady()) return;
+      }
       const dry = active.filter((c) => c.exhausted);
       const complete = await Promise.all(dry.map((c) => c.verifyExhausted()));
       dry.forEach((c, i) => {

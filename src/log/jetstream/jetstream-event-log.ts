@@ -731,7 +731,7 @@ class JetStreamConsumer implements Consumer {
         await abortableDelay(deadline - Date.now(), stop);
         return [];
       }
-      await scan.fill(max, stop);
+      await scan.fill(max, stop, true);
       if (stop.aborted) break;
       const events = this.take(scan, max);
       if (events.length > 0) return events;
