@@ -12,6 +12,7 @@ import {
   median,
   result,
   round,
+  STEADY_STATE_WARMUP_MS,
   withHub,
 } from './bench-util.js';
 import { startServerProcess } from './child-process.js';
@@ -334,12 +335,6 @@ async function runDeliveryBenchmarks(ctx: DeliveryBenchContext): Promise<void> {
   const receiver = new BenchReceiver();
   const base = await receiver.listen();
   const headers = HEADERS_SINGLE;
-  /**
-   * A freshly started hub spends its first seconds under load compiling its hot paths (on a
-   * 2-core machine the compiler threads compete with the load): latency figures are taken after
-   * this much traffic at the measured rate, so they describe a hub in service, not one starting.
-   */
-  const STEADY_STATE_WARMUP_MS = 3000;
   /** Single events at `rate`, timed after `warmupMs` for the run's seconds (or `durationMs`). */
   const openLoop = (
     host: string,
