@@ -108,9 +108,13 @@ export class PgMilestones implements MilestoneRepository {
     now: number,
     endMustFollowStart: boolean,
   ): Promise<MilestoneRecord> {
-    await tx.query(
+    // One statement inserts the milestone or, when it exists, locks it and returns it as it is
+    // (the update changes nothing): the row either way, without a second round trip.
+    const { rows } = await tx.query<Row>(
       `INSERT INTO milestones (id, name, correlation, plant, status, start_event, started_at, due_at, updated_at)
-         VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING`,
+         VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8)
+         ON CONFLICT (id) DO UPDATE SET updated_at = milestones.updated_at
+         RETURNING *`,
       [
         start.id,
         start.name,
@@ -122,7 +126,6 @@ export class PgMilestones implements MilestoneRepository {
         now,
       ],
     );
-    const { rows } = await tx.query<Row>('SELECT * FROM milestones WHERE id = $1 FOR UPDATE', [start.id]);
     const existing = rows[0] as Row;
     if (existing.status !== 'early') return fromRow(existing);
     const counts = !endMustFollowStart || (existing.end_sequence ?? 0) >= start.startEvent.sequence;
@@ -155,16 +158,19 @@ export class PgMilestones implements MilestoneRepository {
     endMustFollowStart: boolean,
   ): Promise<'met' | 'early' | 'ignored'> {
     // Keep the end for a start still to come; a later end (by sequence) replaces an earlier one.
-    await tx.query(
+    // Any other row is locked and returned unchanged: one round trip, the end usually early.
+    const later = `milestones.status = 'early' AND milestones.end_sequence < excluded.end_sequence`;
+    const { rows } = await tx.query<Pick<Row, 'status' | 'start_event'>>(
       `INSERT INTO milestones (id, name, correlation, plant, status, end_event, end_sequence, updated_at)
          VALUES ($1, $2, $3, $4, 'early', $5, $6, $7)
-         ON CONFLICT (id) DO UPDATE SET end_event = excluded.end_event, end_sequence = excluded.end_sequence,
-           updated_at = excluded.updated_at
-         WHERE milestones.status = 'early' AND milestones.end_sequence < excluded.end_sequence`,
+         ON CONFLICT (id) DO UPDATE SET
+           end_event = CASE WHEN ${later} THEN excluded.end_event ELSE milestones.end_event END,
+           end_sequence = CASE WHEN ${later} THEN excluded.end_sequence ELSE milestones.end_sequence END,
+           updated_at = CASE WHEN ${later} THEN excluded.updated_at ELSE milestones.updated_at END
+         RETURNING status, start_event`,
       [id, ref.name, ref.correlation, ref.plant, JSON.stringify(endEvent), endEvent.sequence, at],
     );
-    const { rows } = await tx.query<Row>('SELECT * FROM milestones WHERE id = $1 FOR UPDATE', [id]);
-    const existing = rows[0] as Row;
+    const existing = rows[0] as Pick<Row, 'status' | 'start_event'>;
     if (existing.status === 'early') return 'early';
     if (existing.status === 'met') return 'ignored';
     if (endMustFollowStart && endEvent.sequence < (existing.start_event?.sequence ?? 0)) return 'ignored';
