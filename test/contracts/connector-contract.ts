@@ -37,6 +37,8 @@ export class RecordingContext implements SourceContext {
   readonly delivered: SourceMessage[] = [];
   readonly acked = new Map<string, number>();
   readonly nacked: string[] = [];
+  /** The size of each batch handed over, in order. */
+  readonly batches: number[] = [];
   /** Deliveries not yet finished (held while `hold` is set). */
   inFlight = 0;
   maxInFlightMessages = 0;
@@ -57,6 +59,7 @@ export class RecordingContext implements SourceContext {
   }
 
   async deliver(messages: readonly SourceMessage[]): Promise<void> {
+    this.batches.push(messages.length);
     this.inFlight += messages.length;
     this.maxInFlightMessages = Math.max(this.maxInFlightMessages, this.inFlight);
     this.delivered.push(...messages);

@@ -403,6 +403,42 @@ describe('mqtt source: persistent session and acknowledgements', () => {
     }
   });
 
+  test('a window filled in one burst goes to the hub in halves, so one half commits while the other is handed over', async () => {
+    const config = compile({
+      url: broker.url,
+      topics: ['session/halves'],
+      map: JSON_MAP,
+      clientId: 'session-halves',
+      maxInFlight: 8,
+    });
+    const ctx = new RecordingContext();
+    let release: () => void = () => undefined;
+    ctx.hold = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const source = open(config);
+    await started(source, ctx);
+    try {
+      await publish(broker.url, jsonMessages('session/halves', 8));
+      await ctx.until(() => ctx.delivered.length >= 8, 'the whole window handed over');
+      assert.ok(
+        ctx.batches.every((size) => size <= 4),
+        `batches of ${ctx.batches.join(', ')}: none larger than half the window of 8`,
+      );
+      release();
+      ctx.hold = null;
+      await ctx.until(() => ctx.acked.size >= 8, 'all 8 acked', 10_000);
+      assert.deepEqual(
+        ctx.delivered.map((m) => (m.payload as { n: number }).n),
+        Array.from({ length: 8 }, (_, i) => counter - 7 + i),
+        'in publish order',
+      );
+    } finally {
+      release();
+      await source.stop();
+    }
+  });
+
   test('a nacked message is offered again with the same id', async () => {
     const config = compile({ url: broker.url, topics: ['session/f'], map: JSON_MAP, clientId: 'session-f' });
     const offers: string[] = [];

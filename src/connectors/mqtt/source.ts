@@ -21,10 +21,11 @@
  * redeliveries join the messages the hub already has (same id, one delivery).
  *
  * Batches: what arrives in one turn of the event loop goes to the hub as one batch (one append to
- * the log), without waiting for the batch before it to be durable. The broker's window is small
- * (mosquitto's default is 20), so waiting would leave it idle for every commit; the hub appends
- * overlapping batches in the order they were handed over, and each batch's PUBACKs still wait for
- * its own commit.
+ * the log), at most half the window each, without waiting for the batch before it to be durable.
+ * The broker's window is small (mosquitto's default is 20), so waiting would leave it idle for
+ * every commit; the hub appends overlapping batches in the order they were handed over, and each
+ * batch's PUBACKs still wait for its own commit. Halves let one commit's PUBACKs bring the broker's
+ * next messages while the other half is being committed.
  *
  * That mqtt.js skips its PUBACK when handleMessage calls back with an error holds for mqtt.js 5
  * (handlers/publish.js); the integration tests fail if a PUBACK leaves before the hub's ack.
@@ -482,14 +483,30 @@ export class MqttSource implements SourceConnector {
     });
   }
 
-  /** Hands what waits to the hub as one batch, without waiting for the batches before it. */
+  /**
+   * Hands what waits to the hub as one batch, without waiting for the batches before it. A batch
+   * is at most half the window: a broker that fills the window in one burst would otherwise get
+   * every PUBACK only after one commit of it all, and sit idle meanwhile. The rest goes a turn
+   * after this batch's commit has started, so the commits overlap and the first half's PUBACKs
+   * bring the broker's next messages while the second half is committed.
+   */
   private deliverQueued(): void {
     if (!this.reading || this.queue.length === 0) return;
     // The window bounds the queue: every queued message is one of the unacked ones.
-    const batch = this.queue.splice(0);
+    const batch = this.queue.splice(0, Math.max(1, Math.ceil(this.config.maxInFlight / 2)));
     const delivery = this.deliver(batch);
     this.deliveries.add(delivery);
     void delivery.finally(() => this.deliveries.delete(delivery));
+    if (this.queue.length > 0 && !this.batchScheduled) {
+      this.batchScheduled = true;
+      // Two turns: the log starts the commit of what it was handed in the next one.
+      setImmediate(() =>
+        setImmediate(() => {
+          this.batchScheduled = false;
+          this.deliverQueued();
+        }),
+      );
+    }
   }
 
   /** Never rejects: a batch the hub did not settle is offered again later. */
