@@ -1,5 +1,5 @@
-import { Pool } from 'undici';
 import type { HttpConnectorSettings } from '../connectors/http/http-connector.js';
+import { LazyPool } from '../util/lazy-undici.js';
 
 /** What a system of record holds for one order: the event ids it booked, or only how many. */
 export type PostingsAnswer =
@@ -15,7 +15,7 @@ const MAX_ANSWER_BYTES = 1_048_576;
  * apply; any failure (unreachable, timeout, non-2xx, another shape) is an `{error}`, never thrown.
  */
 export class PostingsQuery {
-  private readonly pool: Pool;
+  private readonly pool: LazyPool;
   private readonly base: URL;
 
   constructor(
@@ -23,7 +23,7 @@ export class PostingsQuery {
     private readonly path: string,
   ) {
     this.base = new URL(connector.baseUrl ?? connector.url ?? 'http://127.0.0.1/');
-    this.pool = new Pool(this.base.origin, { connections: 4, keepAliveTimeout: 30_000 });
+    this.pool = new LazyPool(this.base.origin, { connections: 4, keepAliveTimeout: 30_000 });
   }
 
   async ask(orderId: string, day: string): Promise<PostingsAnswer> {
@@ -33,7 +33,7 @@ export class PostingsQuery {
     const timeoutMs = this.connector.timeoutMs ?? 5_000;
     const name = this.connector.name;
     try {
-      const response = await this.pool.request({
+      const response = await (await this.pool.get()).request({
         method: 'GET',
         path,
         headers: { ...this.connector.headers, accept: 'application/json' },

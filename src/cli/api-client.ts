@@ -1,4 +1,5 @@
-import { request } from 'undici';
+import type { Dispatcher } from 'undici';
+import { loadUndici } from '../util/lazy-undici.js';
 
 /** Where the CLI finds a running hub, and the key it uses: flags, else CONVEYOR_URL / CONVEYOR_KEY. */
 export interface HubTarget {
@@ -26,8 +27,9 @@ export async function callHub<T>(
   path: string,
   body?: unknown,
 ): Promise<{ status: number; body: T }> {
-  let response: Awaited<ReturnType<typeof request>>;
+  let response: Dispatcher.ResponseData;
   try {
+    const { request } = await loadUndici();
     response = await request(`${target.url}${path}`, {
       method,
       headers: {

@@ -1,9 +1,9 @@
-import { Pool } from 'undici';
 import type { HttpConnectorSettings } from '../connectors/http/http-connector.js';
 import { CircuitBreaker } from '../delivery/circuit-breaker.js';
 import type { Clock } from '../delivery/clock.js';
 import { parseRetryAfter } from '../delivery/retry.js';
 import { ProblemError } from '../errors/problem.js';
+import { LazyPool } from '../util/lazy-undici.js';
 
 /** The answer of a system of record that accepted a request. */
 export interface RecordAnswer {
@@ -31,7 +31,7 @@ export function expandPath(template: string, params: Readonly<Record<string, str
  */
 export class SystemOfRecord {
   readonly breaker: CircuitBreaker;
-  private readonly pool: Pool;
+  private readonly pool: LazyPool;
   private readonly base: URL;
 
   constructor(
@@ -41,7 +41,10 @@ export class SystemOfRecord {
     if (connector.baseUrl === null && connector.url === null)
       throw new Error(`connector ${connector.name} has no baseUrl`);
     this.base = new URL(connector.baseUrl ?? (connector.url as string));
-    this.pool = new Pool(this.base.origin, { connections: connector.connections, keepAliveTimeout: 30_000 });
+    this.pool = new LazyPool(this.base.origin, {
+      connections: connector.connections,
+      keepAliveTimeout: 30_000,
+    });
     this.breaker = new CircuitBreaker(this.base.origin, connector.circuitBreaker, clock);
   }
 
@@ -66,7 +69,7 @@ export class SystemOfRecord {
     });
     const basePath = this.base.pathname.replace(/\/$/, '');
     try {
-      const response = await this.pool.request({
+      const response = await (await this.pool.get()).request({
         method: 'POST',
         path: `${basePath}${path}`,
         headers: {

@@ -1,8 +1,8 @@
 import type jsonata from 'jsonata';
-import { Pool } from 'undici';
 import type { HttpConnectorSettings } from '../connectors/http/http-connector.js';
 import type { StoredEvent } from '../model/envelope.js';
 import type { TraceCarrier } from '../observability/trace-context.js';
+import { LazyPool } from '../util/lazy-undici.js';
 import { AttemptDeadlines } from './attempt-deadlines.js';
 import type { Clock } from './clock.js';
 import { type AttemptOutcome, classifyStatus } from './outcome.js';
@@ -23,7 +23,7 @@ function headerValue(value: unknown): string {
  * attempt's (a new span in the event's trace); `ce-traceparent` stays the event's own attribute.
  */
 export class HttpSink {
-  private readonly pool: Pool;
+  private readonly pool: LazyPool;
   private readonly origin: string;
   private readonly path: string;
   private readonly deadlines = new AttemptDeadlines();
@@ -37,7 +37,7 @@ export class HttpSink {
     const target = new URL(connector.url ?? connector.baseUrl ?? '');
     this.origin = target.origin;
     this.path = `${target.pathname}${target.search}`;
-    this.pool = new Pool(this.origin, {
+    this.pool = new LazyPool(this.origin, {
       connections,
       keepAliveTimeout: 30_000,
       pipelining: connector.pipelining,
@@ -122,7 +122,7 @@ export class HttpSink {
     const attempt = this.deadlines.start(timeoutMs, signal);
     try {
       if (attempt.aborted) throw new Error('stopped');
-      const response = await this.pool.request({
+      const response = await (await this.pool.get()).request({
         method: 'POST',
         path: this.path,
         headers,

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Client } from 'undici';
+import type { Client } from 'undici';
 import { type Clock, systemClock } from '../../delivery/clock.js';
 import { parseJsonWithLimits } from '../../util/json-limits.js';
+import { loadUndici } from '../../util/lazy-undici.js';
 import { nowIso, reconnectDelay } from '../framework/common.js';
 import type {
   ConnectorHealth,
@@ -157,7 +158,8 @@ export class RestPollSource implements SourceConnector {
     this.report(context, { type: 'connecting', at: this.at() });
     this.state = await this.loadState(context);
     const tls = this.config.tls;
-    this.client = new Client(this.origin, {
+    const { Client: UndiciClient } = await loadUndici();
+    this.client = new UndiciClient(this.origin, {
       maxResponseSize: MAX_ANSWER_BYTES,
       ...(tls
         ? {
