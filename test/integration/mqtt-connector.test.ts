@@ -366,21 +366,35 @@ describe('mqtt source: persistent session and acknowledgements', () => {
     }
   });
 
-  test('at most maxInFlight messages wait for the hub, even when the broker would send more', async () => {
-    const config = compile({
-      url: broker.url,
-      topics: ['session/e'],
-      map: JSON_MAP,
-      clientId: 'session-e',
-      maxInFlight: 3,
-    });
+  /** A source whose hub holds every delivery until `release()`: what the window lets in waits. */
+  async function heldSource(topic: string, clientId: string, maxInFlight: number) {
     const ctx = new RecordingContext();
-    let release: () => void = () => undefined;
+    let unhold: () => void = () => undefined;
     ctx.hold = new Promise<void>((resolve) => {
-      release = resolve;
+      unhold = resolve;
     });
-    const source = open(config);
+    const source = open(compile({ url: broker.url, topics: [topic], map: JSON_MAP, clientId, maxInFlight }));
     await started(source, ctx);
+    const release = () => {
+      unhold();
+      ctx.hold = null;
+    };
+    return { ctx, source, release };
+  }
+
+  /** The last `n` messages published: each acked once, all delivered in publish order. */
+  async function allAckedInOrder(ctx: RecordingContext, n: number): Promise<void> {
+    await ctx.until(() => ctx.acked.size >= n, `all ${n} acked`, 10_000);
+    assert.ok([...ctx.acked.values()].every((acks) => acks === 1));
+    assert.deepEqual(
+      ctx.delivered.map((m) => (m.payload as { n: number }).n),
+      Array.from({ length: n }, (_, i) => counter - n + 1 + i),
+      'in publish order',
+    );
+  }
+
+  test('at most maxInFlight messages wait for the hub, even when the broker would send more', async () => {
+    const { ctx, source, release } = await heldSource('session/e', 'session-e', 3);
     try {
       // mosquitto lets 20 QoS 1 messages be unacknowledged per client; the source takes 3.
       await publish(broker.url, jsonMessages('session/e', 12));
@@ -389,14 +403,7 @@ describe('mqtt source: persistent session and acknowledgements', () => {
       assert.ok(ctx.maxInFlightMessages <= 3, `${ctx.maxInFlightMessages} handed to the hub`);
       assert.equal(source.unacked, 3, 'the source stopped reading at 3');
       release();
-      ctx.hold = null;
-      await ctx.until(() => ctx.acked.size >= 12, 'all 12 acked', 10_000);
-      assert.ok([...ctx.acked.values()].every((n) => n === 1));
-      assert.deepEqual(
-        ctx.delivered.map((m) => (m.payload as { n: number }).n),
-        Array.from({ length: 12 }, (_, i) => counter - 11 + i),
-        'in publish order',
-      );
+      await allAckedInOrder(ctx, 12);
     } finally {
       release();
       await source.stop();
@@ -404,20 +411,7 @@ describe('mqtt source: persistent session and acknowledgements', () => {
   });
 
   test('a window filled in one burst goes to the hub in halves, so one half commits while the other is handed over', async () => {
-    const config = compile({
-      url: broker.url,
-      topics: ['session/halves'],
-      map: JSON_MAP,
-      clientId: 'session-halves',
-      maxInFlight: 8,
-    });
-    const ctx = new RecordingContext();
-    let release: () => void = () => undefined;
-    ctx.hold = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const source = open(config);
-    await started(source, ctx);
+    const { ctx, source, release } = await heldSource('session/halves', 'session-halves', 8);
     try {
       await publish(broker.url, jsonMessages('session/halves', 8));
       await ctx.until(() => ctx.delivered.length >= 8, 'the whole window handed over');
@@ -426,13 +420,7 @@ describe('mqtt source: persistent session and acknowledgements', () => {
         `batches of ${ctx.batches.join(', ')}: none larger than half the window of 8`,
       );
       release();
-      ctx.hold = null;
-      await ctx.until(() => ctx.acked.size >= 8, 'all 8 acked', 10_000);
-      assert.deepEqual(
-        ctx.delivered.map((m) => (m.payload as { n: number }).n),
-        Array.from({ length: 8 }, (_, i) => counter - 7 + i),
-        'in publish order',
-      );
+      await allAckedInOrder(ctx, 8);
     } finally {
       release();
       await source.stop();
