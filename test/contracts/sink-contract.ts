@@ -134,7 +134,14 @@ export function sinkContract(
       }
       assert.equal(again.kind, 'delivered', JSON.stringify(again));
       const ids = await receivedAtLeast(subject, 2);
-      assert.deepEqual(ids, [first.id, event.id]);
+      // At least once: the peer may have taken the attempt that timed out just before it went away
+      // (a broker persists what it received on shutdown without its acknowledgement reaching the
+      // sink), so that one event may arrive twice; nothing else may, and the order holds.
+      assert.deepEqual(
+        ids.filter((id, i) => id !== event.id || ids.indexOf(id) === i),
+        [first.id, event.id],
+      );
+      assert.ok(ids.length <= 3, `received ${ids.join(', ')}`);
     });
 
     // A sink that computes its own values (opcua-out) takes no transform: the case does not apply.

@@ -120,6 +120,15 @@ export class MosquittoBroker {
     });
   }
 
+  /** Freezes the broker (SIGSTOP): connections stay open, nothing is answered until `unfreeze`. */
+  freeze(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  unfreeze(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   /** Stops and starts again: same port, same persisted sessions. */
   async restart(): Promise<void> {
     await this.stop();

@@ -175,6 +175,33 @@ test('with the broker down deliveries are retried, and every event arrives once 
   }
 });
 
+test('a publish that timed out is taken back from the client, so it never goes again behind the route', async (t) => {
+  const { createMqttOutSink } = await import('../../src/connectors/mqtt/sink.js');
+  const { mqttOutSinkSpec } = await import('../../src/connectors/mqtt/sink-spec.js');
+  const problems: Array<{ path: string; message: string }> = [];
+  const config = mqttOutSinkSpec.compile(
+    { kind: 'mqtt-out', url: broker.url, topic: 'conveyor/taken-back' },
+    'connectors.bus',
+    problems,
+    '.',
+  );
+  assert.deepEqual(problems, []);
+  const sink = createMqttOutSink(config, `taken-back-${randomUUID()}`, {} as Clock);
+  t.after(async () => {
+    broker.unfreeze();
+    await sink.close();
+  });
+  const client = () => (sink as unknown as { client: MqttClient | null }).client;
+  const deadline = Date.now() + 10_000;
+  while (!client()?.connected && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal((await sink.send(makeEvent() as never, null, 5_000)).kind, 'delivered');
+  broker.freeze();
+  const outcome = await sink.send(makeEvent() as never, null, 300);
+  assert.equal(outcome.kind, 'retry', JSON.stringify(outcome));
+  assert.deepEqual(Object.keys(client()?.outgoing ?? {}), [], 'nothing left for the client to send again');
+});
+
 test('an mqtt-out connector without a topic, or with a bad url or topic, is refused at start', async () => {
   const start = (connector: Record<string, unknown>) =>
     createTestHub({

@@ -152,10 +152,15 @@ export class MqttOutSink implements DeliverySink {
     const timer = setTimeout(() => abort(`timeout after ${timeoutMs} ms`), timeoutMs);
     const onStop = () => abort('stopped');
     signal?.addEventListener('abort', onStop, { once: true });
+    // Packet ids of this attempt's publishes, so that a retry can take them back from the client.
+    const packetIds: number[] = [];
     try {
       const published = Promise.all(
         messages.map((m) => {
+          const before = client.getLastMessageId();
           const one = client.publishAsync(m.topic, m.body, options);
+          const id = client.getLastMessageId();
+          if (id !== before && client.outgoing[id]) packetIds.push(id);
           // After a timeout the publish may still fail (the connection drops, close ends it): nobody awaits it then.
           one.catch(() => undefined);
           return one;
@@ -165,7 +170,10 @@ export class MqttOutSink implements DeliverySink {
       await Promise.race([published, stopped]);
       return { kind: 'delivered', status: 200, ms: performance.now() - started };
     } catch (error) {
-      // A lost connection, a timeout or a stop: the broker may not have it, so the route sends it again.
+      // A lost connection, a timeout or a stop: the broker may not have it, so the route sends it
+      // again. The client would also send what it still holds once it reconnects, a second copy
+      // behind the route's back: it lets go of this attempt's publishes.
+      for (const id of packetIds) if (client.outgoing[id]) client.removeOutgoingMessage(id);
       return {
         kind: 'retry',
         error: (error as Error).message,
