@@ -46,7 +46,6 @@ export function result(
   };
 }
 
-/** Runs a hub as its own process (as users run it) for the duration of `fn`. */
 /**
  * A freshly started hub spends its first seconds under load compiling its hot paths (on a 2-core
  * machine the compiler threads compete with the load): latency figures are taken after this much
@@ -54,6 +53,7 @@ export function result(
  */
 export const STEADY_STATE_WARMUP_MS = 3000;
 
+/** Runs a hub as its own process (as users run it) for the duration of `fn`. */
 export async function withHub<T>(
   dataDir: string,
   fn: (hub: ServerProcess, host: string, port: number) => Promise<T>,

@@ -473,14 +473,16 @@ export class MqttSource implements SourceConnector {
     );
   }
 
-  private kick(): void {
+  /** Delivers what waits `turns` turns of the event loop from now (one: what arrived in this one). */
+  private kick(turns: 1 | 2 = 1): void {
     if (this.batchScheduled || !this.reading || this.queue.length === 0) return;
     this.batchScheduled = true;
     // What arrived in one burst (the packets of one socket read) goes as one batch.
-    setImmediate(() => {
+    const run = () => {
       this.batchScheduled = false;
       this.deliverQueued();
-    });
+    };
+    setImmediate(turns === 1 ? run : () => setImmediate(run));
   }
 
   /**
@@ -497,16 +499,8 @@ export class MqttSource implements SourceConnector {
     const delivery = this.deliver(batch);
     this.deliveries.add(delivery);
     void delivery.finally(() => this.deliveries.delete(delivery));
-    if (this.queue.length > 0 && !this.batchScheduled) {
-      this.batchScheduled = true;
-      // Two turns: the log starts the commit of what it was handed in the next one.
-      setImmediate(() =>
-        setImmediate(() => {
-          this.batchScheduled = false;
-          this.deliverQueued();
-        }),
-      );
-    }
+    // Two turns: the log starts the commit of what it was handed in the next one.
+    this.kick(2);
   }
 
   /** Never rejects: a batch the hub did not settle is offered again later. */
