@@ -2,6 +2,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { loadConfig } from '../config/index.js';
 import { createHub } from '../hub.js';
 import { createLogger } from '../observability/logger.js';
+import { limitHeapGrowth } from './heap-growth.js';
 import { parseIntegerOption, parsePositiveNumber } from './options.js';
 
 /**
@@ -73,6 +74,7 @@ export function registerRunCommands(program: Command): void {
     )
     .option('--host <host>', 'address to listen on (default 127.0.0.1)')
     .action(async (opts: { config?: string; data?: string; port?: number; host?: string }) => {
+      limitHeapGrowth();
       const config = loadConfig(opts.config, { dataDir: opts.data, port: opts.port, host: opts.host });
       const logger = createLogger();
       const instanceId = instanceIdFromEnv(process.env.CONVEYOR_INSTANCE_ID);
@@ -139,6 +141,7 @@ export function registerRunCommands(program: Command): void {
             'a cluster needs both --nats (the JetStream log) and --postgres (the shared store); --instances above 1 needs them too',
           );
         }
+        limitHeapGrowth();
         // The status line tells the story; warnings (each retry) would drown it.
         const logger = createLogger(process.env.CONVEYOR_LOG_LEVEL ?? 'error');
         // Loaded only here: the simulators pull in the OPC UA server stack, which other commands never need.

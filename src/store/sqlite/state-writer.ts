@@ -14,6 +14,9 @@ interface Queued {
   readonly reject: (error: Error) => void;
 }
 
+/** The writer thread's young generation (MiB): its garbage is one batch of rows at a time. */
+const WRITER_YOUNG_GENERATION_MB = 6;
+
 /** Commits a batch, now or on another thread; resolves with one outcome per item, in order. */
 type Committer = (items: readonly StateWriteItem[]) => Promise<StateWriteOutcome[]>;
 
@@ -49,7 +52,11 @@ export class StateWriter {
 
   /** Writes on a thread of its own, over a second connection to the store's file. */
   static onThread(path: string): StateWriter {
-    const worker = new Worker(new URL('./state-writer-worker.js', import.meta.url), { workerData: { path } });
+    const worker = new Worker(new URL('./state-writer-worker.js', import.meta.url), {
+      workerData: { path },
+      // Left at the default, this thread's young generation grows to 32 MiB of resident memory.
+      resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_GENERATION_MB },
+    });
     // Only a commit under way keeps the process alive; an idle writer does not.
     worker.unref();
     const waiting = new Map<
