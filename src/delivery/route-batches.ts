@@ -1,6 +1,6 @@
 import type jsonata from 'jsonata';
 import type { BatchPolicy, CompiledRoute } from '../config/index.js';
-import { type StoredEvent, storedEventJson } from '../model/envelope.js';
+import { type StoredEvent, storedEventJsonLength } from '../model/envelope.js';
 import type { Logger } from '../observability/logger.js';
 import type { HubTracing } from '../observability/tracing.js';
 import type { AttemptRecord } from '../store/port.js';
@@ -69,6 +69,11 @@ export class RouteBatches {
   /** When the oldest of the ready events arrived. */
   private readySince = 0;
   private wake: (() => void) | null = null;
+  /**
+   * Ready events that make the waiting pump go on: 1 while nothing is ready, a full batch while
+   * it waits out `maxWait`. Waking it for every event would cost a timer per event.
+   */
+  private wakeAt = 1;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly retryingBatches = new Set<object>();
   private readonly pump: Promise<void>;
@@ -108,13 +113,14 @@ export class RouteBatches {
       this.isReady.add(key);
       this.ready.push(key);
     }
-    this.wake?.();
+    if (this.readyEvents >= this.wakeAt) this.wake?.();
   }
 
   private async run(): Promise<void> {
     const { batch } = this.host.route;
     while (!this.signal.aborted) {
       if (this.readyEvents === 0) {
+        this.wakeAt = 1;
         await new Promise<void>((resolve) => {
           this.wake = resolve;
         });
@@ -125,6 +131,7 @@ export class RouteBatches {
       if (this.readyEvents < batch.maxEvents && waited < batch.maxWaitMs) {
         // Not full yet: wait for more events, at most until the oldest has waited maxWait.
         const timer = new AbortController();
+        this.wakeAt = batch.maxEvents;
         await Promise.race([
           this.host.clock.sleep(batch.maxWaitMs - waited, timer.signal),
           new Promise<void>((resolve) => {
@@ -163,7 +170,7 @@ export class RouteBatches {
       const queue = this.queues.get(key) as StoredEvent[];
       let taken = 0;
       while (taken < queue.length && events.length < maxEvents) {
-        const size = storedEventJson(queue[taken] as StoredEvent).length + 1;
+        const size = storedEventJsonLength(queue[taken] as StoredEvent) + 1;
         // One event larger than maxBytes still goes, alone.
         if (events.length > 0 && bytes + size > maxBytes) break;
         bytes += size;

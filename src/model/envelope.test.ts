@@ -8,6 +8,7 @@ import {
   partitionKeyOf,
   STORED_JSON,
   storedEventJson,
+  storedEventJsonLength,
 } from './envelope.js';
 
 const data = (name: string) =>
@@ -135,4 +136,20 @@ test('the stored JSON of an event is reused with its sequence and equals a fresh
     { ...event, sequence: 7 },
     'without stored text',
   );
+});
+
+test("an event's delivered JSON length is counted without building the text, and equals its length", () => {
+  const withText = (text: string, sequence: number) => {
+    const stored = Object.assign(JSON.parse(text), { sequence });
+    Object.defineProperty(stored, STORED_JSON, { value: text });
+    return stored;
+  };
+  const event = { specversion: '1.0' as const, id: 'é', source: '/s', type: 't', data: { a: [1, 'x'] } };
+  for (const stored of [
+    withText(JSON.stringify(event), 1),
+    withText(JSON.stringify(event), 1_234_567_890_123),
+    withText('{}', 9),
+    { ...event, sequence: 77 },
+  ])
+    assert.equal(storedEventJsonLength(stored), storedEventJson(stored).length);
 });

@@ -48,6 +48,15 @@ export function storedEventJson(event: StoredEvent): string {
   return JSON.stringify(event);
 }
 
+/** `storedEventJson(event).length`, without building the text when the stored text is there. */
+export function storedEventJsonLength(event: StoredEvent): number {
+  const stored = (event as { [STORED_JSON]?: string })[STORED_JSON];
+  if (!stored?.endsWith('}')) return storedEventJson(event).length;
+  const sequence = `"sequence":${event.sequence}`.length;
+  // `{…,"sequence":n}` adds a comma and the attribute; `{}` becomes `{"sequence":n}`.
+  return stored.length > 2 ? stored.length + 1 + sequence : 2 + sequence;
+}
+
 /** Bytes of an event's stored JSON (what a delivery window holds), estimated when the log attached none. */
 export function storedSizeOf(event: StoredEvent): number {
   return (event as { [STORED_JSON]?: string })[STORED_JSON]?.length ?? ESTIMATED_EVENT_BYTES;
