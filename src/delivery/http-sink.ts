@@ -1,9 +1,10 @@
 import type jsonata from 'jsonata';
+import type { Dispatcher } from 'undici';
 import type { HttpConnectorSettings } from '../connectors/http/http-connector.js';
 import type { StoredEvent } from '../model/envelope.js';
 import type { TraceCarrier } from '../observability/trace-context.js';
 import { LazyPool } from '../util/lazy-undici.js';
-import { AttemptDeadlines } from './attempt-deadlines.js';
+import { type AttemptAbort, AttemptDeadlines } from './attempt-deadlines.js';
 import type { Clock } from './clock.js';
 import { type AttemptOutcome, classifyStatus } from './outcome.js';
 import { parseRetryAfter } from './retry.js';
@@ -14,6 +15,76 @@ const ATTRIBUTE_HEADER_SKIP = new Set(['data', 'data_base64', 'datacontenttype']
 /** Percent-encodes what HTTP headers cannot carry, as the CloudEvents HTTP binding asks. */
 function headerValue(value: unknown): string {
   return String(value).replace(/[^\x20-\x7e]|%/g, (c) => encodeURIComponent(c));
+}
+
+/** Characters of a refusal's body kept for its error message. */
+const ERROR_TEXT_CHARS = 300;
+
+/** What an attempt needs of an answer: its status, and for a failure its Retry-After and body's start. */
+interface Answer {
+  readonly status: number;
+  readonly retryAfter: string | undefined;
+  readonly text: string;
+}
+
+/**
+ * One POST through undici's dispatcher interface rather than `request()`: an answer then costs
+ * no response stream and no body promise chain, about a fifth of the client's CPU per request.
+ * The body of a success is not kept; a failure keeps its first characters for the error.
+ */
+function exchange(
+  pool: Dispatcher,
+  path: string,
+  headers: Record<string, string>,
+  body: string,
+  attempt: AttemptAbort,
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    let status = 0;
+    let retryAfter: string | undefined;
+    const refusal: Buffer[] = [];
+    let refusalBytes = 0;
+    let abortRequest: ((error: Error) => void) | null = null;
+    const onAbort = () => abortRequest?.(new Error(attempt.reason ?? 'stopped'));
+    attempt.once('abort', onAbort);
+    const settle = () => attempt.off('abort', onAbort);
+    pool.dispatch(
+      { method: 'POST', path, headers, body },
+      {
+        onConnect(abort) {
+          abortRequest = abort;
+          if (attempt.aborted) onAbort();
+        },
+        onHeaders(statusCode, rawHeaders) {
+          status = statusCode;
+          if (statusCode >= 300) {
+            for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+              if (String(rawHeaders[i]).toLowerCase() === 'retry-after')
+                retryAfter = String(rawHeaders[i + 1]);
+            }
+          }
+          return true;
+        },
+        onData(chunk) {
+          // Up to 4 bytes a character: enough bytes for the characters kept, decoded once at the end.
+          if (status >= 300 && refusalBytes < ERROR_TEXT_CHARS * 4) {
+            refusal.push(chunk);
+            refusalBytes += chunk.length;
+          }
+          return true;
+        },
+        onComplete() {
+          settle();
+          const text = refusal.length > 0 ? Buffer.concat(refusal).toString('utf8') : '';
+          resolve({ status, retryAfter, text: text.slice(0, ERROR_TEXT_CHARS) });
+        },
+        onError(error) {
+          settle();
+          reject(error);
+        },
+      },
+    );
+  });
 }
 
 /**
@@ -122,25 +193,18 @@ export class HttpSink {
     const attempt = this.deadlines.start(timeoutMs, signal);
     try {
       if (attempt.aborted) throw new Error('stopped');
-      const response = await (await this.pool.get()).request({
-        method: 'POST',
-        path: this.path,
-        headers,
-        body,
-        signal: attempt,
-      });
-      const text = (await response.body.text()).slice(0, 300);
+      const response = await exchange(await this.pool.get(), this.path, headers, body, attempt);
       const ms = performance.now() - started;
-      const kind = classifyStatus(response.statusCode);
-      if (kind === 'delivered') return { kind, status: response.statusCode, ms };
-      const error = `HTTP ${response.statusCode}${text ? `: ${text}` : ''}`;
-      if (kind === 'rejected') return { kind, status: response.statusCode, error, ms };
+      const kind = classifyStatus(response.status);
+      if (kind === 'delivered') return { kind, status: response.status, ms };
+      const error = `HTTP ${response.status}${response.text ? `: ${response.text}` : ''}`;
+      if (kind === 'rejected') return { kind, status: response.status, error, ms };
       return {
         kind,
-        status: response.statusCode,
+        status: response.status,
         error,
         ms,
-        retryAfterMs: parseRetryAfter(response.headers['retry-after'], this.clock.now()),
+        retryAfterMs: parseRetryAfter(response.retryAfter, this.clock.now()),
       };
     } catch (error) {
       const reason =
