@@ -191,6 +191,34 @@ test('reads at the head, served from the recent events, equal what the file hold
   }
 });
 
+test('a parsed event is kept for other readers as far back as readers have read lately', async () => {
+  const log = await SqliteEventLog.open({ path: newPath() });
+  try {
+    // Readers at the head only: each batch read right after its commit.
+    const events = mixedEvents(600);
+    let first: StoredEvent | undefined;
+    for (let i = 0; i < events.length; i += 20) {
+      const before = log.head();
+      await log.append(events.slice(i, i + 20));
+      const read = await log.read({ after: before });
+      first ??= read[0];
+    }
+    const [atHead] = await log.read({ after: 590, limit: 1 });
+    assert.equal((await log.read({ after: 590, limit: 1 }))[0], atHead, 'one parse at the head');
+    assert.ok(Object.isFrozen(atHead));
+    // The first event's parse was let go once it fell behind: a read now parses its text anew.
+    const [old] = await log.read({ limit: 1 });
+    assert.equal(old?.sequence, 1);
+    assert.notEqual(old, first);
+    assert.deepEqual(old, first);
+    assert.ok(Object.isFrozen(old));
+    // A reader that reads that far back makes the parses that deep shared again.
+    assert.equal((await log.read({ limit: 1 }))[0], old);
+  } finally {
+    await log.close();
+  }
+});
+
 test('retention removes events from reads at the head too', async () => {
   const log = await SqliteEventLog.open({ path: newPath() });
   try {
