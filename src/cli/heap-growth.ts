@@ -9,7 +9,7 @@ import { setFlagsFromString } from 'node:v8';
  * At 1.5× the collections come more often; under single-event ingest the main thread's CPU per
  * request did not change measurably (`docs/benchmarks.md`, memory).
  */
-export const HEAP_GROWING_PERCENT = 50;
+const HEAP_GROWING_PERCENT = 50;
 
 /** The V8 flag; one the operator gave node on its command line is left as it is. */
 const FLAG = '--heap-growing-percent';
